@@ -1,0 +1,74 @@
+# Chatterly: `make dev` serves the chat on http://localhost:8787, `make test` runs every test.
+# Both install what is missing first (wasm target, worker-build, wasm-bindgen CLI, npm packages).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 8787
+
+# worker-build would download wasm-bindgen and wasm-opt from outside the package registries:
+# point it at a wasm-bindgen CLI built from crates.io and at binaryen's wasm-opt from npm.
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+# The CLI must match the wasm-bindgen crate in Cargo.lock exactly; read it from there, never twice.
+wasm_bindgen_version = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
+
+.PHONY: help setup setup-browser build dev test fmt-check clippy unit integration deploy-check e2e bench clean
+
+help:
+	@echo "make dev    - install what is missing, build, serve on http://localhost:$(PORT) (state in .wrangler/state)"
+	@echo "make test   - every test: fmt, clippy, unit, integration, deploy dry-run, browser e2e"
+	@echo "make bench  - the side-by-side benchmark (see bench/README.md)"
+
+setup:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@command -v worker-build >/dev/null || cargo install -q worker-build@^0.8
+	@test -f Cargo.lock || cargo generate-lockfile
+	@v="$(wasm_bindgen_version)"; test -n "$$v" || { echo "no wasm-bindgen in Cargo.lock"; exit 1; }; \
+	  if ! "$(WASM_BINDGEN_BIN)" --version 2>/dev/null | grep -q " $$v$$"; then \
+	    echo "installing wasm-bindgen-cli $$v"; cargo install -q --force wasm-bindgen-cli --version "=$$v"; fi
+	@test -x node_modules/.bin/wrangler -a node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+setup-browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+build: setup
+	worker-build --release
+
+dev: build
+	CI=true SKIP_WORKER_BUILD=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
+	  --persist-to .wrangler/state --show-interactive-dev-session=false
+
+test: build setup-browser fmt-check clippy unit integration deploy-check e2e
+	@echo "all test suites passed"
+
+fmt-check:
+	cargo fmt --check
+
+clippy:
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --release -- -D warnings
+
+unit:
+	cargo test --lib
+
+integration: build
+	SKIP_WORKER_BUILD=1 cargo test --test '*'
+
+deploy-check: build
+	@out=$$(mktemp -d); CI=true SKIP_WORKER_BUILD=1 wrangler deploy --dry-run --outdir $$out >/dev/null \
+	  && ls -l $$out/*.wasm && echo "gzip: $$(gzip -9c $$out/*.wasm | wc -c) bytes"; rm -rf $$out
+
+e2e: build setup-browser
+	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/e2e/
+
+bench: build
+	bench/run
+
+clean:
+	cargo clean; rm -rf build

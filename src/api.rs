@@ -1,0 +1,188 @@
+//! The HTTP API's routing as a pure function: method + path + query in, a route or an HTTP error
+//! out. The Worker only carries out the result, so every status code is a host unit test.
+
+use crate::validate::{self, PageQuery, RoomName};
+
+/// A request the Worker knows how to serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /api/rooms`: make a private room.
+    CreateRoom,
+    /// `GET /api/rooms/{room}/websocket` with `Upgrade: websocket`.
+    WebSocket(RoomName),
+    /// `GET /api/rooms/{room}/messages?before=&limit=`.
+    Messages(RoomName, PageQuery),
+    /// `GET /api/rooms/{room}/stats`.
+    Stats(RoomName),
+}
+
+/// An HTTP error with its JSON body's code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl HttpError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        HttpError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn body(&self) -> String {
+        crate::protocol::http_error_body(self.code, &self.message)
+    }
+}
+
+/// Routes one request under `/api/`. `upgrade` is the request's `Upgrade` header.
+///
+/// Checks run in the order a client can fix them: unknown path (404), wrong method (405), bad room
+/// name (400), bad parameters (400), missing upgrade (426).
+pub fn route(
+    method: &str,
+    path: &str,
+    query: &str,
+    upgrade: Option<&str>,
+) -> Result<Route, HttpError> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let (room_segment, action) = match segments.as_slice() {
+        ["", "api", "rooms"] => {
+            return match method {
+                "POST" => Ok(Route::CreateRoom),
+                _ => Err(method_not_allowed("POST")),
+            }
+        }
+        ["", "api", "rooms", room, action @ ("websocket" | "messages" | "stats")] => {
+            (*room, *action)
+        }
+        _ => return Err(HttpError::new(404, "not_found", "no such API endpoint")),
+    };
+    if method != "GET" {
+        return Err(method_not_allowed("GET"));
+    }
+    let room = validate::percent_decode(room_segment)
+        .map_err(|why| HttpError::new(400, "invalid_room", why))
+        .and_then(|name| {
+            validate::room_name(&name).map_err(|why| HttpError::new(400, "invalid_room", why))
+        })?;
+    match action {
+        "websocket" => {
+            if !upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
+                return Err(HttpError::new(
+                    426,
+                    "upgrade_required",
+                    "this endpoint speaks WebSocket: send Upgrade: websocket",
+                ));
+            }
+            Ok(Route::WebSocket(room))
+        }
+        "messages" => validate::page_query(query)
+            .map(|page| Route::Messages(room, page))
+            .map_err(|why| HttpError::new(400, "bad_request", why)),
+        _ => Ok(Route::Stats(room)),
+    }
+}
+
+fn method_not_allowed(allowed: &str) -> HttpError {
+    HttpError::new(
+        405,
+        "method_not_allowed",
+        format!("this endpoint accepts {allowed} only"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(method: &str, path: &str, query: &str, upgrade: Option<&str>) -> u16 {
+        match route(method, path, query, upgrade) {
+            Ok(_) => 200,
+            Err(e) => e.status,
+        }
+    }
+
+    #[test]
+    fn websocket_route() {
+        assert_eq!(
+            route(
+                "GET",
+                "/api/rooms/%20Lobby%20/websocket",
+                "",
+                Some("WebSocket")
+            ),
+            Ok(Route::WebSocket(RoomName::Public("lobby".into())))
+        );
+        assert_eq!(status("GET", "/api/rooms/lobby/websocket", "", None), 426);
+        assert_eq!(
+            status("GET", "/api/rooms/lobby/websocket", "", Some("h2c")),
+            426
+        );
+        // A bad room is reported before a missing upgrade.
+        let err = route("GET", "/api/rooms/a%20b/websocket", "", None).unwrap_err();
+        assert_eq!((err.status, err.code), (400, "invalid_room"));
+        assert_eq!(
+            status("GET", "/api/rooms/%zz/websocket", "", Some("websocket")),
+            400
+        );
+        assert_eq!(
+            status("POST", "/api/rooms/lobby/websocket", "", Some("websocket")),
+            405
+        );
+    }
+
+    #[test]
+    fn create_room_route() {
+        assert_eq!(route("POST", "/api/rooms", "", None), Ok(Route::CreateRoom));
+        assert_eq!(
+            route("POST", "/api/rooms/", "", None),
+            Ok(Route::CreateRoom)
+        );
+        assert_eq!(status("GET", "/api/rooms", "", None), 405);
+    }
+
+    #[test]
+    fn messages_and_stats_routes() {
+        assert_eq!(
+            route("GET", "/api/rooms/lobby/messages", "before=5&limit=2", None),
+            Ok(Route::Messages(
+                RoomName::Public("lobby".into()),
+                PageQuery {
+                    before: Some(5),
+                    limit: 2
+                }
+            ))
+        );
+        let err = route("GET", "/api/rooms/lobby/messages", "limit=500", None).unwrap_err();
+        assert_eq!((err.status, err.code), (400, "bad_request"));
+        assert_eq!(
+            route("GET", "/api/rooms/lobby/stats", "", None),
+            Ok(Route::Stats(RoomName::Public("lobby".into())))
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        for path in [
+            "/api",
+            "/api/",
+            "/api/nope",
+            "/api/rooms/lobby",
+            "/api/rooms/lobby/x",
+            "/api/rooms/a/b/stats",
+        ] {
+            assert_eq!(status("GET", path, "", None), 404, "{path}");
+        }
+    }
+
+    #[test]
+    fn error_bodies_are_json() {
+        let err = route("GET", "/api/rooms/!/stats", "", None).unwrap_err();
+        let v: serde_json::Value = serde_json::from_str(&err.body()).unwrap();
+        assert_eq!(v["error"]["code"], "invalid_room");
+    }
+}

@@ -1,0 +1,102 @@
+//! The room's limits, read from wrangler `[vars]` (see the table in `docs/protocol.md`).
+//!
+//! Parsing is pure: the shell hands in a lookup function, so defaults and bad values are host-tested.
+//! A malformed value falls back to the default rather than failing every request of the room.
+
+/// Tunable limits of a room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Token refill per second per connection; 0 disables rate limiting.
+    pub rate_per_sec: f64,
+    /// Token bucket capacity.
+    pub rate_burst: f64,
+    /// Joined members per room.
+    pub max_members: usize,
+    /// A socket that has not joined after this long is closed with 1008.
+    pub join_timeout_ms: u64,
+    /// Messages kept per room; older ones are deleted oldest first.
+    pub history_cap: u64,
+    pub log_level: LogLevel,
+    /// Enables the `debug_reset` frame used by integration tests.
+    pub test_hooks: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_per_sec: 5.0,
+            rate_burst: 20.0,
+            max_members: 1000,
+            join_timeout_ms: 10_000,
+            history_cap: 10_000,
+            log_level: LogLevel::Info,
+            test_hooks: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+}
+
+impl Limits {
+    /// Reads each var through `var(name)`, keeping the default for missing or malformed values.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let d = Limits::default();
+        let num = |name: &str| var(name).and_then(|v| v.trim().parse::<f64>().ok());
+        let non_negative = |name: &str| num(name).filter(|n| n.is_finite() && *n >= 0.0);
+        let positive = |name: &str| num(name).filter(|n| n.is_finite() && *n >= 1.0);
+        Limits {
+            rate_per_sec: non_negative("RATE_LIMIT_PER_SEC").unwrap_or(d.rate_per_sec),
+            rate_burst: positive("RATE_LIMIT_BURST").unwrap_or(d.rate_burst),
+            max_members: positive("MAX_MEMBERS").map_or(d.max_members, |n| n as usize),
+            join_timeout_ms: positive("JOIN_TIMEOUT_MS").map_or(d.join_timeout_ms, |n| n as u64),
+            history_cap: positive("HISTORY_CAP").map_or(d.history_cap, |n| n as u64),
+            log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
+                Some("debug") => LogLevel::Debug,
+                Some("warn") => LogLevel::Warn,
+                _ => d.log_level,
+            },
+            test_hooks: var("TEST_HOOKS").is_some_and(|v| v.trim() == "1"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_when_unset() {
+        assert_eq!(Limits::from_vars(|_| None), Limits::default());
+    }
+
+    #[test]
+    fn reads_and_validates_vars() {
+        let l = Limits::from_vars(|name| {
+            Some(
+                match name {
+                    "RATE_LIMIT_PER_SEC" => "0",
+                    "RATE_LIMIT_BURST" => "-3",
+                    "MAX_MEMBERS" => "3",
+                    "JOIN_TIMEOUT_MS" => "nope",
+                    "HISTORY_CAP" => " 150 ",
+                    "LOG_LEVEL" => "debug",
+                    "TEST_HOOKS" => "1",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        });
+        assert_eq!(l.rate_per_sec, 0.0);
+        assert_eq!(l.rate_burst, 20.0);
+        assert_eq!(l.max_members, 3);
+        assert_eq!(l.join_timeout_ms, 10_000);
+        assert_eq!(l.history_cap, 150);
+        assert_eq!(l.log_level, LogLevel::Debug);
+        assert!(l.test_hooks);
+    }
+}

@@ -1,0 +1,112 @@
+//! The Worker's front door: routes `/api/*` (see [`crate::api::route`]) to the room objects.
+//! Static files never get here: wrangler's `[assets]` serves `public/` and runs this Worker only for
+//! `/api/*`.
+
+use crate::api::{self, HttpError, Route};
+use crate::validate::RoomName;
+use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+/// The Durable Object namespace binding in `wrangler.toml`.
+const ROOMS: &str = "ROOMS";
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    match handle(req, &env).await {
+        Ok(response) => Ok(response),
+        Err(error) => error_response(&error),
+    }
+}
+
+async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
+    let url = req.url().map_err(internal)?;
+    let upgrade = req.headers().get("Upgrade").ok().flatten();
+    let route = api::route(
+        req.method().as_ref(),
+        url.path(),
+        url.query().unwrap_or(""),
+        upgrade.as_deref(),
+    )?;
+    let rooms = env.durable_object(ROOMS).map_err(internal)?;
+    match route {
+        Route::CreateRoom => {
+            // A fresh random id: unguessable, and listed nowhere.
+            let id = rooms.unique_id().map_err(internal)?.to_string();
+            let body = serde_json::json!({ "room": id }).to_string();
+            json_response(201, &body)
+        }
+        Route::WebSocket(room) => {
+            let stub = room_stub(env, &room)?;
+            // Hand the upgrade itself to the room: its response carries the client socket.
+            let forwarded = room_request(&room, "websocket", "", Some(req.headers()))?;
+            stub.fetch_with_request(forwarded).await.map_err(internal)
+        }
+        Route::Messages(room, page) => {
+            let stub = room_stub(env, &room)?;
+            let mut query = format!("&limit={}", page.limit);
+            if let Some(before) = page.before {
+                query.push_str(&format!("&before={before}"));
+            }
+            let forwarded = room_request(&room, "messages", &query, None)?;
+            stub.fetch_with_request(forwarded).await.map_err(internal)
+        }
+        Route::Stats(room) => {
+            let stub = room_stub(env, &room)?;
+            let forwarded = room_request(&room, "stats", "", None)?;
+            stub.fetch_with_request(forwarded).await.map_err(internal)
+        }
+    }
+}
+
+/// The room's object: named rooms by name, private rooms by the id `POST /api/rooms` gave out.
+fn room_stub(env: &Env, room: &RoomName) -> Result<Stub, HttpError> {
+    let rooms = env.durable_object(ROOMS).map_err(internal)?;
+    let id = match room {
+        RoomName::Public(name) => rooms.id_from_name(name).map_err(internal)?,
+        // A 64-hex string that this namespace did not make is refused by the runtime.
+        RoomName::Private(hex) => rooms
+            .id_from_string(hex)
+            .map_err(|_| HttpError::new(400, "invalid_room", "no private room has this id"))?,
+    };
+    id.get_stub().map_err(internal)
+}
+
+/// The request the room object sees: the action, the room's display name (an object cannot
+/// learn the name it was addressed by) and already-validated parameters.
+fn room_request(
+    room: &RoomName,
+    action: &str,
+    query: &str,
+    headers: Option<&Headers>,
+) -> Result<Request, HttpError> {
+    let url = format!("https://room/{action}?room={}{query}", room.as_str());
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get);
+    if let Some(headers) = headers {
+        init.with_headers(headers.clone());
+    }
+    Request::new_with_init(&url, &init).map_err(internal)
+}
+
+fn internal(error: worker::Error) -> HttpError {
+    HttpError::new(500, "internal", error.to_string())
+}
+
+fn error_response(error: &HttpError) -> worker::Result<Response> {
+    json_response(error.status, &error.body()).or_else(|e| Response::error(e.message, 500))
+}
+
+fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
+    let headers = Headers::new();
+    headers
+        .set("Content-Type", "application/json; charset=utf-8")
+        .map_err(internal)?;
+    headers.set("Cache-Control", "no-store").map_err(internal)?;
+    Ok(Response::ok(body)
+        .map_err(internal)?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {
+    json_response(200, body).map_err(|e| worker::Error::RustError(e.message))
+}

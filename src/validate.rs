@@ -1,0 +1,371 @@
+//! Validation of everything a client can type: room names, member names, message text, nonces and
+//! session secrets. Pure functions, so every edge case is a host unit test.
+//!
+//! Each check trims first and counts Unicode scalar values (what a person sees as characters, near
+//! enough), never bytes: a 32-character name in Japanese is as valid as one in English.
+
+use std::borrow::Cow;
+
+/// Longest public room name.
+pub const MAX_ROOM_NAME: usize = 32;
+/// A private room id: the hex form of a Durable Object id.
+pub const PRIVATE_ROOM_ID_LEN: usize = 64;
+/// Longest member name.
+pub const MAX_NAME: usize = 32;
+/// Longest message text, after trimming.
+pub const MAX_TEXT: usize = 2000;
+/// Longest client nonce.
+pub const MAX_NONCE: usize = 64;
+/// Session secrets: long enough to be unguessable, short enough to hash cheaply.
+pub const MIN_SESSION: usize = 16;
+pub const MAX_SESSION: usize = 128;
+
+/// A room, as named in a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomName {
+    /// A public room, routed with `id_from_name`.
+    Public(String),
+    /// A private room: the 64-hex id `POST /api/rooms` returned, routed with `id_from_string`.
+    Private(String),
+}
+
+impl RoomName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RoomName::Public(name) | RoomName::Private(name) => name,
+        }
+    }
+}
+
+/// Parses a room name from a (percent-decoded) path segment: trimmed, lowercased, then either
+/// 1–32 characters of `[a-z0-9_-]` or 64 hex digits.
+pub fn room_name(raw: &str) -> Result<RoomName, &'static str> {
+    let name = raw.trim().to_ascii_lowercase();
+    if name.len() == PRIVATE_ROOM_ID_LEN && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(RoomName::Private(name));
+    }
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
+    if name.is_empty() || name.len() > MAX_ROOM_NAME || !name.bytes().all(allowed) {
+        return Err(
+            "room names are 1-32 characters of a-z, 0-9, _ and -, or a 64-hex private room id",
+        );
+    }
+    Ok(RoomName::Public(name))
+}
+
+/// Characters that render as nothing or reorder text. Allowed in names they let "Alice" and
+/// "Ali\u{200B}ce" (or a right-to-left override) pass as one person, so names reject them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'                 // soft hyphen
+        | '\u{034F}'               // combining grapheme joiner
+        | '\u{061C}'               // Arabic letter mark
+        | '\u{115F}' | '\u{1160}'  // Hangul fillers
+        | '\u{17B4}' | '\u{17B5}'  // Khmer inherent vowels
+        | '\u{180B}'..='\u{180F}'  // Mongolian variation selectors and vowel separator
+        | '\u{200B}'..='\u{200F}'  // zero-width space, joiners, LRM, RLM
+        | '\u{2028}'..='\u{202E}'  // line/paragraph separators, bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'  // word joiner, invisible operators, bidi isolates
+        | '\u{3164}'               // Hangul filler
+        | '\u{FE00}'..='\u{FE0F}'  // variation selectors
+        | '\u{FEFF}'               // byte-order mark
+        | '\u{FFA0}'               // halfwidth Hangul filler
+        | '\u{FFF9}'..='\u{FFFB}'  // interlinear annotation
+        | '\u{E0000}'..='\u{E007F}' // tags
+    )
+}
+
+/// A member's name: trimmed, 1–32 characters, no control or invisible formatting characters.
+/// Returns the name as it will be shown.
+pub fn member_name(raw: &str) -> Result<&str, &'static str> {
+    let name = raw.trim();
+    let count = name.chars().count();
+    if count == 0 {
+        return Err("name must not be empty");
+    }
+    if count > MAX_NAME {
+        return Err("name must be at most 32 characters");
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
+        return Err("name must not contain control or invisible characters");
+    }
+    Ok(name)
+}
+
+/// The key that makes names unique in a room: case-folded, inner whitespace collapsed, so
+/// "Alice", "ALICE" and "alice" (or "Al  ice" and "al ice") are one person.
+pub fn name_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len());
+    for word in name.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    key
+}
+
+/// Message text: trimmed, 1–2000 characters; newlines, carriage returns and tabs are kept, other
+/// control characters are refused (they corrupt terminals and logs of whoever reads them).
+pub fn message_text(raw: &str) -> Result<&str, &'static str> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err("message text must not be empty");
+    }
+    // Cheap byte bound first: 2000 characters are at most 8000 bytes.
+    if text.len() > MAX_TEXT && text.chars().count() > MAX_TEXT {
+        return Err("message text must be at most 2000 characters");
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("message text must not contain control characters");
+    }
+    Ok(text)
+}
+
+/// A client nonce: at most 64 characters, echoed back verbatim.
+pub fn nonce(raw: &str) -> Result<&str, &'static str> {
+    if raw.len() > MAX_NONCE && raw.chars().count() > MAX_NONCE {
+        return Err("nonce must be at most 64 characters");
+    }
+    Ok(raw)
+}
+
+/// A session secret: 16–128 printable ASCII characters.
+pub fn session(raw: &str) -> Result<&str, &'static str> {
+    let printable = raw.bytes().all(|b| b.is_ascii_graphic());
+    if raw.len() < MIN_SESSION || raw.len() > MAX_SESSION || !printable {
+        return Err("session must be 16-128 printable ASCII characters");
+    }
+    Ok(raw)
+}
+
+/// Decodes `%XX` escapes of a URL path segment. Invalid escapes or invalid UTF-8 are errors rather
+/// than being passed through, so one room is never reachable under two spellings by accident.
+pub fn percent_decode(segment: &str) -> Result<Cow<'_, str>, &'static str> {
+    if !segment.contains('%') {
+        return Ok(Cow::Borrowed(segment));
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or("bad percent escape")?;
+            let hex = std::str::from_utf8(hex).map_err(|_| "bad percent escape")?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad percent escape")?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| "path is not UTF-8")
+}
+
+/// A page of history requested over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Only messages with `id < before`; `None` means from the newest.
+    pub before: Option<u64>,
+    pub limit: u32,
+}
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 100;
+
+/// Parses `before=<id>&limit=<1..100>` (both optional). Unknown parameters are ignored, like any
+/// web API; present but malformed ones are errors.
+pub fn page_query(query: &str) -> Result<PageQuery, String> {
+    let mut page = PageQuery {
+        before: None,
+        limit: DEFAULT_PAGE,
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "before" => {
+                let before = parse_positive(value).ok_or_else(|| {
+                    format!("before must be a positive message id, got {value:.20?}")
+                })?;
+                page.before = Some(before);
+            }
+            "limit" => {
+                page.limit = parse_positive(value)
+                    .filter(|&n| n <= u64::from(MAX_PAGE))
+                    .map(|n| n as u32)
+                    .ok_or_else(|| format!("limit must be 1-100, got {value:.20?}"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(page)
+}
+
+/// Digits only (no sign, no spaces), at least 1.
+fn parse_positive(value: &str) -> Option<u64> {
+    if value.is_empty() || value.len() > 19 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok().filter(|&n| n >= 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names_are_trimmed_and_lowercased() {
+        assert_eq!(room_name("  Lobby "), Ok(RoomName::Public("lobby".into())));
+        assert_eq!(room_name("a_b-9"), Ok(RoomName::Public("a_b-9".into())));
+        assert_eq!(
+            room_name(&"x".repeat(32)),
+            Ok(RoomName::Public("x".repeat(32)))
+        );
+    }
+
+    #[test]
+    fn bad_room_names_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            &"x".repeat(33),
+            "a b",
+            "a/b",
+            "caf\u{e9}",
+            "a.b",
+            "%",
+        ] {
+            assert!(room_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        // 63 and 65 hex digits are neither public (too long) nor private.
+        assert!(room_name(&"a".repeat(63)).is_err());
+        assert!(room_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn private_ids_are_64_hex_any_case() {
+        let id = "AbCdEf0123456789".repeat(4);
+        assert_eq!(room_name(&id), Ok(RoomName::Private(id.to_lowercase())));
+        assert!(room_name(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_counted_in_characters() {
+        assert_eq!(member_name("  Alice \t"), Ok("Alice"));
+        assert_eq!(member_name("Zoë"), Ok("Zoë"));
+        let cjk = "名".repeat(32);
+        assert_eq!(member_name(&cjk), Ok(cjk.as_str()));
+        let emoji = "🦀".repeat(32);
+        assert_eq!(member_name(&emoji), Ok(emoji.as_str()));
+        assert!(member_name(&"名".repeat(33)).is_err());
+        assert!(member_name(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn empty_control_and_invisible_names_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "\u{3000}",
+            "a\u{0}b",
+            "a\nb",
+            "\u{7f}x",
+            "Ali\u{200B}ce",
+            "\u{202E}ecilA",
+            "a\u{2066}b",
+            "\u{FEFF}Bob",
+            "Bo\u{00AD}b",
+            "x\u{E0041}",
+        ] {
+            assert!(member_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        // Ordinary inner spaces and non-Latin scripts are fine.
+        assert!(member_name("Mary Ann").is_ok());
+        assert!(member_name("مريم").is_ok());
+    }
+
+    #[test]
+    fn name_keys_fold_case_and_whitespace() {
+        assert_eq!(name_key("Alice"), name_key("ALICE"));
+        assert_eq!(name_key("Al  ice"), name_key("al ice"));
+        assert_eq!(name_key("ÉLODIE"), name_key("élodie"));
+        assert_ne!(name_key("Alice"), name_key("Alicia"));
+    }
+
+    #[test]
+    fn message_text_bounds() {
+        assert_eq!(message_text("  hi \n"), Ok("hi"));
+        assert_eq!(message_text("line1\nline2\tx"), Ok("line1\nline2\tx"));
+        assert!(message_text("").is_err());
+        assert!(message_text(" \n\t ").is_err());
+        assert!(message_text("a\u{1}b").is_err());
+        let max = "é".repeat(MAX_TEXT);
+        assert_eq!(message_text(&max), Ok(max.as_str()));
+        assert!(message_text(&"é".repeat(MAX_TEXT + 1)).is_err());
+        // Trimming happens before counting.
+        let padded = format!("  {}  ", "a".repeat(MAX_TEXT));
+        assert!(message_text(&padded).is_ok());
+    }
+
+    #[test]
+    fn nonce_and_session_bounds() {
+        assert!(nonce(&"n".repeat(64)).is_ok());
+        assert!(nonce(&"n".repeat(65)).is_err());
+        assert!(nonce(&"ñ".repeat(64)).is_ok());
+        assert!(session(&"s".repeat(16)).is_ok());
+        assert!(session(&"s".repeat(15)).is_err());
+        assert!(session(&"s".repeat(129)).is_err());
+        assert!(session("0123456789abcdef ").is_err());
+        assert!(session("0123456789abcdeé").is_err());
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("lobby").unwrap(), "lobby");
+        assert_eq!(percent_decode("%20Lobby%20").unwrap(), " Lobby ");
+        assert_eq!(percent_decode("caf%C3%A9").unwrap(), "café");
+        assert!(percent_decode("%2").is_err());
+        assert!(percent_decode("%zz").is_err());
+        assert!(percent_decode("%ff").is_err());
+    }
+
+    #[test]
+    fn page_queries() {
+        assert_eq!(
+            page_query(""),
+            Ok(PageQuery {
+                before: None,
+                limit: DEFAULT_PAGE
+            })
+        );
+        assert_eq!(
+            page_query("before=10&limit=100"),
+            Ok(PageQuery {
+                before: Some(10),
+                limit: 100
+            })
+        );
+        assert_eq!(page_query("utm=x&limit=1").map(|p| p.limit), Ok(1));
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=-1",
+            "limit=",
+            "limit=1.5",
+            "before=0",
+            "before=abc",
+            "before=+5",
+            "before=99999999999999999999",
+        ] {
+            assert!(page_query(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+}
