@@ -541,3 +541,6 @@ fn session_digest(secret: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod props;
