@@ -93,7 +93,7 @@ impl DurableObject for ChatRoom {
             match key.as_ref() {
                 "room" => room_name = value.into_owned(),
                 "before" => before = value.parse().ok(),
-                "limit" => limit = value.parse().unwrap_or(50),
+                "limit" => limit = value.parse().unwrap_or(50u32).clamp(1, 100),
                 _ => {}
             }
         }
@@ -430,30 +430,33 @@ impl Live {
     /// Sends `frame` to every member (but `except`). Sockets that refuse a send are gone: they are
     /// dropped and their leave is broadcast in turn.
     fn broadcast(&mut self, frame: &str, except: Option<ConnId>, now: u64) {
-        let mut pending = vec![(frame.to_string(), except)];
-        while let Some((frame, except)) = pending.pop() {
-            let shared = JsValue::from(JsString::from(frame.as_str()));
-            let mut failed = Vec::new();
-            for &conn in self.room.member_conns() {
-                if Some(conn) == except {
-                    continue;
-                }
-                if let Some(ws) = self.sockets.get(&conn) {
-                    let socket: &SharedSend = ws.as_ref().unchecked_ref();
-                    if socket.send_value(&shared).is_err() {
-                        failed.push(conn);
-                    }
-                }
+        let mut failed = self.send_to_members(frame, except);
+        while let Some(conn) = failed.pop() {
+            if let Some(ws) = self.sockets.get(&conn) {
+                let _ = ws.close(Some(CLOSE_NORMAL), Some("send failed"));
             }
-            for conn in failed {
-                if let Some(ws) = self.sockets.get(&conn) {
-                    let _ = ws.close(Some(CLOSE_NORMAL), Some("send failed"));
-                }
-                if let Some(left) = self.remove(conn, now) {
-                    pending.push((left.frame, None));
+            if let Some(left) = self.remove(conn, now) {
+                failed.extend(self.send_to_members(&left.frame, None));
+            }
+        }
+    }
+
+    /// One JS string for all recipients; returns the connections whose send threw.
+    fn send_to_members(&self, frame: &str, except: Option<ConnId>) -> Vec<ConnId> {
+        let shared = JsValue::from(JsString::from(frame));
+        let mut failed = Vec::new();
+        for &conn in self.room.member_conns() {
+            if Some(conn) == except {
+                continue;
+            }
+            if let Some(ws) = self.sockets.get(&conn) {
+                let socket: &SharedSend = ws.as_ref().unchecked_ref();
+                if socket.send_value(&shared).is_err() {
+                    failed.push(conn);
                 }
             }
         }
+        failed
     }
 
     /// Removes a connection; returns its leave if it was a member (for the caller to broadcast).
