@@ -4,6 +4,8 @@
 //   {"type":"join",...}     -> {"type":"welcome"} to that socket
 //   {"type":"message",...}  -> {"id":N,"type":"message",...} (the same frame with an id spliced in)
 //                              to every socket of the room, the sender included
+// With the var BROADCAST_JOINS=1 (bench/run --ceiling-joins) a join is also announced to every
+// other socket, as the chat protocol does: the runtime's floor for a room filling up.
 import { DurableObject } from "cloudflare:workers";
 
 export default {
@@ -21,6 +23,7 @@ export class Room extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.nextId = 0;
+    this.broadcastJoins = env.BROADCAST_JOINS === "1";
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
@@ -34,6 +37,11 @@ export class Room extends DurableObject {
     if (typeof msg !== "string") return;
     if (msg.startsWith('{"type":"join"')) {
       ws.send('{"type":"welcome"}');
+      if (this.broadcastJoins) {
+        for (const s of this.ctx.getWebSockets()) {
+          if (s !== ws) s.send('{"type":"join","name":"x"}');
+        }
+      }
       return;
     }
     const out = '{"id":' + ++this.nextId + "," + msg.slice(1);

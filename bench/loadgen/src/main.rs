@@ -422,6 +422,8 @@ async fn run(args: Args) -> Result<bool, String> {
     let warm_us = go_us + (args.warmup * 1e6) as u64;
     shared.measure_from_us.store(warm_us, Ordering::Relaxed);
     let _ = go_tx.send(true);
+    // Phase markers on stderr: bench/run samples the server's CPU time at them.
+    eprintln!("loadgen-phase: send");
 
     // Wait for all senders, then for every receiver to complete or the drain timeout.
     let mut sent = 0u64;
@@ -444,6 +446,7 @@ async fn run(args: Args) -> Result<bool, String> {
         }
     };
     let drained = tokio::time::timeout(drain, wait_all).await.is_ok();
+    eprintln!("loadgen-phase: delivered");
     let samples = match sampler {
         Some(h) => {
             // A final sample after the drain.
@@ -634,6 +637,16 @@ async fn receiver(
     res
 }
 
+/// This process's CPU time (user + system), seconds, from /proc/self/stat (Linux; 0 elsewhere).
+fn own_cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields after "(comm)": state is 0, utime 11, stime 12; USER_HZ is 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn ms(us: u64) -> f64 {
     (us as f64 / 1000.0 * 1000.0).round() / 1000.0
 }
@@ -705,6 +718,7 @@ fn report(
         "duration_s": dur_s, "deliveries_per_s": dps.round(), "messages_per_s": (mps * 10.0).round() / 10.0,
         "latency_ms": {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": if hist.is_empty() {0.0} else {ms(hist.max())}, "mean": (hist.mean() / 10.0).round() / 100.0},
         "stats_samples": samples,
+        "loadgen_cpu_s": own_cpu_s(),
         "ok": ok,
     });
     if !args.json_only {
