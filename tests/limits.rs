@@ -171,10 +171,19 @@ async fn unjoined_sockets_are_closed_1008_after_the_join_timeout() {
     idle.expect_silence(Duration::from_millis(900)).await;
     let connected_at = start.elapsed();
     // …but closed with 1008 once the timeout has passed.
-    for c in [&mut idle, &mut pinger, &mut failed, &mut chatty] {
+    for (what, c) in [
+        ("idle", &mut idle),
+        ("ping-only", &mut pinger),
+        ("invalid_name", &mut failed),
+        ("not_joined", &mut chatty),
+    ] {
         match c.recv_timeout(Duration::from_secs(8)).await {
-            Some(Frame::Close(code, _)) => assert_eq!(code, Some(1008)),
-            other => panic!("expected close 1008 after the join timeout, got {other:?}"),
+            Some(Frame::Close(code, _)) => assert_eq!(code, Some(1008), "{what} socket"),
+            other => panic!(
+                "{what} socket: expected close 1008 after the join timeout, got {other:?} \
+                 ({:?} after start)",
+                start.elapsed()
+            ),
         }
     }
     let closed_at = start.elapsed();

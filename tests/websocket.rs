@@ -510,6 +510,7 @@ async fn debug_reset_is_rejected_without_test_hooks() {
     assert_eq!(st["members"], 2);
     let (_c, wc) = join(s, &room, "Carol").await;
     assert_eq!(members(&wc), ["Alice", "Bob", "Carol"]);
+    assert_join_frame(&b.expect("join").await, "Carol");
     let m2 = b.say("after").await;
     assert!(m2["id"].as_i64() > m1["id"].as_i64());
 }

@@ -443,6 +443,26 @@ pub async fn http(method: &str, url: String) -> HttpResponse {
         .unwrap()
 }
 
+/// A WebSocket upgrade request sent with a plain HTTP client, for refusals: unlike the WebSocket
+/// client, it reads the whole error body. (Never use it on a route that upgrades.)
+pub async fn upgrade_request(server: &Server, room: &str) -> HttpResponse {
+    let url = server.url(&format!("/api/rooms/{room}/websocket"));
+    tokio::task::spawn_blocking(move || {
+        http_blocking(
+            "GET",
+            &url,
+            &[
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13"),
+            ],
+        )
+    })
+    .await
+    .unwrap()
+}
+
 /// GET a path, returning status and the JSON body.
 pub async fn get_json(server: &Server, path: &str) -> (u16, Value) {
     let r = http("GET", server.url(path)).await;
