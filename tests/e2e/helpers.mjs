@@ -1,0 +1,124 @@
+// Browser helpers for the e2e tests: Debian's Chromium driven by playwright-core.
+
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+export const TIMEOUT = 15_000;
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+let roomCounter = 0;
+/** A fresh public room name per test, so tests never see each other's messages. */
+export function uniqueRoom(prefix = 'e2e') {
+  roomCounter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${roomCounter}`.slice(0, 32);
+}
+
+/**
+ * One person: a browser context of their own (own storage), with a page that records problems:
+ * page errors, console errors, CSP violations and dialogs (none of which should ever happen).
+ */
+export async function openPerson(browser, baseUrl, { viewport = { width: 1100, height: 720 }, colorScheme = 'light', path = '/' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, locale: 'en-US' });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+  });
+  page.on('dialog', (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  await page.goto(baseUrl + path);
+  return { context, page, problems, dialogs, close: () => context.close() };
+}
+
+/** Fill the join form and wait for the chat screen. */
+export async function joinRoom(person, name, room) {
+  const { page } = person;
+  await page.locator('#join-name').fill(name);
+  if (room !== undefined) await page.locator('#join-room').fill(room);
+  await page.locator('#join-button').click();
+  await page.locator('#chat-screen').waitFor({ state: 'visible' });
+  await waitForText(page.locator('#conn-text'), 'Connected');
+}
+
+/** Type a message and press Enter. */
+export async function send(page, text) {
+  const input = page.locator('#message-input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/** Poll `fn` until it stops throwing (an expect-style retry), then return its value. */
+export async function eventually(fn, { timeout = TIMEOUT, interval = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  let lastErr;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw lastErr;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Wait until the locator's text content contains `text`. */
+export async function waitForText(locator, text, timeout = TIMEOUT) {
+  await eventually(async () => {
+    const actual = await locator.textContent({ timeout: 1000 });
+    assert.ok(actual && actual.includes(text), `expected ${JSON.stringify(text)} in ${JSON.stringify(actual)}`);
+  }, { timeout });
+}
+
+/** Texts of all stored messages shown, in order. */
+export function messageTexts(page) {
+  return page.locator('#messages .msg .bubble').allTextContents();
+}
+
+/** Wait until a stored message (not a pending one) with exactly this text is shown. */
+export async function waitForMessage(page, text, timeout = TIMEOUT) {
+  await eventually(async () => {
+    const texts = await messageTexts(page);
+    assert.ok(texts.includes(text), `message ${JSON.stringify(text)} not in ${JSON.stringify(texts)}`);
+  }, { timeout });
+}
+
+/** Names in "People in this room". */
+export function memberNames(page) {
+  return page.locator('#members-list .member-name').allTextContents();
+}
+
+export async function waitForMembers(page, expected, timeout = TIMEOUT) {
+  await eventually(async () => {
+    const names = await memberNames(page);
+    assert.deepEqual([...names].sort(), [...expected].sort());
+    assert.equal(await page.locator('#members-count').textContent(), String(expected.length));
+  }, { timeout });
+}
+
+/** Every shown message id appears once and ids increase. */
+export async function assertNoDuplicates(page) {
+  const ids = await page.locator('#messages .msg').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+  assert.equal(new Set(ids).size, ids.length, `duplicate message ids: ${ids}`);
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `messages out of order: ${ids}`);
+}
+
+/** No dialogs, page errors or console errors (minus those matching `ignore`, e.g. during a restart). */
+export function assertClean(person, label = 'page', ignore = null) {
+  assert.deepEqual(person.dialogs, [], `${label} opened dialogs`);
+  const problems = ignore ? person.problems.filter((p) => !ignore.test(p)) : person.problems;
+  assert.deepEqual(problems, [], `${label} had errors`);
+}
