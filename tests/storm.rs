@@ -22,8 +22,8 @@ fn server() -> &'static Server {
 }
 
 const ROOM: &str = "storm";
-const WORKERS: u64 = 12;
-const STEPS: u64 = 40;
+const WORKERS: u64 = 16;
+const STEPS: u64 = 60;
 
 fn is_broadcast(v: &Value) -> bool {
     matches!(

@@ -121,6 +121,52 @@ done
 wait "$child"
 "#;
 
+/// Removes scratch dirs left by test binaries that died without cleaning up (their watchdog
+/// already stopped their servers): `chatterly-<bin>-<pid>-<n>` whose pid is gone.
+fn remove_stale_dirs() {
+    let Ok(entries) = fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(rest) = name.strip_prefix("chatterly-") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.rsplitn(3, '-').collect();
+        if parts.len() != 3 {
+            continue;
+        }
+        let Ok(pid) = parts[1].parse::<i32>() else {
+            continue;
+        };
+        let gone = unsafe { libc::kill(pid, 0) } == -1
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Every file under `dir` (recursively), for checks on what the server persisted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -168,6 +214,7 @@ impl Server {
             .rsplit_once('-')
             .map(|(a, _)| a.to_string())
             .unwrap_or(stem);
+        remove_stale_dirs();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("chatterly-{bin}-{}-{n}", std::process::id()));
