@@ -123,6 +123,13 @@ els.joinForm.addEventListener('submit', (ev) => {
   join(r, name);
 });
 
+function updateRoomHint() {
+  const priv = isPrivateRoom(normalizeRoom(els.joinRoom.value));
+  $('room-hint-public').hidden = priv;
+  $('room-hint-private').hidden = !priv;
+}
+els.joinRoom.addEventListener('input', updateRoomHint);
+
 for (const input of [els.joinName, els.joinRoom]) {
   input.addEventListener('input', () => {
     if (els.joinError.textContent) clearJoinError();
@@ -139,6 +146,7 @@ els.createRoom.addEventListener('click', async () => {
       throw new Error(body?.error?.message || `The server answered ${res.status}.`);
     }
     els.joinRoom.value = body.room;
+    updateRoomHint();
     els.shareLink.value = roomLink(location.origin, body.room);
     els.copyStatus.textContent = '';
     els.shareBox.hidden = false;
@@ -252,7 +260,23 @@ function leave() {
 
 els.leaveButton.addEventListener('click', leave);
 els.reconnectNow.addEventListener('click', () => conn && conn.retryNow());
-els.shareRoom.addEventListener('click', () => copyText(roomLink(location.origin, room), els.connText, null));
+els.shareRoom.addEventListener('click', async () => {
+  const link = roomLink(location.origin, room);
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(link);
+    ok = true;
+  } catch {
+    ok = false;
+  }
+  const label = els.shareRoom.firstChild; // the text node before " link"
+  label.textContent = ok ? 'Copied' : 'Copy failed';
+  els.shareRoom.title = ok ? 'Link copied to the clipboard' : link;
+  setTimeout(() => {
+    label.textContent = 'Copy';
+    els.shareRoom.title = 'Copy a link to this room';
+  }, 2000);
+});
 window.addEventListener('online', () => conn && conn.state === 'waiting' && conn.retryNow());
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && conn && conn.state === 'waiting') conn.retryNow();
@@ -399,9 +423,7 @@ function start() {
   const urlRoom = roomFromLocation(location);
   els.joinName.value = storage.get(localStorage, NAME_KEY) || '';
   els.joinRoom.value = urlRoom || 'lobby';
-  if (urlRoom && isPrivateRoom(urlRoom)) {
-    els.joinRoom.title = 'Private room';
-  }
+  updateRoomHint();
 
   // A reload of a tab that was in a room goes straight back in (the session takes the name back).
   let active = null;
@@ -421,6 +443,7 @@ window.addEventListener('hashchange', () => {
   if (!els.joinScreen.hidden) {
     const r = roomFromLocation(location);
     if (r) els.joinRoom.value = r;
+    updateRoomHint();
   }
 });
 

@@ -1,7 +1,7 @@
 // DOM building for the chat screen. Every piece of user text goes in through textContent:
 // nothing here parses HTML.
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -42,8 +42,8 @@ function dayLabel(at) {
 
 /** A stable colour slot (0–7) for a name, used for its avatar. */
 export function colourSlot(name) {
-  let x = 0;
-  for (const ch of name.toLowerCase()) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+  let x = 0x811c9dc5; // FNV-1a
+  for (const ch of name.toLowerCase()) x = Math.imul(x ^ ch.codePointAt(0), 0x01000193) >>> 0;
   return x % 8;
 }
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, startServer } from './server.mjs';
-import { joinRoom, launchBrowser, openPerson, send, uniqueRoom, waitForMessage, waitForText } from './helpers.mjs';
+import { joinRoom, launchBrowser, openPerson, send, waitForMessage, waitForText } from './helpers.mjs';
 
 const CONVERSATION = [
   ['Maya', 'Morning! Is the release still on for today?'],
@@ -24,8 +24,7 @@ const CONVERSATION = [
  * Join two people to a fresh room, play the conversation, and save the first person's screen.
  * Returns the path written.
  */
-export async function captureScreenshot({ browser, baseUrl, out, width = 1200, height = 760, colorScheme = 'light' }) {
-  const room = uniqueRoom('release');
+export async function captureScreenshot({ browser, baseUrl, out, width = 1200, height = 760, colorScheme = 'light', room = 'release-planning' }) {
   const viewport = { width, height };
   const maya = await openPerson(browser, baseUrl, { viewport, colorScheme });
   const jonas = await openPerson(browser, baseUrl, { viewport, colorScheme });

@@ -47,10 +47,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Fail early, with a useful message, when the Worker was not built. */
 export function assertBuilt() {
-  for (const f of ['build/worker/shim.mjs', 'build/worker/index.wasm']) {
-    if (!fs.existsSync(path.join(REPO_ROOT, f))) {
-      throw new Error(`${f} is missing: run \`make build\` before the e2e tests`);
-    }
+  // worker-build 0.8 writes build/index.js + build/index_bg.wasm and a build/worker/shim.mjs
+  // re-exporting them (older versions put index.wasm next to the shim).
+  const has = (f) => fs.existsSync(path.join(REPO_ROOT, f));
+  const wasm = ['build/index_bg.wasm', 'build/worker/index.wasm'].some(has);
+  if (!has('build/worker/shim.mjs') || !wasm) {
+    throw new Error('the Worker is not built (build/worker/shim.mjs and its .wasm): run `make build` before the e2e tests');
   }
 }
 
