@@ -27,6 +27,55 @@ async fn root_serves_the_client_html() {
     );
 }
 
+/// "GET / (and other static paths): the client from public/": every file is served as is.
+#[tokio::test]
+async fn every_public_file_is_served_as_is() {
+    let s = server();
+    let public = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
+    let files = files_under(&public);
+    assert!(!files.is_empty());
+    for f in files {
+        let rel = f
+            .strip_prefix(&public)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        if rel.starts_with('_') {
+            continue; // _headers / _redirects configure the asset server; they are not content
+        }
+        let path = if rel == "index.html" {
+            "/".to_string()
+        } else {
+            format!("/{rel}")
+        };
+        let r = tokio::task::spawn_blocking({
+            let url = s.url(&path);
+            move || minreq::get(url).with_timeout(30).send().unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(r.status_code, 200, "GET {path}");
+        assert_eq!(
+            r.as_bytes(),
+            std::fs::read(&f).unwrap().as_slice(),
+            "GET {path} differs from {}",
+            f.display()
+        );
+        let ct = r.header("content-type").unwrap_or_default().to_string();
+        let want = match f.extension().and_then(|e| e.to_str()) {
+            Some("html") => "text/html",
+            Some("js") | Some("mjs") => "javascript",
+            Some("css") => "text/css",
+            Some("svg") => "image/svg+xml",
+            _ => "",
+        };
+        assert!(
+            ct.contains(want),
+            "GET {path}: content-type {ct:?}, want {want}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn unknown_static_file_is_404() {
     let s = server();
