@@ -349,6 +349,7 @@ async fn history_page_invalid_params_are_400_bad_request() {
         "?before=1.5",
         "?before=",
         "?before=1e3",
+        "?before=99999999999999999999999",
     ] {
         let (st, v) = get_json(s, &format!("/api/rooms/{room}/messages{q}")).await;
         assert_http_error(st, &v, 400, "bad_request");

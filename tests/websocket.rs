@@ -314,6 +314,7 @@ async fn message_text_rules() {
         json!({"type":"message","text":"esc\u{001b}[2J"}),
         json!({"type":"message","text":"del\u{007f}x"}),
         json!({"type":"message","text":"ok","nonce":"n".repeat(65)}),
+        json!({"type":"message","text":"ok","nonce":"😀".repeat(65)}),
     ];
     for f in &bad {
         a.send_json(f).await;
@@ -328,8 +329,11 @@ async fn message_text_rules() {
     b.expect_silence(QUIET).await;
     let m = a.say_nonce("nonce at the limit", &"n".repeat(64)).await;
     assert_eq!(b.expect("message").await, m);
+    // The nonce limit counts characters, not bytes.
+    let m = a.say_nonce("unicode nonce", &"😀".repeat(64)).await;
+    assert_eq!(b.expect("message").await, m);
     let h = history_page(s, &room, "?limit=100").await;
-    assert_eq!(h.len(), 7, "only the valid messages are stored");
+    assert_eq!(h.len(), 8, "only the valid messages are stored");
 }
 
 #[tokio::test]
@@ -820,7 +824,11 @@ async fn session_takeover_replaces_the_socket_silently() {
     assert_eq!(old.expect_close().await, Some(4001));
     obs.expect_silence(Duration::from_millis(1500)).await;
 
-    let st = wait_stats(s, &room, "2 members", |v| v["members"] == 2).await;
+    // Observer, the new tab and the (unjoined) thief: the old tab's socket is gone.
+    let st = wait_stats(s, &room, "2 members, 3 connections", |v| {
+        v["members"] == 2 && v["connections"] == 3
+    })
+    .await;
     assert_eq!(st["members"], 2);
     let m2 = new.say("from the new tab").await;
     assert_eq!(obs.expect("message").await, m2);
