@@ -2,7 +2,7 @@
 //! `{"type":"debug_reset"}` makes the room object drop all its in-memory state (as when the
 //! runtime rebuilds the instance after eviction, hibernation or a Wasm trap) while the sockets stay
 //! open. Everything the room knows about its members must come back from the sockets' attachments
-//! and storage.
+//! and storage. The last test checks the same after a real hibernation.
 
 mod common;
 
@@ -160,4 +160,63 @@ async fn reset_with_many_members_and_an_empty_room() {
     assert_eq!(members(&w), want);
     assert_eq!(stats(s, &room).await["members"], 13);
     u.join("Late").await;
+}
+
+/// The real thing, without the hook: wrangler dev hibernates an idle room object (~10 s) and
+/// rebuilds it on the next event. `ping` is answered by the runtime without waking the room, so
+/// pinging sockets do not keep it awake. After the wake-up the room knows every member.
+#[tokio::test]
+async fn hibernated_room_wakes_with_every_member() {
+    let s = server();
+    let room = uniq("hibernate");
+    let (mut a, _) = join(s, &room, "Ann").await;
+    let (mut b, _) = join(s, &room, "Bob").await;
+    a.expect("join").await;
+    let m1 = a.say("before hibernation").await;
+    assert_eq!(b.expect("message").await, m1);
+    let st0 = stats(s, &room).await;
+
+    // Stay idle (but pinging) until the object has been re-created.
+    let mut st1 = st0.clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    let mut idle = Duration::from_secs(12);
+    while st1["started_at"] == st0["started_at"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the room object never hibernated (started_at stayed {}): cannot test the wake-up",
+            st0["started_at"]
+        );
+        let until = std::time::Instant::now() + idle;
+        while std::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            a.send_text("ping").await;
+            assert_eq!(a.recv().await, Frame::Text("pong".into()));
+        }
+        st1 = stats(s, &room).await;
+        idle = Duration::from_secs(6);
+    }
+    assert!(st1["started_at"].as_i64() > st0["started_at"].as_i64());
+    assert_eq!(st1["members"], 2, "after waking: {st1}");
+    assert_eq!(st1["connections"], 2, "after waking: {st1}");
+    assert_eq!(st1["last_message_id"], m1["id"], "after waking: {st1}");
+
+    let (mut c, w) = join(s, &room, "Cat").await;
+    assert_eq!(members(&w), ["Ann", "Bob", "Cat"]);
+    assert_eq!(
+        ids(w["history"].as_array().unwrap()),
+        ids(std::slice::from_ref(&m1))
+    );
+    assert_join_frame(&a.expect("join").await, "Cat");
+    assert_join_frame(&b.expect("join").await, "Cat");
+    let mut d = connect(s, &room).await;
+    d.send_json(&json!({"type":"join","name":"BOB"})).await;
+    d.expect_error("name_taken").await;
+    let m2 = b.say("after waking").await;
+    assert!(m2["id"].as_i64().unwrap() > m1["id"].as_i64().unwrap());
+    assert_eq!(a.expect("message").await, m2);
+    assert_eq!(c.expect("message").await, m2);
+    assert_eq!(a.close(None).await, Some(1000));
+    assert_leave_frame(&b.expect("leave").await, "Ann");
+    assert_leave_frame(&c.expect("leave").await, "Ann");
+    s.assert_no_panic();
 }
