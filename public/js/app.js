@@ -18,7 +18,7 @@ const els = {
   joinError: $('join-error'), joinButton: $('join-button'), createRoom: $('create-room'),
   createError: $('create-error'), shareBox: $('share-box'), shareLink: $('share-link'), copyLink: $('copy-link'),
   copyStatus: $('copy-status'),
-  chatScreen: $('chat-screen'), roomTitle: $('room-title'), connStatus: $('conn-status'), connText: $('conn-text'),
+  chatScreen: $('chat-screen'), roomTitle: $('room-title'), connStatus: $('conn-status'), connText: $('conn-text'), connAnnounce: $('conn-announce'),
   reconnectNow: $('reconnect-now'), shareRoom: $('share-room'), membersToggle: $('members-toggle'),
   membersToggleCount: $('members-toggle-count'), leaveButton: $('leave-button'),
   scroller: $('scroller'), messages: $('messages'), pending: $('pending'), newMessages: $('new-messages'),
@@ -50,6 +50,8 @@ let conn = null;
 let room = '';
 let myName = '';
 let countdownTimer = null;
+let lastAnnounced = '';
+let unseen = 0; // messages from others while the tab is hidden
 let composerErrorTimer = null;
 const typists = new Map(); // name -> timeout id
 
@@ -90,8 +92,17 @@ function setJoining(busy) {
 function showJoinScreen() {
   els.chatScreen.hidden = true;
   els.joinScreen.hidden = false;
-  document.title = 'Chatterly';
+  lastAnnounced = '';
+  updateTitle();
   setJoining(false);
+}
+
+function updateTitle() {
+  if (els.chatScreen.hidden) {
+    document.title = 'Chatterly';
+    return;
+  }
+  document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${roomLabel(room)} · Chatterly`;
 }
 
 function showChatScreen() {
@@ -99,7 +110,8 @@ function showChatScreen() {
   els.chatScreen.hidden = false;
   els.roomTitle.textContent = roomLabel(room);
   els.roomTitle.title = isPrivateRoom(room) ? room : '';
-  document.title = `${roomLabel(room)} · Chatterly`;
+  unseen = 0;
+  updateTitle();
 }
 
 els.joinForm.addEventListener('submit', (ev) => {
@@ -211,6 +223,10 @@ function join(r, name) {
   on('message', (d) => {
     list.addMessage(d.message, { own: d.own, live: d.live });
     stopTyping(d.message.name);
+    if (document.hidden && !d.own && d.live) {
+      unseen += 1;
+      updateTitle();
+    }
   });
   on('join', (d) => list.addSystem(`${d.name} joined`, d.at));
   on('leave', (d) => {
@@ -279,7 +295,10 @@ els.shareRoom.addEventListener('click', async () => {
 });
 window.addEventListener('online', () => conn && conn.state === 'waiting' && conn.retryNow());
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible' && conn && conn.state === 'waiting') conn.retryNow();
+  if (document.visibilityState !== 'visible') return;
+  if (conn && conn.state === 'waiting') conn.retryNow();
+  unseen = 0;
+  updateTitle();
 });
 
 function stopCountdown() {
@@ -287,8 +306,20 @@ function stopCountdown() {
   countdownTimer = null;
 }
 
+const ANNOUNCE = {
+  connected: 'Connected.',
+  waiting: 'Connection lost. Reconnecting…',
+  replaced: 'This chat was opened in another tab.',
+};
+
 function renderState(d) {
   stopCountdown();
+  // Screen readers hear state changes, not every tick of the countdown.
+  const announce = ANNOUNCE[d.state];
+  if (announce && lastAnnounced !== d.state) {
+    if (d.state !== 'connected' || lastAnnounced) els.connAnnounce.textContent = announce;
+  }
+  if (announce) lastAnnounced = d.state;
   els.connStatus.dataset.state = d.state;
   els.reconnectNow.hidden = true;
   els.reconnectNow.textContent = 'Reconnect now';
@@ -440,9 +471,14 @@ function start() {
 }
 
 window.addEventListener('hashchange', () => {
+  const r = roomFromLocation(location);
+  if (!r) return;
+  if (!els.chatScreen.hidden && r !== room) {
+    // A link to another room was opened in this tab: leave, and offer to join that one.
+    leave();
+  }
   if (!els.joinScreen.hidden) {
-    const r = roomFromLocation(location);
-    if (r) els.joinRoom.value = r;
+    els.joinRoom.value = r;
     updateRoomHint();
   }
 });

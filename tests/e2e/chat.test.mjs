@@ -253,6 +253,93 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     assertClean(bob, 'Bob');
   });
 
+  test('rate_limited: a too-fast burst shows a notice and keeps the refused text', async () => {
+    const room = uniqueRoom('burst');
+    const p = await person();
+    await joinRoom(p, 'Speedy', room);
+    const N = 40;
+    // Type-and-Enter N times within one task, faster than any person could.
+    await p.page.evaluate((n) => {
+      const input = document.getElementById('message-input');
+      for (let i = 1; i <= n; i += 1) {
+        input.value = `burst ${i}`;
+        input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+      }
+    }, N);
+    await waitForText(p.page.locator('#composer-error'), 'too fast');
+    await eventually(async () => assert.equal(await p.page.locator('#pending .msg').count(), 0));
+    const shown = (await messageTexts(p.page)).filter((t) => t.startsWith('burst '));
+    const kept = (await p.page.locator('#message-input').inputValue()).split('\n').filter(Boolean);
+    assert.ok(shown.length >= 20 && shown.length < N, `${shown.length} of ${N} went through`);
+    // Every message either went through or is back in the composer: nothing silently lost.
+    assert.deepEqual([...shown, ...kept].sort(), Array.from({ length: N }, (_, i) => `burst ${i + 1}`).sort());
+    assertClean(p, 'Speedy');
+  });
+
+  test('the same session in a second tab takes the name over; the first tab does not fight back', async () => {
+    const room = uniqueRoom('takeover');
+    const first = await person();
+    await joinRoom(first, 'Tabby', room);
+    const watcher = await person();
+    await joinRoom(watcher, 'Watcher', room);
+    // A second tab with the first tab's session secret (as "duplicate tab" would copy it).
+    const secret = await first.page.evaluate(() => sessionStorage.getItem('chatterly.session'));
+    const second = await first.context.newPage();
+    second.on('pageerror', (e) => first.problems.push(`second tab: ${e.message}`));
+    await second.goto(`${server.url}/#${room}`);
+    await second.evaluate((s) => sessionStorage.setItem('chatterly.session', s), secret);
+    await second.locator('#join-name').fill('Tabby');
+    await second.locator('#join-button').click();
+    await waitForText(second.locator('#conn-text'), 'Connected');
+    await waitForText(first.page.locator('#conn-text'), 'Opened in another tab');
+    await first.page.waitForTimeout(1500); // it must not reconnect by itself
+    await waitForText(first.page.locator('#conn-text'), 'Opened in another tab');
+    await waitForText(second.locator('#conn-text'), 'Connected');
+    // Nobody saw Tabby leave or join again.
+    await waitForMembers(watcher.page, ['Tabby', 'Watcher']);
+    const lines = await watcher.page.locator('#messages .system').allTextContents();
+    assert.equal(lines.filter((l) => l.includes('Tabby')).length, 0, JSON.stringify(lines));
+    // "Use here" takes it back.
+    await first.page.locator('#reconnect-now').click();
+    await waitForText(first.page.locator('#conn-text'), 'Connected');
+    await waitForText(second.locator('#conn-text'), 'Opened in another tab');
+    await send(first.page, 'back in the first tab');
+    await waitForMessage(watcher.page, 'back in the first tab');
+    assertClean(first, 'Tabby');
+    assertClean(watcher, 'Watcher');
+  });
+
+  test('auto-scroll only at the bottom; otherwise a "New messages" marker', async () => {
+    const room = uniqueRoom('scroll');
+    const alice = await person({ viewport: { width: 900, height: 480 } });
+    await joinRoom(alice, 'Alice', room);
+    const bob = await person();
+    await joinRoom(bob, 'Bob', room);
+    for (let i = 1; i <= 12; i += 1) await send(bob.page, `filler message number ${i}`);
+    await waitForMessage(alice.page, 'filler message number 12');
+    const scroller = alice.page.locator('#scroller');
+    const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    await eventually(async () => assert.ok((await gap()) < 5, 'follows new messages while at the bottom'));
+
+    await scroller.evaluate((el) => { el.scrollTop = 0; });
+    await send(bob.page, 'while Alice reads old messages');
+    await waitForMessage(alice.page, 'while Alice reads old messages');
+    const marker = alice.page.locator('#new-messages');
+    await marker.waitFor({ state: 'visible' });
+    assert.match(await marker.textContent(), /New messages ↓/);
+    assert.equal(await scroller.evaluate((el) => el.scrollTop), 0, 'the view stayed where Alice was reading');
+
+    await marker.click();
+    await marker.waitFor({ state: 'hidden' });
+    await eventually(async () => assert.ok((await gap()) < 5));
+    // Her own message always brings her to the bottom.
+    await scroller.evaluate((el) => { el.scrollTop = 0; });
+    await send(alice.page, 'my own message');
+    await waitForMessage(alice.page, 'my own message');
+    await eventually(async () => assert.ok((await gap()) < 5));
+    assertClean(alice, 'Alice');
+  });
+
   test('keyboard only: join with Tab and Enter, focus lands in the composer', async () => {
     const room = uniqueRoom('keys');
     const p = await person({ path: `/#${room}` });
