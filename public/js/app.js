@@ -21,7 +21,7 @@ const els = {
   chatScreen: $('chat-screen'), roomTitle: $('room-title'), connStatus: $('conn-status'), connText: $('conn-text'), connAnnounce: $('conn-announce'),
   reconnectNow: $('reconnect-now'), shareRoom: $('share-room'), membersToggle: $('members-toggle'),
   membersToggleCount: $('members-toggle-count'), leaveButton: $('leave-button'),
-  scroller: $('scroller'), messages: $('messages'), pending: $('pending'), newMessages: $('new-messages'),
+  scroller: $('scroller'), log: $('log'), messages: $('messages'), pending: $('pending'), newMessages: $('new-messages'),
   composer: $('composer'), typing: $('typing'), composerError: $('composer-error'), input: $('message-input'),
   charCountEl: $('char-count'), membersPanel: $('members-panel'), membersList: $('members-list'),
   membersCount: $('members-count'),
@@ -210,6 +210,9 @@ function join(r, name) {
     storage.set(sessionStorage, ACTIVE_KEY, JSON.stringify({ room, name: d.name }));
     if (location.hash !== `#${room}`) history.replaceState(null, '', `${location.pathname}#${room}`);
     if (d.first) {
+      // The history that follows is not news: keep the live region quiet while it is drawn.
+      els.log.setAttribute('aria-live', 'off');
+      setTimeout(() => els.log.setAttribute('aria-live', 'polite'), 0);
       showChatScreen();
       setJoining(false);
       els.input.focus();

@@ -4,8 +4,18 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChatConnection, backoffDelay } from '../../public/js/connection.js';
-import { roomFromLocation, typingText, nameProblem, textProblem } from '../../public/js/util.js';
+
+// public/js/*.js are browser ES modules with no package.json "type" beside them: Node detects the
+// syntax and warns once per file. The warning is noise here, so it is filtered for these imports.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const code = typeof rest[0] === 'object' ? rest[0]?.code : rest[1];
+  if (code === 'MODULE_TYPELESS_PACKAGE_JSON') return;
+  emitWarning.call(process, warning, ...rest);
+};
+const { ChatConnection, backoffDelay } = await import('../../public/js/connection.js');
+const { roomFromLocation, typingText, nameProblem, textProblem } = await import('../../public/js/util.js');
+process.emitWarning = emitWarning;
 
 class Clock {
   constructor() { this.t = 1_000_000; this.timers = new Map(); this.next = 1; }
