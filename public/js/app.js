@@ -288,11 +288,11 @@ els.shareRoom.addEventListener('click', async () => {
   } catch {
     ok = false;
   }
-  const label = els.shareRoom.firstChild; // the text node before " link"
-  label.textContent = ok ? 'Copied' : 'Copy failed';
+  const label = els.shareRoom.querySelector('.label');
+  label.textContent = ok ? 'Copied!' : 'Copy failed';
   els.shareRoom.title = ok ? 'Link copied to the clipboard' : link;
   setTimeout(() => {
-    label.textContent = 'Copy';
+    label.textContent = 'Copy link';
     els.shareRoom.title = 'Copy a link to this room';
   }, 2000);
 });
