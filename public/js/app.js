@@ -394,6 +394,7 @@ function restoreText(text) {
 }
 
 function updateCharCount() {
+  autoGrow();
   const n = charCount(els.input.value.trim());
   if (n > MAX_TEXT_CHARS - 200) {
     els.charCountEl.textContent = `${n}/${MAX_TEXT_CHARS}`;
@@ -430,6 +431,14 @@ els.input.addEventListener('keydown', (ev) => {
     sendCurrent();
   }
 });
+
+// Browsers without CSS `field-sizing` grow the composer here (CSSOM, which the CSP allows).
+const growFallback = !(window.CSS && CSS.supports && CSS.supports('field-sizing', 'content'));
+function autoGrow() {
+  if (!growFallback) return;
+  els.input.style.height = 'auto';
+  els.input.style.height = `${Math.min(els.input.scrollHeight + 2, 160)}px`;
+}
 
 els.input.addEventListener('input', () => {
   updateCharCount();
