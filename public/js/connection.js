@@ -60,6 +60,7 @@ export class ChatConnection extends EventTarget {
     cryptoImpl = globalThis.crypto,
     pingIntervalMs = 25000,
     pongTimeoutMs = 10000,
+    joinTimeoutMs = 15000,
     backoff = { base: 500, max: 10000 },
   }) {
     super();
@@ -75,6 +76,8 @@ export class ChatConnection extends EventTarget {
     this.cryptoImpl = cryptoImpl;
     this.pingIntervalMs = pingIntervalMs;
     this.pongTimeoutMs = pongTimeoutMs;
+    this.joinTimeoutMs = joinTimeoutMs;
+    this.joinTimer = null;
     this.backoff = backoff;
 
     this.state = 'idle';
@@ -134,6 +137,13 @@ export class ChatConnection extends EventTarget {
     ws.onopen = () => {
       if (ws !== this.ws) return;
       this.opened = true;
+      // A server that accepts the socket but never welcomes us is treated like a dropped one.
+      this.joinTimer = this.timers.setTimeout(() => {
+        this.joinTimer = null;
+        if (ws !== this.ws || this.welcomed) return;
+        try { ws.close(4000, 'no welcome'); } catch { /* ignore */ }
+        this.onDrop(ws, { code: 1006 });
+      }, this.joinTimeoutMs);
       const join = { type: 'join', name: this.name, session: this.session };
       if (this.joinedOnce) join.since = this.lastId;
       this.rawSend(JSON.stringify(join));
@@ -454,6 +464,10 @@ export class ChatConnection extends EventTarget {
 
   stopTimers() {
     this.cancelTyping();
+    if (this.joinTimer !== null) {
+      this.timers.clearTimeout(this.joinTimer);
+      this.joinTimer = null;
+    }
     if (this.pingTimer !== null) {
       this.timers.clearInterval(this.pingTimer);
       this.pingTimer = null;

@@ -313,3 +313,25 @@ test('room names come from the hash or the query; helpers', () => {
   assert.ok(textProblem('x'.repeat(2001)));
   assert.equal(textProblem('tab\tand\nnewline'), '');
 });
+
+test('a socket that opens but is never welcomed is dropped and retried', async () => {
+  const h = harness({ conn: { joinTimeoutMs: 15_000 } });
+  h.conn.connect();
+  h.sockets[0].open();
+  h.sockets[0].recv(h.welcome());
+  h.sockets[0].drop();
+  h.clock.advance(h.conn.retryAt - h.clock.t);
+  h.sockets[1].open(); // silence after this
+  h.clock.advance(14_999);
+  assert.equal(h.conn.state, 'connecting');
+  h.clock.advance(1);
+  assert.equal(h.conn.state, 'waiting');
+  assert.equal(h.sockets[1].closedWith, 4000);
+  // The very first join gives up instead, with a message for the join screen.
+  const first = harness({ conn: { joinTimeoutMs: 15_000 } });
+  first.conn.connect();
+  first.sockets[0].open();
+  first.clock.advance(15_000);
+  for (let i = 0; i < 5; i += 1) await tick();
+  assert.deepEqual(first.of('failure').map((e) => e.code), ['unreachable']);
+});
