@@ -16,5 +16,5 @@ mod storage;
 /// Unix milliseconds from the runtime's clock (which advances only across I/O: good enough for
 /// timestamps and rate limits, and identical to what JavaScript's `Date.now()` sees).
 fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
+    js_sys::Date::now() as u64
 }

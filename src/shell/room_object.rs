@@ -23,9 +23,10 @@ use js_sys::{JsString, Map};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
+use worker::worker_sys::DurableObjectState;
 use worker::{
-    durable_object, DurableObject, Env, Request, Response, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+    web_sys, Env, Request, Response, ScheduledTime, SqlStorage, State, WebSocket, WebSocketPair,
+    WebSocketRequestResponsePair,
 };
 
 #[wasm_bindgen]
@@ -43,9 +44,17 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_INTERNAL: u16 = 1011;
 const CLOSE_REPLACED: u16 = 4001;
 
-#[durable_object]
+/// The Durable Object class (`class_name = "ChatRoom"` in `wrangler.toml`).
+///
+/// Exported with `wasm_bindgen` directly rather than through `worker`'s `#[durable_object]`: that
+/// macro makes every handler `async`, so each WebSocket frame would cost a Promise and a few
+/// microtask hops. The socket handlers here never wait on I/O (the SQL API is synchronous), so
+/// they are plain synchronous exports; `fetch` and `alarm` stay `async`.
+#[wasm_bindgen]
 pub struct ChatRoom {
     state: State,
+    /// `state.storage().sql()`, fetched once: each getter is a call into JS.
+    sql: SqlStorage,
     limits: Limits,
     log: Logger,
     /// When this instance was created (the stats' `started_at`).
@@ -66,14 +75,18 @@ struct Live {
     next_conn: ConnId,
 }
 
-impl DurableObject for ChatRoom {
-    fn new(state: State, env: Env) -> Self {
+#[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+impl ChatRoom {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: DurableObjectState, env: Env) -> ChatRoom {
+        let state = State::from(state);
         let limits = Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
         // Keepalives are answered by the runtime without waking a hibernating room.
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
         }
         ChatRoom {
+            sql: state.storage().sql(),
             state,
             log: Logger {
                 level: limits.log_level,
@@ -85,39 +98,20 @@ impl DurableObject for ChatRoom {
         }
     }
 
-    async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let url = req.url()?;
-        let mut room_name = String::new();
-        let (mut before, mut limit) = (None, 50);
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "room" => room_name = value.into_owned(),
-                "before" => before = value.parse().ok(),
-                "limit" => limit = value.parse().unwrap_or(50u32).clamp(1, 100),
-                _ => {}
-            }
-        }
-        self.with_live(|live| live.remember_name(&self.state, &room_name))?;
-        match url.path() {
-            "/websocket" => {
-                let response = self.accept()?;
-                self.schedule_join_deadline().await;
-                Ok(response)
-            }
-            "/messages" => {
-                let messages = storage::page(&self.state.storage().sql(), before, limit)?;
-                router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
-            }
-            "/stats" => self.stats(),
-            _ => Response::error("not found", 404),
-        }
+    pub async fn fetch(&self, req: web_sys::Request) -> Result<web_sys::Response, JsValue> {
+        self.serve(req.into())
+            .await
+            .map(web_sys::Response::from)
+            .map_err(JsValue::from)
     }
 
-    async fn websocket_message(
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn websocket_message(
         &self,
-        ws: WebSocket,
-        message: WebSocketIncomingMessage,
-    ) -> worker::Result<()> {
+        ws: web_sys::WebSocket,
+        message: JsValue,
+    ) -> Result<(), JsValue> {
+        let ws = WebSocket::from(ws);
         let now = now_ms();
         let reset = self.with_live(|live| {
             let Some(conn) = live.conn_of(&ws) else {
@@ -125,11 +119,9 @@ impl DurableObject for ChatRoom {
                 let _ = ws.close(Some(CLOSE_INTERNAL), Some("unknown connection"));
                 return false;
             };
-            let outcome = match &message {
-                WebSocketIncomingMessage::String(text) => {
-                    live.room.handle(conn, text, &live.name, now)
-                }
-                WebSocketIncomingMessage::Binary(_) => Room::binary_frame(),
+            let outcome = match message.as_string() {
+                Some(text) => live.room.handle(conn, &text, &live.name, now),
+                None => Room::binary_frame(),
             };
             self.carry_out(live, conn, &ws, outcome, now)
         })?;
@@ -139,32 +131,34 @@ impl DurableObject for ChatRoom {
         Ok(())
     }
 
-    async fn websocket_close(
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn websocket_close(
         &self,
-        ws: WebSocket,
-        code: usize,
+        ws: web_sys::WebSocket,
+        code: u16,
         _reason: String,
         _was_clean: bool,
-    ) -> worker::Result<()> {
+    ) {
+        let ws = WebSocket::from(ws);
         self.gone(&ws, "close");
         // Answer the close handshake. 1005 (no code) and 1006 (dropped) cannot be sent: say 1000.
-        let reply = match u16::try_from(code) {
-            Ok(c @ (1000..=1003 | 1007..=1014 | 3000..=4999)) => c,
+        let reply = match code {
+            1000..=1003 | 1007..=1014 | 3000..=4999 => code,
             _ => CLOSE_NORMAL,
         };
         if ws.close(Some(reply), Some("closed")).is_err() {
             let _ = ws.close(Some(CLOSE_NORMAL), Some("closed"));
         }
-        Ok(())
     }
 
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> worker::Result<()> {
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn websocket_error(&self, ws: web_sys::WebSocket, _error: JsValue) {
+        let ws = WebSocket::from(ws);
         self.gone(&ws, "error");
         let _ = ws.close(Some(CLOSE_INTERNAL), Some("socket error"));
-        Ok(())
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
+    pub async fn alarm(&self) -> Result<(), JsValue> {
         let now = now_ms();
         self.alarm_at.set(None);
         let next = self.with_live(|live| {
@@ -179,11 +173,40 @@ impl DurableObject for ChatRoom {
         if let Some(at) = next {
             self.set_alarm(at).await;
         }
-        Response::ok("")
+        Ok(())
     }
 }
 
 impl ChatRoom {
+    /// The room's HTTP side: the WebSocket upgrade, history pages and stats.
+    async fn serve(&self, req: Request) -> worker::Result<Response> {
+        let url = req.url()?;
+        let mut room_name = String::new();
+        let (mut before, mut limit) = (None, 50);
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "room" => room_name = value.into_owned(),
+                "before" => before = value.parse().ok(),
+                "limit" => limit = value.parse().unwrap_or(50u32).clamp(1, 100),
+                _ => {}
+            }
+        }
+        self.with_live(|live| live.remember_name(&self.sql, &room_name))?;
+        match url.path() {
+            "/websocket" => {
+                let response = self.accept()?;
+                self.schedule_join_deadline().await;
+                Ok(response)
+            }
+            "/messages" => {
+                let messages = storage::page(&self.sql, before, limit)?;
+                router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
+            }
+            "/stats" => self.stats(),
+            _ => Response::error("not found", 404),
+        }
+    }
+
     /// Runs `f` on the live state, loading it first if this instance has none yet.
     fn with_live<R>(&self, f: impl FnOnce(&mut Live) -> R) -> worker::Result<R> {
         let mut slot = self.live.borrow_mut();
@@ -198,10 +221,10 @@ impl ChatRoom {
 
     /// Rebuilds the room from SQLite and the open sockets' attachments.
     fn load(&self) -> worker::Result<Live> {
-        let sql = self.state.storage().sql();
-        storage::init(&sql)?;
-        let history = storage::load_history(&sql)?;
-        let name = storage::get_meta(&sql, "room")?.unwrap_or_default();
+        let sql = &self.sql;
+        storage::init(sql)?;
+        let history = storage::load_history(sql)?;
+        let name = storage::get_meta(sql, "room")?.unwrap_or_default();
         let mut room = Room::new(self.limits.clone(), history);
         let mut sockets = HashMap::new();
         let by_socket = Map::new();
@@ -275,9 +298,21 @@ impl ChatRoom {
         self.set_alarm(deadline).await;
     }
 
+    fn cancel_alarm(&self) {
+        if self.alarm_at.take().is_some() {
+            let storage = self.state.storage();
+            // Issued before the next event is delivered, so a later `get_alarm` sees it.
+            worker::wasm_bindgen_futures::spawn_local(async move {
+                let _ = storage.delete_alarm().await;
+            });
+        }
+    }
+
     async fn set_alarm(&self, at: u64) {
         self.alarm_at.set(Some(at));
-        if let Err(e) = self.state.storage().set_alarm(at as i64).await {
+        // An absolute time: `worker` reads a bare integer as an offset from now.
+        let when = ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at as f64)));
+        if let Err(e) = self.state.storage().set_alarm(when).await {
             self.alarm_at.set(None);
             self.log_failure("", "set_alarm", &e);
         }
@@ -319,6 +354,10 @@ impl ChatRoom {
                 if let Some(announce) = &joined.announce {
                     live.broadcast(announce, Some(conn), now);
                 }
+                if live.room.next_join_deadline().is_none() {
+                    // Nobody is waiting to join: a join-timeout alarm would only wake the room.
+                    self.cancel_alarm();
+                }
                 self.log.log(
                     LogLevel::Info,
                     &live.name,
@@ -331,8 +370,8 @@ impl ChatRoom {
                 );
             }
             Outcome::Message { message, frame } => {
-                let sql = self.state.storage().sql();
-                if let Err(e) = storage::insert(&sql, &message) {
+                let sql = &self.sql;
+                if let Err(e) = storage::insert(sql, &message) {
                     self.log_failure(&live.name, "insert", &e);
                     let error = ErrorFrame::new(
                         ErrorCode::StorageFailed,
@@ -341,15 +380,17 @@ impl ChatRoom {
                     let _ = ws.send_with_str(to_json(&error));
                     return false;
                 }
-                self.log.log(
-                    LogLevel::Debug,
-                    &live.name,
-                    "message",
-                    serde_json::json!({"id": message.id, "members": live.room.member_count()}),
-                );
+                if self.log.enabled(LogLevel::Debug) {
+                    self.log.log(
+                        LogLevel::Debug,
+                        &live.name,
+                        "message",
+                        serde_json::json!({"id": message.id, "members": live.room.member_count()}),
+                    );
+                }
                 let excess = live.room.message_stored(message);
                 if excess > 0 {
-                    if let Err(e) = storage::delete_oldest(&sql, excess) {
+                    if let Err(e) = storage::delete_oldest(sql, excess) {
                         self.log_failure(&live.name, "trim", &e);
                     }
                 }
@@ -420,10 +461,10 @@ impl Live {
     }
 
     /// Remembers the room's display name the first time the router tells it.
-    fn remember_name(&mut self, state: &State, name: &str) {
+    fn remember_name(&mut self, sql: &SqlStorage, name: &str) {
         if self.name.is_empty() && !name.is_empty() {
             self.name = name.to_string();
-            let _ = storage::set_meta(&state.storage().sql(), "room", name);
+            let _ = storage::set_meta(sql, "room", name);
         }
     }
 
