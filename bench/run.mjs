@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -35,6 +36,9 @@ const USAGE = `usage: bench/run [options]
   --profile            the cost model instead: 1 sender, 1/10/50/200 members; fits server CPU per
                        message = fixed + per-recipient × members, for each server
   --ceiling-joins      let the ceiling announce joins to the room (BROADCAST_JOINS=1), as chat does
+  --cpu-profile        record a V8 CPU profile of the Worker while messages flow (through
+                       wrangler's inspector) and print where the time goes; saved as .cpuprofile
+  --cpu-profile-joins  the same, but while the members connect and join
   --no-size            skip the wasm bundle size
   --no-build           do not (re)build the load generator
   --help`;
@@ -47,7 +51,9 @@ const opts = {
   viaProxy: false,
   memory: false,
   profile: false,
+  profileJoins: false,
   ceilingJoins: false,
+  cpuProfile: false,
   size: true,
   build: true,
 };
@@ -68,6 +74,8 @@ const opts = {
       case "--memory": opts.memory = true; break;
       case "--profile": opts.profile = true; break;
       case "--ceiling-joins": opts.ceilingJoins = true; break;
+      case "--cpu-profile": opts.cpuProfile = true; break;
+      case "--cpu-profile-joins": opts.cpuProfile = true; opts.profileJoins = true; break;
       case "--no-size": opts.size = false; break;
       case "--no-build": opts.build = false; break;
       case "--help": case "-h": console.log(USAGE); process.exit(0);
@@ -172,6 +180,75 @@ function cmdOut(cmd, args, cwd = ROOT) {
   }
 }
 
+// ---------------------------------------------------------------- CPU profiles (--cpu-profile)
+// A DevTools session through wrangler's inspector proxy (ws://127.0.0.1:<inspector-port>/ws).
+async function openProfiler(inspectorPort) {
+  const WebSocket = createRequire(path.join(ROOT, "package.json"))("ws");
+  const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ws`, { headers: { Origin: "http://localhost" } });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+    setTimeout(() => reject(new Error("inspector connect timeout")), 10000);
+  });
+  let next = 1;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    let m;
+    try { m = JSON.parse(String(data)); } catch { return; }
+    if (m.id && pending.has(m.id)) {
+      pending.get(m.id)(m);
+      pending.delete(m.id);
+    }
+  });
+  const call = (method, params = {}) => new Promise((resolve, reject) => {
+    const id = next++;
+    pending.set(id, (m) => (m.error ? reject(new Error(JSON.stringify(m.error))) : resolve(m.result)));
+    ws.send(JSON.stringify({ id, method, params }));
+    setTimeout(() => { if (pending.delete(id)) reject(new Error(`${method} timed out`)); }, 30000);
+  });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 200 });
+  return { call, close: () => ws.close() };
+}
+
+// Self time by function, and by kind (Wasm, JS glue, runtime/native, GC, idle).
+function summarizeProfile(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] || 0;
+    total += dt;
+    self.set(profile.samples[i], (self.get(profile.samples[i]) || 0) + dt);
+  }
+  const byFn = new Map();
+  const byKind = new Map();
+  for (const [id, t] of self) {
+    const n = byId.get(id);
+    const f = n.callFrame;
+    const name = f.functionName || "(anonymous)";
+    const url = f.url || "";
+    const kind = url.startsWith("wasm://") || /wasm-function|^\$/.test(name) ? "wasm"
+      : name === "(garbage collector)" ? "gc"
+      : name === "(idle)" ? "idle"
+      : name === "(program)" || name === "(root)" ? "runtime (native, outside JS)"
+      : "js";
+    const key = `${name} ${url.split("/").pop()}${f.lineNumber >= 0 ? `:${f.lineNumber + 1}` : ""}`;
+    byFn.set(key, (byFn.get(key) || 0) + t);
+    byKind.set(kind, (byKind.get(kind) || 0) + t);
+  }
+  const busy = total - (byKind.get("idle") || 0);
+  const top = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, t]) => ({ fn: k, ms: +(t / 1000).toFixed(1), pct_busy: +((100 * t) / busy).toFixed(1) }));
+  const kinds = Object.fromEntries([...byKind].map(([k, t]) => [k, { ms: +(t / 1000).toFixed(1), pct_busy: k === "idle" ? null : +((100 * t) / busy).toFixed(1) }]));
+  return { total_ms: +(total / 1000).toFixed(1), busy_ms: +(busy / 1000).toFixed(1), kinds, top };
+}
+
+function printProfile(p) {
+  if (p.error) return log(`  cpu profile: ${p.error}`);
+  log(`  cpu profile (${p.file}): busy ${p.busy_ms} ms; ${Object.entries(p.kinds).filter(([k]) => k !== "idle").map(([k, v]) => `${k} ${v.pct_busy}%`).join(", ")}`);
+  for (const t of p.top.slice(0, 15)) log(`    ${String(t.pct_busy).padStart(5)}%  ${t.fn}`);
+}
+
 // CPU seconds (user + system) of every live process in a process group, and of the machine.
 const HZ = 100; // USER_HZ on Linux
 function groupCpu(pgid) {
@@ -241,8 +318,9 @@ async function startServer(key, persistDir) {
   fs.closeSync(fd);
   let exited = null;
   child.on("exit", (code, signal) => { exited = { code, signal }; });
+  child.on("error", (e) => { exited = { error: e.code || String(e) }; });
   current = child;
-  const server = { key, child, port, logPath, url: `http://127.0.0.1:${port}`, directUrl: null };
+  const server = { key, child, port, inspector, logPath, url: `http://127.0.0.1:${port}`, directUrl: null };
   const t0 = Date.now();
   while (Date.now() - t0 < 90000) {
     if (exited) break;
@@ -277,6 +355,7 @@ async function startServer(key, persistDir) {
 
 async function stopServer(server) {
   const { child } = server;
+  if (child.pid === undefined) return; // never started (spawn failed)
   if (child.exitCode === null && child.signalCode === null) {
     const gone = new Promise((r) => child.once("exit", r));
     try { process.kill(-child.pid, "SIGTERM"); } catch {}
@@ -331,8 +410,23 @@ function stateDir(kind, tag) {
   return { root: d, persist: p };
 }
 
-// One measurement: fresh wrangler + fresh state, one loadgen run.
+// One measurement; if the server could not start (e.g. someone reinstalling node_modules on a
+// shared machine), wait for wrangler to be back and try once more.
 async function measure(key, cfg, repeat) {
+  const r = await measureOnce(key, cfg, repeat);
+  if (r.reloaded) r.error = "wrangler reloaded the Worker during the run (src/ changed)";
+  if (!r.error) return r;
+  log(`bench: ${key} ${cfg.id}: ${r.error.split("\n")[0]}; retrying once`);
+  for (let i = 0; i < 60 && !fs.existsSync(WRANGLER); i++) await sleep(2000);
+  await sleep(5000);
+  const again = await measureOnce(key, cfg, repeat);
+  if (again.reloaded) again.error = "wrangler reloaded the Worker during the run (src/ changed)";
+  again.retried = r.error;
+  return again;
+}
+
+// One measurement: fresh wrangler + fresh state, one loadgen run.
+async function measureOnce(key, cfg, repeat) {
   const kind = cfg.storage === "disk" ? "disk" : cfg.storage === "ram" ? "ram" : opts.storage;
   const dir = stateDir(kind, `${key}-${cfg.id}`);
   let server;
@@ -346,9 +440,35 @@ async function measure(key, cfg, repeat) {
     const busy0 = machineBusy();
     const t0 = Date.now();
     const phase = {};
+    let profiler = null;
+    let profiling = null;
+    if (opts.cpuProfile) profiler = await openProfiler(server.inspector);
+    if (profiler && opts.profileJoins) await profiler.call("Profiler.start");
     const r = await runLoadgen(loadgenArgs(url, cfg, room), 300000, (name) => {
       phase[name] = { cpu: groupCpu(server.child.pid), t: Date.now() };
+      if (!profiler) return;
+      if (opts.profileJoins) {
+        if (name === "send") profiling = profiler.call("Profiler.stop");
+      } else {
+        if (name === "send") profiling = profiler.call("Profiler.start");
+        if (name === "delivered") profiling = (profiling || Promise.resolve()).then(() => profiler.call("Profiler.stop"));
+      }
     });
+    let profileSummary = null;
+    if (profiler) {
+      try {
+        const stopped = await profiling;
+        if (stopped?.profile) {
+          fs.mkdirSync(RESULTS, { recursive: true });
+          const f = path.join(RESULTS, `${key}-${cfg.id}-${repeat}-${Date.now()}.cpuprofile`);
+          fs.writeFileSync(f, JSON.stringify(stopped.profile));
+          profileSummary = { file: path.relative(ROOT, f), ...summarizeProfile(stopped.profile) };
+        }
+      } catch (e) {
+        profileSummary = { error: String(e.message || e) };
+      }
+      profiler.close();
+    }
     const wallMs = Date.now() - t0;
     // Server CPU while messages flowed (after all joins), per delivery: less sensitive to other
     // load on the machine than wall-clock throughput.
@@ -368,7 +488,10 @@ async function measure(key, cfg, repeat) {
       server_us_per_delivery: r.json?.deliveries && Number.isFinite(sendCpu) ? +((sendCpu * 1e6) / r.json.deliveries).toFixed(2) : null,
       server_us_per_message: r.json?.sent && Number.isFinite(sendCpu) ? +((sendCpu * 1e6) / r.json.sent).toFixed(1) : null,
     };
-    result = { server: key, config: cfg.id, repeat, storage: kind, startMs: server.startMs, wallMs, loadavg1: loadavg, cpu, exit: r.code, result: r.json, stderr: r.stderr.slice(0, 2000) };
+    // wrangler watches the root's src/ and reloads the Worker when someone edits it (this is a
+    // shared work tree): such a run is void.
+    const reloaded = /Detected changes, restarted server|"type":"reloadStart"/.test(fs.readFileSync(server.logPath, "utf8").split("Ready on http").slice(1).join(""));
+    result = { server: key, config: cfg.id, repeat, storage: kind, reloaded, startMs: server.startMs, wallMs, loadavg1: loadavg, cpu, profile: profileSummary, exit: r.code, result: r.json, stderr: r.stderr.slice(0, 2000) };
     return result;
   } catch (e) {
     result = { server: key, config: cfg.id, repeat, storage: kind, error: String(e.message || e) };
@@ -441,6 +564,7 @@ function summarize(runs, configs, servers) {
         p50: pick((r) => r.result.latency_ms.p50),
         join: pick((r) => r.result.join_total_ms),
         cpu: pick((r) => r.cpu?.server_us_per_delivery),
+        dpcs: pick((r) => (r.cpu?.server_us_per_delivery ? 1e6 / r.cpu.server_us_per_delivery : NaN)),
         other: pick((r) => r.cpu?.other_s),
         joinCpu: pick((r) => r.cpu?.join_phase_server_s),
         lost: good.reduce((a, r) => a + r.result.lost + r.result.duplicated + r.result.out_of_order + r.result.id_order_violations, 0),
@@ -485,9 +609,9 @@ function markdown(rows, servers, size) {
       }
       const metS = met.includes(null) || !met.length ? "–" : met.every(Boolean) ? "yes" : "**no**";
       lines.push(`| ${cfg.title} | deliveries/s, median (min–max) | ${c ? cell(c.dps) : "–"} | ${b ? cell(b.dps) : "–"} | ${k ? cell(k.dps) : "–"} | ${fmtR(rb)} | ${fmtR(rk)} | ${target.join(", ")} | ${metS} |`);
-      const rc = has("chatterly") && has("baseline") ? ratio(median(b.cpu), median(c.cpu)) : NaN;
-      const rck = has("chatterly") && has("ceiling") ? ratio(median(k.cpu), median(c.cpu)) : NaN;
-      lines.push(`| ${cfg.title} | server CPU µs per delivery (lower is better) | ${c ? cell(c.cpu) : "–"} | ${b ? cell(b.cpu) : "–"} | ${k ? cell(k.cpu) : "–"} | ${fmtR(rc)} | ${fmtR(rck)} | | |`);
+      const rc = has("chatterly") && has("baseline") ? ratio(median(c.dpcs), median(b.dpcs)) : NaN;
+      const rck = has("chatterly") && has("ceiling") ? ratio(median(c.dpcs), median(k.dpcs)) : NaN;
+      lines.push(`| ${cfg.title} | deliveries per server CPU-second | ${c ? cell(c.dpcs) : "–"} | ${b ? cell(b.dpcs) : "–"} | ${k ? cell(k.dpcs) : "–"} | ${fmtR(rc)} | ${fmtR(rck)} | | |`);
       if (t.metric === "join") {
         lines.push(`| ${cfg.title} | connect+join of all members, ms | ${c ? cell(c.join) : "–"} | ${b ? cell(b.join) : "–"} | ${k ? cell(k.join) : "–"} | | | < ${t.joinMs} ms | |`);
         lines.push(`| ${cfg.title} | server CPU s during the joins | ${c ? cell(c.joinCpu) : "–"} | ${b ? cell(b.joinCpu) : "–"} | ${k ? cell(k.joinCpu) : "–"} | | | | |`);
@@ -597,6 +721,7 @@ async function profileRun() {
         const perMsg = r.cpu?.server_us_per_message ?? NaN;
         r.server_us_per_message = perMsg;
         log(`${cfg.id.padEnd(14)} #${rep + 1} ${SERVERS[key].name.padEnd(11)} ${r.error || r.result?.error || `${fmtN(r.result.deliveries_per_s)} deliveries/s, server ${fmtN(perMsg)} µs CPU/message, others' CPU ${r.cpu.other_s} s`}`);
+        if (r.profile) printProfile(r.profile);
       }
     }
   }
@@ -646,6 +771,7 @@ async function main() {
           ? `ERROR ${r.error || res.error}`
           : `${fmtN(res.deliveries_per_s)} deliveries/s, p50 ${res.latency_ms.p50} ms, p99 ${res.latency_ms.p99} ms, join ${Math.round(res.join_total_ms)} ms, lost ${res.lost} dup ${res.duplicated} ooo ${res.out_of_order}${res.ok ? "" : " NOT OK"}; server ${r.cpu.server_us_per_delivery} µs CPU/delivery, others' CPU ${r.cpu.other_s} s`;
         log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${cfg.id.padEnd(12)} #${rep + 1} ${SERVERS[key].name.padEnd(11)} ${what}`);
+        if (r.profile) printProfile(r.profile);
       }
     }
   }
