@@ -678,11 +678,11 @@ async function memoryRun() {
   if (!r.result || r.result.error) die(`memory run failed: ${r.error || r.result?.error || r.stderr}`);
   const res = r.result;
   console.log(`\nMemory run: ${res.sent} messages, 50 members, ${fmtN(res.deliveries_per_s)} deliveries/s, lost ${res.lost}, ok ${res.ok}\n`);
-  console.log("| messages sent | memory_bytes | MiB | messages_stored | elapsed s |");
-  console.log("| ---: | ---: | ---: | ---: | ---: |");
+  console.log("| messages echoed | memory_bytes | MiB | messages_stored | at s | stats request ms |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const s of res.stats_samples) {
     const mb = s.stats?.memory_bytes;
-    console.log(`| ${s.messages.toLocaleString("en-US")}${s.after_drain ? " (after drain)" : ""} | ${mb ?? "–"} | ${mb ? (mb / 2 ** 20).toFixed(2) : "–"} | ${s.stats?.messages_stored ?? "–"} | ${s.t_s.toFixed(1)} |`);
+    console.log(`| ${s.messages.toLocaleString("en-US")}${s.after_drain ? " (after drain)" : ""} | ${mb ?? "–"} | ${mb ? (mb / 2 ** 20).toFixed(2) : "–"} | ${s.stats?.messages_stored ?? "–"} | ${s.t_s.toFixed(1)} | ${s.request_ms?.toFixed(0) ?? "–"} |`);
   }
   console.log(`\nraw: ${path.relative(ROOT, file)}`);
 }

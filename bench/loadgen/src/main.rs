@@ -77,6 +77,9 @@ struct Args {
     /// Memory run: sample GET /api/rooms/<room 0>/stats every K messages echoed (0 = never).
     #[arg(long, default_value_t = 0)]
     stats_every: u64,
+    /// Memory run: sample while the senders keep going (by default they pause for each sample).
+    #[arg(long)]
+    stats_no_pause: bool,
     /// Tokio worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -108,6 +111,10 @@ struct Shared {
     measure_from_us: AtomicU64,
     /// Own echoes seen by all senders (progress for the memory sampler).
     echoed: AtomicU64,
+    /// Messages handed to the sockets by all senders.
+    sent: AtomicU64,
+    /// Memory run: senders hold off while a stats sample is taken on a quiet room.
+    paused: watch::Sender<bool>,
     receivers_done: AtomicUsize,
     all_done: Notify,
     members_total: usize,
@@ -299,6 +306,8 @@ async fn run(args: Args) -> Result<bool, String> {
         args: args.clone(),
         measure_from_us: AtomicU64::new(u64::MAX),
         echoed: AtomicU64::new(0),
+        sent: AtomicU64::new(0),
+        paused: watch::channel(false).0,
         receivers_done: AtomicUsize::new(0),
         all_done: Notify::new(),
         members_total: rooms * n,
@@ -391,16 +400,44 @@ async fn run(args: Args) -> Result<bool, String> {
         let url = format!("{}/api/rooms/{}/stats", args.url.trim_end_matches('/'), room_name(&args, 0));
         let total = senders_total as u64 * per_sender;
         let mut stop = stop_rx.clone();
+        let mut go = go_rx.clone();
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel::<serde_json::Value>();
+        {
+            // The first sample is taken before any message is sent.
+            let u = url.clone();
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let t = shared.now_us();
+                let body = tokio::task::spawn_blocking(move || fetch_stats(&u)).await.ok().flatten();
+                let took_ms = (shared.now_us() - t) as f64 / 1e3;
+                let _ = first_tx.send(json!({"messages": 0, "t_s": t as f64 / 1e6, "stats": body, "request_ms": took_ms}));
+            });
+        }
+        let first = first_rx.await.ok();
         Some(tokio::spawn(async move {
-            let mut samples = Vec::new();
-            let mut next = 0u64;
+            let _ = go.wait_for(|g| *g).await;
+            let mut samples: Vec<serde_json::Value> = first.into_iter().collect();
+            let mut next = shared.args.stats_every;
             loop {
                 let done = shared.echoed.load(Ordering::Relaxed);
                 if done >= next {
+                    // Pause the senders and let the room go quiet (every message echoed, bounded
+                    // wait), so the stats request is not queued behind a backlog of frames.
+                    shared.paused.send_replace(!shared.args.stats_no_pause);
+                    let quiet_by = Instant::now() + Duration::from_secs(10);
+                    while !shared.args.stats_no_pause
+                        && shared.echoed.load(Ordering::Relaxed) < shared.sent.load(Ordering::Relaxed)
+                        && Instant::now() < quiet_by
+                    {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                    let done = shared.echoed.load(Ordering::Relaxed);
                     let u = url.clone();
                     let t = shared.now_us();
                     let body = tokio::task::spawn_blocking(move || fetch_stats(&u)).await.ok().flatten();
-                    samples.push(json!({"messages": done, "t_s": t as f64 / 1e6, "stats": body}));
+                    let took_ms = (shared.now_us() - t) as f64 / 1e3;
+                    samples.push(json!({"messages": done, "t_s": t as f64 / 1e6, "stats": body, "request_ms": took_ms}));
+                    shared.paused.send_replace(false);
                     next = (done / shared.args.stats_every + 1) * shared.args.stats_every;
                     if done >= total {
                         break;
@@ -458,7 +495,8 @@ async fn run(args: Args) -> Result<bool, String> {
             let t = shared.now_us();
             let done = shared.echoed.load(Ordering::Relaxed);
             let body = tokio::task::spawn_blocking(move || fetch_stats(&u)).await.ok().flatten();
-            v.push(json!({"messages": done, "t_s": t as f64 / 1e6, "stats": body, "after_drain": true}));
+            let took_ms = (shared.now_us() - t) as f64 / 1e3;
+            v.push(json!({"messages": done, "t_s": t as f64 / 1e6, "stats": body, "request_ms": took_ms, "after_drain": true}));
             v
         }
         None => Vec::new(),
@@ -477,9 +515,15 @@ async fn run(args: Args) -> Result<bool, String> {
 }
 
 fn fetch_stats(url: &str) -> Option<serde_json::Value> {
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
-    let body = agent.get(url).call().ok()?.into_string().ok()?;
-    serde_json::from_str(&body).ok()
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+    let body = match agent.get(url).call() {
+        Ok(r) => r.into_string().map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match body {
+        Ok(b) => Some(serde_json::from_str(&b).unwrap_or_else(|_| json!({"error": b}))),
+        Err(e) => Some(json!({"error": e})),
+    }
 }
 
 type Sink = Arc<tokio::sync::Mutex<futures_util::stream::SplitSink<Ws, Message>>>;
@@ -500,7 +544,11 @@ async fn sender(
     let mut first = u64::MAX;
     let mut last = 0;
     let mut text = String::with_capacity(text_len + 64);
+    let mut paused = shared.paused.subscribe();
     for seq in 0..count {
+        if *paused.borrow() {
+            let _ = paused.wait_for(|p| !*p).await;
+        }
         permits.acquire().await.map_err(|e| e.to_string())?.forget();
         let stamp = if interval_us > 0 {
             let due = start_us + offset_us + seq * interval_us;
@@ -523,6 +571,7 @@ async fn sender(
         let now = shared.now_us();
         first = first.min(now);
         last = now;
+        shared.sent.fetch_add(1, Ordering::Relaxed);
         sink.lock().await.send(Message::Text(frame)).await.map_err(|e| format!("send: {e}"))?;
     }
     Ok(SenderResult { sent: count, first_send_us: first, last_send_us: last })
