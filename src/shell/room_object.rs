@@ -298,16 +298,6 @@ impl ChatRoom {
         self.set_alarm(deadline).await;
     }
 
-    fn cancel_alarm(&self) {
-        if self.alarm_at.take().is_some() {
-            let storage = self.state.storage();
-            // Issued before the next event is delivered, so a later `get_alarm` sees it.
-            worker::wasm_bindgen_futures::spawn_local(async move {
-                let _ = storage.delete_alarm().await;
-            });
-        }
-    }
-
     async fn set_alarm(&self, at: u64) {
         self.alarm_at.set(Some(at));
         // An absolute time: `worker` reads a bare integer as an offset from now.
@@ -353,10 +343,6 @@ impl ChatRoom {
                 }
                 if let Some(announce) = &joined.announce {
                     live.broadcast(announce, Some(conn), now);
-                }
-                if live.room.next_join_deadline().is_none() {
-                    // Nobody is waiting to join: a join-timeout alarm would only wake the room.
-                    self.cancel_alarm();
                 }
                 self.log.log(
                     LogLevel::Info,
