@@ -13,6 +13,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
@@ -36,6 +37,8 @@ const USAGE = `usage: bench/run [options]
   --profile            the cost model instead: 1 sender, 1/10/50/200 members; fits server CPU per
                        message = fixed + per-recipient × members, for each server
   --ceiling-joins      let the ceiling announce joins to the room (BROADCAST_JOINS=1), as chat does
+  --ceiling-store      let the ceiling insert each message into SQLite first (STORE_MESSAGES=1)
+  --ceiling-decoded    let the ceiling make each frame with TextDecoder, as wasm-bindgen does (DECODED_STRINGS=1)
   --cpu-profile        record a V8 CPU profile of the Worker while messages flow (through
                        wrangler's inspector) and print where the time goes; saved as .cpuprofile
   --cpu-profile-joins  the same, but while the members connect and join
@@ -53,6 +56,8 @@ const opts = {
   profile: false,
   profileJoins: false,
   ceilingJoins: false,
+  ceilingStore: false,
+  ceilingDecoded: false,
   cpuProfile: false,
   size: true,
   build: true,
@@ -74,6 +79,8 @@ const opts = {
       case "--memory": opts.memory = true; break;
       case "--profile": opts.profile = true; break;
       case "--ceiling-joins": opts.ceilingJoins = true; break;
+      case "--ceiling-store": opts.ceilingStore = true; break;
+      case "--ceiling-decoded": opts.ceilingDecoded = true; break;
       case "--cpu-profile": opts.cpuProfile = true; break;
       case "--cpu-profile-joins": opts.cpuProfile = true; opts.profileJoins = true; break;
       case "--no-size": opts.size = false; break;
@@ -268,6 +275,19 @@ function machineBusy() {
   return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] || 0)) / HZ;
 }
 
+// Which Chatterly build a run used: the work tree is shared, and others rebuild while we measure.
+function buildId() {
+  for (const f of ["build/worker/index.wasm", "build/index_bg.wasm"]) {
+    const p = path.join(ROOT, f);
+    if (fs.existsSync(p)) {
+      const st = fs.statSync(p);
+      const h = crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex").slice(0, 12);
+      return { wasm: f, sha256: h, bytes: st.size, mtime: st.mtime.toISOString() };
+    }
+  }
+  return null;
+}
+
 function compatDate(tomlPath) {
   const m = fs.readFileSync(tomlPath, "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m);
   return m ? m[1] : null;
@@ -314,6 +334,8 @@ async function startServer(key, persistDir) {
     "--persist-to", persistDir, "--var", "RATE_LIMIT_PER_SEC:0",
   ];
   if (key === "ceiling" && opts.ceilingJoins) args.push("--var", "BROADCAST_JOINS:1");
+  if (key === "ceiling" && opts.ceilingStore) args.push("--var", "STORE_MESSAGES:1");
+  if (key === "ceiling" && opts.ceilingDecoded) args.push("--var", "DECODED_STRINGS:1");
   const child = spawn(WRANGLER, args, { cwd: s.cwd, env, detached: true, stdio: ["ignore", fd, fd] });
   fs.closeSync(fd);
   let exited = null;
@@ -431,6 +453,7 @@ async function measureOnce(key, cfg, repeat) {
   const dir = stateDir(kind, `${key}-${cfg.id}`);
   let server;
   let result = null;
+  const buildIdAtStart = key === "chatterly" ? buildId() : undefined;
   try {
     server = await startServer(key, dir.persist);
     const url = opts.viaProxy ? server.url : server.directUrl;
@@ -491,7 +514,7 @@ async function measureOnce(key, cfg, repeat) {
     // wrangler watches the root's src/ and reloads the Worker when someone edits it (this is a
     // shared work tree): such a run is void.
     const reloaded = /Detected changes, restarted server|"type":"reloadStart"/.test(fs.readFileSync(server.logPath, "utf8").split("Ready on http").slice(1).join(""));
-    result = { server: key, config: cfg.id, repeat, storage: kind, reloaded, startMs: server.startMs, wallMs, loadavg1: loadavg, cpu, profile: profileSummary, exit: r.code, result: r.json, stderr: r.stderr.slice(0, 2000) };
+    result = { server: key, config: cfg.id, repeat, storage: kind, reloaded, build: key === "chatterly" ? buildIdAtStart : undefined, startMs: server.startMs, wallMs, loadavg1: loadavg, cpu, profile: profileSummary, exit: r.code, result: r.json, stderr: r.stderr.slice(0, 2000) };
     return result;
   } catch (e) {
     result = { server: key, config: cfg.id, repeat, storage: kind, error: String(e.message || e) };
@@ -526,6 +549,7 @@ function environment() {
     rustc: cmdOut("rustc", ["--version"]),
     commit: cmdOut("git", ["rev-parse", "--short", "HEAD"]),
     dirty: cmdOut("git", ["status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock", "wrangler.toml"]) !== "",
+    build: buildId(),
     transport: opts.viaProxy ? "wrangler dev proxy" : "Worker's own socket (wrangler's userWorkerUrl)",
     loadavg: os.loadavg().map((x) => x.toFixed(2)),
   };
@@ -786,8 +810,14 @@ async function main() {
   console.log(`\n### Results: ${env.date.slice(0, 10)}, ${env.nproc} × ${env.cpu}, ${REPEATS} repeat(s)${Q ? " (--quick)" : ""}\n`);
   console.log(`${env.wrangler}, workerd ${env.workerd}, ${env.rustc}, Node.js ${env.node}; commit ${env.commit}${env.dirty ? " (+ uncommitted changes)" : ""}; state ${opts.storage === "ram" ? "on /dev/shm" : "on disk"} unless noted; load via ${env.transport}.\n`);
   console.log(md);
-  const bad = runs.filter((r) => r.error || r.result?.error);
-  if (bad.length) console.log(`\n${bad.length} run(s) failed; see ${path.relative(ROOT, file)}`);
+  const bad = runs.filter((r) => r.error || r.result?.error || (r.result && !r.result.ok));
+  if (bad.length) {
+    console.log(`\nFailed or not-ok runs (${bad.length}):`);
+    for (const r of bad) console.log(`- ${r.config} #${r.repeat + 1} ${SERVERS[r.server].name}: ${r.error || r.result?.error || `lost ${r.result.lost}, errors ${JSON.stringify(r.result.errors)}, closed early ${r.result.closed_early}`}`);
+  }
+  const builds = [...new Set(runs.filter((r) => r.build).map((r) => r.build.sha256))];
+  if (builds.length > 1) console.log(`\nWARNING: the Chatterly build changed during the run (${builds.join(", ")}): someone rebuilt it.`);
+  else if (builds.length === 1) console.log(`\nChatterly build: ${env.build?.wasm} sha256 ${builds[0]}… (${env.build?.bytes} bytes, built ${env.build?.mtime}).`);
   console.log(`\nraw: ${path.relative(ROOT, file)}  (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
 }
 

@@ -5,7 +5,11 @@
 //   {"type":"message",...}  -> {"id":N,"type":"message",...} (the same frame with an id spliced in)
 //                              to every socket of the room, the sender included
 // With the var BROADCAST_JOINS=1 (bench/run --ceiling-joins) a join is also announced to every
-// other socket, as the chat protocol does: the runtime's floor for a room filling up.
+// socket that joined before, as the chat protocol does: the runtime's floor for a room filling up.
+// With STORE_MESSAGES=1 (bench/run --ceiling-store) each message frame is first inserted into
+// SQLite, one row per message: the runtime's floor for a chat that stores before it broadcasts.
+// With DECODED_STRINGS=1 (bench/run --ceiling-decoded) each outgoing frame is made by TextDecoder,
+// as wasm-bindgen makes JS strings from Rust ones (a diagnostic for the cost of ws.send).
 import { DurableObject } from "cloudflare:workers";
 
 export default {
@@ -24,6 +28,14 @@ export class Room extends DurableObject {
     super(ctx, env);
     this.nextId = 0;
     this.broadcastJoins = env.BROADCAST_JOINS === "1";
+    this.joined = new Set();
+    this.store = env.STORE_MESSAGES === "1";
+    // Diagnostic: build each outgoing frame the way wasm-bindgen hands Rust strings to JS
+    // (TextDecoder over UTF-8 bytes) instead of by JS concatenation.
+    this.decoded = env.DECODED_STRINGS === "1";
+    this.encoder = new TextEncoder();
+    this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    if (this.store) ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, body TEXT)");
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
@@ -38,13 +50,16 @@ export class Room extends DurableObject {
     if (msg.startsWith('{"type":"join"')) {
       ws.send('{"type":"welcome"}');
       if (this.broadcastJoins) {
-        for (const s of this.ctx.getWebSockets()) {
-          if (s !== ws) s.send('{"type":"join","name":"x"}');
-        }
+        // To the sockets that joined before (in memory only: this is not a chat server).
+        for (const s of this.joined) s.send('{"type":"join","name":"x"}');
+        this.joined.add(ws);
       }
       return;
     }
-    const out = '{"id":' + ++this.nextId + "," + msg.slice(1);
+    const id = ++this.nextId;
+    if (this.store) this.ctx.storage.sql.exec("INSERT INTO m (id, body) VALUES (?, ?)", id, msg);
+    let out = '{"id":' + id + "," + msg.slice(1);
+    if (this.decoded) out = this.decoder.decode(this.encoder.encode(out));
     for (const s of this.ctx.getWebSockets()) {
       try {
         s.send(out);
@@ -55,6 +70,7 @@ export class Room extends DurableObject {
   }
 
   async webSocketClose(ws) {
+    this.joined?.delete(ws);
     try {
       ws.close(1000, "bye");
     } catch {
