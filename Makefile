@@ -58,7 +58,7 @@ unit:
 	cargo test --lib
 
 integration: build
-	SKIP_WORKER_BUILD=1 cargo test --test '*'
+	SKIP_WORKER_BUILD=1 cargo test --no-fail-fast --test '*'
 
 deploy-check: build
 	@out=$$(mktemp -d); CI=true SKIP_WORKER_BUILD=1 wrangler deploy --dry-run --outdir $$out >/dev/null \
