@@ -8,7 +8,7 @@ import path from 'node:path';
 import { captureScreenshot } from './screenshot.mjs';
 import { startServer } from './server.mjs';
 import {
-  assertClean, assertNoDuplicates, eventually, joinRoom, launchBrowser, memberNames, messageTexts,
+  assertClean, assertNoDuplicates, startServerAndBrowser, stopAll, eventually, joinRoom, memberNames, messageTexts,
   openPerson, send, uniqueRoom, waitForMembers, waitForMessage, waitForText,
 } from './helpers.mjs';
 
@@ -24,19 +24,10 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
   }
 
   before(async () => {
-    // Both start at once; whichever worked is cleaned up by after() even if the other failed.
-    const [s, b] = await Promise.allSettled([startServer(), launchBrowser()]);
-    server = s.value;
-    browser = b.value;
-    if (s.status === 'rejected') throw s.reason;
-    if (b.status === 'rejected') throw b.reason;
+    ({ server, browser } = await startServerAndBrowser(startServer));
   });
 
-  after(async () => {
-    await Promise.allSettled(people.map((p) => p.close()));
-    await browser?.close();
-    await server?.cleanup();
-  });
+  after(() => stopAll({ server, browser }, people));
 
   test('static client is served with the security headers', async () => {
     const res = await fetch(`${server.url}/`);

@@ -16,6 +16,24 @@ export function launchBrowser() {
 
 let roomCounter = 0;
 /** A fresh public room name per test, so tests never see each other's messages. */
+/** Starts the server and Chromium at once; if either fails, stops whichever started. */
+export async function startServerAndBrowser(startServer) {
+  const [s, b] = await Promise.allSettled([startServer(), launchBrowser()]);
+  const started = { server: s.value, browser: b.value };
+  if (s.status === 'rejected' || b.status === 'rejected') {
+    await stopAll(started, []);
+    throw s.status === 'rejected' ? s.reason : b.reason;
+  }
+  return started;
+}
+
+/** Closes every person's page, then the browser, then the server. */
+export async function stopAll({ server, browser }, people) {
+  await Promise.allSettled(people.map((p) => p.close()));
+  await browser?.close();
+  await server?.cleanup();
+}
+
 export function uniqueRoom(prefix = 'e2e') {
   roomCounter += 1;
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${roomCounter}`.slice(0, 32);

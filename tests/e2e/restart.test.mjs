@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startServer } from './server.mjs';
 import {
-  assertClean, assertNoDuplicates, eventually, joinRoom, launchBrowser, messageTexts, openPerson, send,
+  assertClean, assertNoDuplicates, startServerAndBrowser, stopAll, eventually, joinRoom, messageTexts, openPerson, send,
   uniqueRoom, waitForMembers, waitForMessage, waitForText,
 } from './helpers.mjs';
 
@@ -17,19 +17,10 @@ let browser;
 const people = [];
 
 before(async () => {
-  // Both start at once; whichever worked is cleaned up by after() even if the other failed.
-    const [s, b] = await Promise.allSettled([startServer(), launchBrowser()]);
-    server = s.value;
-    browser = b.value;
-    if (s.status === 'rejected') throw s.reason;
-    if (b.status === 'rejected') throw b.reason;
+  ({ server, browser } = await startServerAndBrowser(startServer));
 });
 
-after(async () => {
-  await Promise.allSettled(people.map((p) => p.close()));
-  await browser?.close();
-  await server?.cleanup();
-});
+after(() => stopAll({ server, browser }, people));
 
 test('a server restart mid-conversation reconnects without duplicates or losses', { timeout: 120_000 }, async () => {
   const room = uniqueRoom('restart');
