@@ -42,6 +42,9 @@ const USAGE = `usage: bench/run [options]
   --cpu-profile        record a V8 CPU profile of the Worker while messages flow (through
                        wrangler's inspector) and print where the time goes; saved as .cpuprofile
   --cpu-profile-joins  the same, but while the members connect and join
+  --var NAME:VALUE     an extra wrangler var for every server (repeatable; a diagnostic, e.g.
+                       JOIN_TIMEOUT_MS:60000)
+  --report FILE        print the tables of a saved bench/results/bench-*.json again
   --no-size            skip the wasm bundle size
   --no-build           do not (re)build the load generator
   --help`;
@@ -54,6 +57,7 @@ const opts = {
   viaProxy: false,
   memory: false,
   profile: false,
+  vars: [],
   profileJoins: false,
   ceilingJoins: false,
   ceilingStore: false,
@@ -84,6 +88,8 @@ const opts = {
       case "--cpu-profile": opts.cpuProfile = true; break;
       case "--cpu-profile-joins": opts.cpuProfile = true; opts.profileJoins = true; break;
       case "--no-size": opts.size = false; break;
+      case "--report": opts.report = next(); break;
+      case "--var": opts.vars.push(next()); break;
       case "--no-build": opts.build = false; break;
       case "--help": case "-h": console.log(USAGE); process.exit(0);
       default: die(`unknown option ${a[i]}\n${USAGE}`);
@@ -333,6 +339,7 @@ async function startServer(key, persistDir) {
     "--inspector-port", String(inspector), "--show-interactive-dev-session=false",
     "--persist-to", persistDir, "--var", "RATE_LIMIT_PER_SEC:0",
   ];
+  for (const v of opts.vars) args.push("--var", v);
   if (key === "ceiling" && opts.ceilingJoins) args.push("--var", "BROADCAST_JOINS:1");
   if (key === "ceiling" && opts.ceilingStore) args.push("--var", "STORE_MESSAGES:1");
   if (key === "ceiling" && opts.ceilingDecoded) args.push("--var", "DECODED_STRINGS:1");
@@ -629,7 +636,7 @@ function markdown(rows, servers, size) {
       if (t.zeroLoss || t.metric === "join") { target.push("zero loss"); met.push(c ? c.lost === 0 && c.notOk === 0 && c.failed === 0 && c.n > 0 : null); }
       if (t.metric === "join") {
         target.unshift(`join < ${t.joinMs / 1000} s`);
-        met.unshift(c && c.join.length ? Math.max(...c.join) < t.joinMs : null);
+        met.unshift(c && c.n > 0 ? c.failed === 0 && c.join.length > 0 && Math.max(...c.join) < t.joinMs : null);
       }
       const metS = met.includes(null) || !met.length ? "–" : met.every(Boolean) ? "yes" : "**no**";
       lines.push(`| ${cfg.title} | deliveries/s, median (min–max) | ${c ? cell(c.dps) : "–"} | ${b ? cell(b.dps) : "–"} | ${k ? cell(k.dps) : "–"} | ${fmtR(rb)} | ${fmtR(rk)} | ${target.join(", ")} | ${metS} |`);
@@ -766,7 +773,19 @@ async function profileRun() {
   console.log(`\nraw: ${path.relative(ROOT, file)}`);
 }
 
+function printReport(file) {
+  const d = JSON.parse(fs.readFileSync(file, "utf8"));
+  const servers = ["chatterly", "baseline", "ceiling"].filter((s) => d.runs.some((r) => r.server === s));
+  const configs = d.configs.filter((c) => d.runs.some((r) => r.config === c.id));
+  const md = markdown(summarize(d.runs, configs, servers), servers, d.size);
+  const e = d.env;
+  console.log(`### Results: ${e.date.slice(0, 10)}, ${e.nproc} × ${e.cpu}, ${d.repeats} repeat(s)\n`);
+  console.log(`wrangler ${e.wrangler}, ${e.workerd}, ${e.rustc}, Node.js ${e.node}; commit ${e.commit}; load via ${e.transport}.\n`);
+  console.log(md);
+}
+
 async function main() {
+  if (opts.report) return printReport(opts.report);
   if (opts.memory) return memoryRun();
   if (opts.profile) return profileRun();
   const servers = ["chatterly", "baseline", "ceiling"].filter((s) => opts.servers.includes(s));
@@ -775,7 +794,7 @@ async function main() {
   checkPrereqs(servers);
   await buildLoadgen();
   const env = environment();
-  log(`bench: ${env.date}, ${env.nproc} × ${env.cpu}, ${env.wrangler}, workerd ${env.workerd}, ${env.rustc}`);
+  log(`bench: ${env.date}, ${env.nproc} × ${env.cpu}, wrangler ${env.wrangler}, ${env.workerd}, ${env.rustc}`);
   log(`bench: ${configs.length} configurations × ${servers.length} servers × ${REPEATS} repeats, transport: ${env.transport}`);
   fs.mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `bench-${env.date.replace(/[:.]/g, "-")}${Q ? "-quick" : ""}.json`);
@@ -808,7 +827,7 @@ async function main() {
   const md = markdown(rows, servers, size);
   save({ size, totalSeconds: (Date.now() - t0) / 1000, markdown: md });
   console.log(`\n### Results: ${env.date.slice(0, 10)}, ${env.nproc} × ${env.cpu}, ${REPEATS} repeat(s)${Q ? " (--quick)" : ""}\n`);
-  console.log(`${env.wrangler}, workerd ${env.workerd}, ${env.rustc}, Node.js ${env.node}; commit ${env.commit}${env.dirty ? " (+ uncommitted changes)" : ""}; state ${opts.storage === "ram" ? "on /dev/shm" : "on disk"} unless noted; load via ${env.transport}.\n`);
+  console.log(`wrangler ${env.wrangler}, ${env.workerd}, ${env.rustc}, Node.js ${env.node}; commit ${env.commit}${env.dirty ? " (+ uncommitted changes)" : ""}; state ${opts.storage === "ram" ? "on /dev/shm" : "on disk"} unless noted; load via ${env.transport}.\n`);
   console.log(md);
   const bad = runs.filter((r) => r.error || r.result?.error || (r.result && !r.result.ok));
   if (bad.length) {
