@@ -27,15 +27,21 @@ async fn reset(c: &mut Client) {
     );
 }
 
+/// Ann and Bob join `room`, Ann says `text` and Bob receives it. Returns both and the message.
+async fn ann_and_bob_talking(s: &Server, room: &str, text: &str) -> (Client, Client, Value) {
+    let (mut a, _) = join(s, room, "Ann").await;
+    let (mut b, _) = join(s, room, "Bob").await;
+    a.expect("join").await;
+    let m1 = a.say(text).await;
+    assert_eq!(b.expect("message").await, m1);
+    (a, b, m1)
+}
+
 #[tokio::test]
 async fn reset_room_still_knows_every_member() {
     let s = server();
     let room = uniq("reset");
-    let (mut a, _) = join(s, &room, "Ann").await;
-    let (mut b, _) = join(s, &room, "Bob").await;
-    a.expect("join").await;
-    let m1 = a.say("before the reset").await;
-    assert_eq!(b.expect("message").await, m1);
+    let (mut a, mut b, m1) = ann_and_bob_talking(s, &room, "before the reset").await;
     let mut unjoined = connect(s, &room).await;
     let st0 = stats(s, &room).await;
 
@@ -169,11 +175,7 @@ async fn reset_with_many_members_and_an_empty_room() {
 async fn hibernated_room_wakes_with_every_member() {
     let s = server();
     let room = uniq("hibernate");
-    let (mut a, _) = join(s, &room, "Ann").await;
-    let (mut b, _) = join(s, &room, "Bob").await;
-    a.expect("join").await;
-    let m1 = a.say("before hibernation").await;
-    assert_eq!(b.expect("message").await, m1);
+    let (mut a, mut b, m1) = ann_and_bob_talking(s, &room, "before hibernation").await;
     let st0 = stats(s, &room).await;
 
     // Stay idle (but pinging) until the object has been re-created.

@@ -253,12 +253,7 @@ function join(r, name) {
   });
   on('notice', (d) => console.warn('chatterly:', d.code, d.message));
   on('failure', (d) => {
-    conn = null;
-    stopCountdown();
-    storage.remove(sessionStorage, ACTIVE_KEY);
-    showJoinScreen();
-    els.joinRoom.value = room;
-    els.joinName.value = myName;
+    backToJoinScreen();
     showJoinError(d.code, d.message);
   });
   on('state', (d) => renderState(d));
@@ -266,14 +261,19 @@ function join(r, name) {
   c.connect();
 }
 
-function leave() {
-  if (conn) conn.leave();
+/** Drops the connection (already closed by the caller) and shows the join form, prefilled. */
+function backToJoinScreen() {
   conn = null;
   stopCountdown();
   storage.remove(sessionStorage, ACTIVE_KEY);
   showJoinScreen();
   els.joinRoom.value = room;
   els.joinName.value = myName;
+}
+
+function leave() {
+  if (conn) conn.leave();
+  backToJoinScreen();
   els.joinName.focus();
 }
 

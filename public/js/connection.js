@@ -159,17 +159,22 @@ export class ChatConnection extends EventTarget {
     };
   }
 
-  /** Leave deliberately: close the socket and never reconnect. */
-  leave() {
-    this.setState('closed');
+  /** Stops timers and retries and closes the socket (if any) with `reason`, for good. */
+  shutDown(reason) {
     this.stopTimers();
     this.clearRetry();
     const ws = this.ws;
     this.ws = null;
     if (ws) {
       detach(ws);
-      try { ws.close(CLOSE_NORMAL, 'leave'); } catch { /* already closed */ }
+      try { ws.close(CLOSE_NORMAL, reason); } catch { /* already closed */ }
     }
+  }
+
+  /** Leave deliberately: close the socket and never reconnect. */
+  leave() {
+    this.setState('closed');
+    this.shutDown('leave');
   }
 
   /** Reconnect now instead of waiting for the backoff timer (or after a takeover by another tab). */
@@ -369,14 +374,7 @@ export class ChatConnection extends EventTarget {
 
   /** The join failed for good: stop, and tell why. */
   fail(code, message) {
-    this.stopTimers();
-    this.clearRetry();
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) {
-      detach(ws);
-      try { ws.close(CLOSE_NORMAL, code); } catch { /* ignore */ }
-    }
+    this.shutDown(code);
     this.setState('failed', { code });
     this.emit('failure', { code, message });
   }
