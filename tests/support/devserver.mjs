@@ -177,10 +177,8 @@ export async function startDevServer({
     for (let i = 0; i < 100 && !(await portIsFree(ip, port)); i += 1) await sleep(100);
   }
   if (!inspectorPort) inspectorPort = await freePort('127.0.0.1');
-  const args = [
-    'dev', '--config', config, '--local', '--ip', ip, '--port', String(port),
-    '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false',
-  ];
+  const args = ['dev', '--config', config, '--local', '--ip', ip, '--port', String(port)];
+  args.push('--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false');
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   if (persistTo) args.push('--persist-to', persistTo);
   if (logLevel) args.push('--log-level', logLevel);
@@ -280,7 +278,9 @@ export async function startDevServer({
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev not ready within ${readyTimeoutMs} ms on ${url} (last probe: ${lastProbe}):\n${tail()}`);
+      throw new Error(
+        `wrangler dev not ready within ${readyTimeoutMs} ms on ${url} (last probe: ${lastProbe}):\n${tail()}`,
+      );
     }
     await sleep(100);
   }
@@ -345,7 +345,8 @@ async function main() {
       echo: !o.log,
     });
   } catch (e) {
-    process.stderr.write(`devserver: ${e.message}\n`);
+    // Without --log, wrangler's output (the tail in the message) is already on stderr.
+    process.stderr.write(`devserver: ${o.log ? e.message : e.message.split('\n')[0]}\n`);
     return quit(1);
   }
   process.stdout.write(`${server.port}\n`);
