@@ -63,10 +63,15 @@ export class ChatScreen {
     });
     els.reconnectNow.addEventListener('click', () => this.conn?.retryNow());
     els.shareRoom.addEventListener('click', () => this.copyRoomLink());
-    window.addEventListener('online', () => this.conn?.state === 'waiting' && this.conn.retryNow());
+    // Back online or back to the tab: retry now what waits for a timer (never a takeover).
+    const retry = () => {
+      if (this.conn?.state === 'waiting') this.conn.retryNow();
+      else this.conn?.retryHistory();
+    };
+    window.addEventListener('online', retry);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState !== 'visible') return;
-      if (this.conn?.state === 'waiting') this.conn.retryNow();
+      retry();
       this.unread.reset();
       this.updateTitle();
     });

@@ -38,6 +38,9 @@ import { randomHex, sameName } from './util.js';
 
 export { backoffDelay };
 
+/** After a page of older messages failed, wait this long before scrolling asks again. */
+export const OLDER_RETRY_MS = 2000;
+
 /** Make a per-tab session secret (32 hex characters from crypto.getRandomValues). */
 export function makeSession(cryptoImpl = globalThis.crypto) {
   return randomHex(16, cryptoImpl);
@@ -95,6 +98,7 @@ export class ChatConnection extends EventTarget {
     this.pingTimer = null;
     this.pongTimer = null;
     this.loadingOlder = false;
+    this.olderRetryAt = 0; // after a failed page, scrolling does not ask again before this
 
     this.shown = new ShownIds();
     this.pending = new PendingMessages({ cryptoImpl });
@@ -217,6 +221,11 @@ export class ChatConnection extends EventTarget {
       this.clearRetry();
       this.connect();
     }
+    this.retryHistory();
+  }
+
+  /** Fill missed messages now instead of waiting for the history retry timer (back online). */
+  retryHistory() {
     if (this.gaps.open) this.gaps.retryNow();
   }
 
@@ -243,7 +252,7 @@ export class ChatConnection extends EventTarget {
    * after the `older` event; false when there is nothing to load or a load is under way.
    */
   async loadOlder(itemCount = this.shown.size) {
-    if (this.loadingOlder || !this.shown.canLoadOlder(itemCount)) return false;
+    if (this.loadingOlder || this.now() < this.olderRetryAt || !this.shown.canLoadOlder(itemCount)) return false;
     this.loadingOlder = true;
     try {
       const page = await this.fetchPage(this.shown.floor, OLDER_PAGE);
@@ -253,6 +262,7 @@ export class ChatConnection extends EventTarget {
       this.emit('older', { messages, hasOlder: this.shown.hasOlder });
       return true;
     } catch (err) {
+      this.olderRetryAt = this.now() + OLDER_RETRY_MS;
       this.emit('older', { error: String(err?.message ?? err) });
       return false;
     } finally {

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay } from '../../public/js/connection.js';
+import { backoffDelay, OLDER_RETRY_MS } from '../../public/js/connection.js';
 import { harness, jsonResponse, settle } from './fakes.mjs';
 
 test('backoff grows from about 0.5 s to 10 s with jitter', () => {
@@ -589,6 +589,12 @@ test('a room with a short welcome history has nothing older; a failed page is re
   assert.equal(h.conn.shown.floor, 2);
   assert.equal(await h.conn.loadOlder(), false);
   assert.ok(h.of('older')[0].error);
+  // Scrolling on does not hammer the server: the next try waits a moment.
+  assert.equal(await h.conn.loadOlder(), false);
+  assert.equal(h.fetches.length, 1);
+  h.clock.advance(OLDER_RETRY_MS);
+  await h.conn.loadOlder();
+  assert.equal(h.fetches.length, 2);
 });
 
 test('messages the list dropped are not shown again when a rejoin replays them', () => {
