@@ -53,8 +53,9 @@ import { parseArgs } from 'node:util';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STOP_GRACE_MS = 5_000;
 const LOG_CAP = 32 * 1024 * 1024;
-// Wrangler's lines when it reloads the Worker (the second one is printed at WRANGLER_LOG=debug).
-const RELOAD = /Detected changes, restarted server|"type":"reloadStart"/;
+// Wrangler's lines when it reloads the Worker: 4.86 at info level, at WRANGLER_LOG=debug, and
+// older wranglers.
+const RELOAD = /Reloading local server|"type":"reloadStart"|Detected changes, restarted server/;
 
 // Runs "$@" (wrangler) in the background of a shell that leads the process group. If $1 (our node
 // process) disappears, the shell kills the whole group. A parent that was SIGKILLed stays a zombie
@@ -104,13 +105,28 @@ function signalGroup(pid, sig) {
   }
 }
 
+// Whether any process of the group still runs. A zombie (exited, waiting for init to reap it, which
+// can take seconds here) holds no port and no file: it does not count.
 function groupAlive(pid) {
   try {
     process.kill(-pid, 0);
-    return true;
   } catch (e) {
-    return e.code !== 'ESRCH';
+    if (e.code === 'ESRCH') return false;
   }
+  if (!fs.existsSync('/proc/self/stat')) return true;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After "pid (comm) ": state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    if (Number(pgrp) === pid && state !== 'Z') return true;
+  }
+  return false;
 }
 
 /** A TCP port that is free on `ip` right now. */
