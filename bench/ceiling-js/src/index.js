@@ -1,42 +1,49 @@
 // Runtime ceiling for the Chatterly benchmark: what workerd itself can do with hibernatable
-// WebSockets when the object does (almost) nothing. Not a chat server: no storage, no
-// validation, no JSON parsing. It only understands the load generator's frames:
-//   {"type":"join",...}     -> {"type":"welcome"} to that socket
-//   {"type":"message",...}  -> {"id":N,"type":"message",...} (the same frame with an id spliced in)
-//                              to every socket of the room, the sender included
-// With the var BROADCAST_JOINS=1 (bench/run --ceiling-joins) a join is also announced to every
-// socket that joined before, as the chat protocol does: the runtime's floor for a room filling up.
-// With STORE_MESSAGES=1 (bench/run --ceiling-store) each message frame is first inserted into
-// SQLite, one row per message: the runtime's floor for a chat that stores before it broadcasts.
-// With DECODED_STRINGS=1 (bench/run --ceiling-decoded) each outgoing frame is made by TextDecoder,
-// as wasm-bindgen makes JS strings from Rust ones (a diagnostic for the cost of ws.send).
-import { DurableObject } from "cloudflare:workers";
+// WebSockets when the object does (almost) nothing. Not a chat server: no validation, no JSON
+// parsing. It only understands the load generator's frames:
+//   {"type":"join","name":"m7"} -> {"type":"welcome"} to that socket
+//   {"type":"message",...}      -> {"id":N,"type":"message",...} (the same frame with an id
+//                                  spliced in) to every socket of the room, the sender included
+// Vars (bench/run sets them):
+// - BATCH_FRAMES=1 (the "ceiling-js batched" server): frames produced before the next macrotask
+//   go out as one JSON array per socket (outbox.js); otherwise one ws.send per frame.
+// - BROADCAST_JOINS=1 (--ceiling-joins, and the join-storm row): a join is announced to every
+//   socket that joined before, and the welcome lists the members, as the chat protocol does: the
+//   runtime's floor for a room filling up.
+// - STORE_MESSAGES=1 (--ceiling-store): each message is inserted into SQLite before it is sent,
+//   one row per message (batched: the rows of a flush in one transaction).
+// - DECODED_STRINGS=1 (--ceiling-decoded): each outgoing frame is made by TextDecoder, as
+//   wasm-bindgen makes JS strings from Rust ones (a diagnostic for the cost of ws.send).
+import { DurableObject } from 'cloudflare:workers';
+import { Outbox } from './outbox.js';
 
 export default {
   async fetch(request, env) {
     const m = new URL(request.url).pathname.match(/^\/api\/rooms\/([^/]+)\/websocket$/);
-    if (!m) return new Response("chatterly ceiling\n");
-    if (request.headers.get("Upgrade") !== "websocket") {
-      return new Response("upgrade required\n", { status: 426 });
+    if (!m) return new Response('chatterly ceiling\n');
+    if (request.headers.get('Upgrade') !== 'websocket') {
+      return new Response('upgrade required\n', { status: 426 });
     }
     return env.ROOMS.get(env.ROOMS.idFromName(m[1])).fetch(request);
   },
 };
 
+const JOIN_PREFIX = '{"type":"join","name":"';
+
 export class Room extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.nextId = 0;
-    this.broadcastJoins = env.BROADCAST_JOINS === "1";
-    this.joined = new Set();
-    this.store = env.STORE_MESSAGES === "1";
-    // Diagnostic: build each outgoing frame the way wasm-bindgen hands Rust strings to JS
-    // (TextDecoder over UTF-8 bytes) instead of by JS concatenation.
-    this.decoded = env.DECODED_STRINGS === "1";
+    this.broadcastJoins = env.BROADCAST_JOINS === '1';
+    // In memory only: this is not a chat server.
+    this.joined = new Map();
+    this.store = env.STORE_MESSAGES === '1';
+    this.decoded = env.DECODED_STRINGS === '1';
     this.encoder = new TextEncoder();
-    this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-    if (this.store) ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, body TEXT)");
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    if (this.store) ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, body TEXT)');
+    this.outbox = env.BATCH_FRAMES === '1' ? new Outbox((rows) => this.insertRows(rows)) : null;
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
   async fetch() {
@@ -45,34 +52,48 @@ export class Room extends DurableObject {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  async webSocketMessage(ws, msg) {
-    if (typeof msg !== "string") return;
-    if (msg.startsWith('{"type":"join"')) {
-      ws.send('{"type":"welcome"}');
-      if (this.broadcastJoins) {
-        // To the sockets that joined before (in memory only: this is not a chat server).
-        for (const s of this.joined) s.send('{"type":"join","name":"x"}');
-        this.joined.add(ws);
-      }
-      return;
-    }
-    const id = ++this.nextId;
-    if (this.store) this.ctx.storage.sql.exec("INSERT INTO m (id, body) VALUES (?, ?)", id, msg);
-    let out = '{"id":' + id + "," + msg.slice(1);
-    if (this.decoded) out = this.decoder.decode(this.encoder.encode(out));
-    for (const s of this.ctx.getWebSockets()) {
-      try {
-        s.send(out);
-      } catch {
-        // closing socket: ignore
-      }
+  send(ws, frame) {
+    if (this.outbox) return this.outbox.send(ws, frame);
+    try {
+      ws.send(frame);
+    } catch {
+      // closing socket: ignore
     }
   }
 
+  insertRows(rows) {
+    this.ctx.storage.transactionSync(() => {
+      for (const [id, body] of rows) this.ctx.storage.sql.exec('INSERT INTO m (id, body) VALUES (?, ?)', id, body);
+    });
+  }
+
+  async webSocketMessage(ws, msg) {
+    if (typeof msg !== 'string') return;
+    if (msg.startsWith(JOIN_PREFIX)) return this.join(ws, msg);
+    const id = ++this.nextId;
+    if (this.store) {
+      if (this.outbox) this.outbox.store(id, msg);
+      else this.insertRows([[id, msg]]);
+    }
+    let out = `{"id":${id},${msg.slice(1)}`;
+    if (this.decoded) out = this.decoder.decode(this.encoder.encode(out));
+    for (const s of this.ctx.getWebSockets()) this.send(s, out);
+  }
+
+  join(ws, msg) {
+    if (!this.broadcastJoins) return this.send(ws, '{"type":"welcome"}');
+    // The load generator's names are m<digits>: nothing to escape.
+    const name = msg.slice(JOIN_PREFIX.length, msg.indexOf('"', JOIN_PREFIX.length));
+    const announce = `${JOIN_PREFIX}${name}"}`;
+    for (const s of this.joined.keys()) this.send(s, announce);
+    this.joined.set(ws, name);
+    this.send(ws, `{"type":"welcome","members":${JSON.stringify([...this.joined.values()])}}`);
+  }
+
   async webSocketClose(ws) {
-    this.joined?.delete(ws);
+    this.joined.delete(ws);
     try {
-      ws.close(1000, "bye");
+      ws.close(1000, 'bye');
     } catch {
       // already closed
     }
