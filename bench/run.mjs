@@ -48,7 +48,11 @@ function writeChart(file, rows, env, opts) {
 function printReport(file, opts) {
   const d = JSON.parse(fs.readFileSync(file, 'utf8'));
   const servers = SERVER_KEYS.filter((s) => d.runs.some((r) => r.server === s));
-  const configs = d.configs.filter((c) => d.runs.some((r) => r.config === c.id));
+  // Chart labels and room sizes as defined today, for runs saved before they existed.
+  const today = new Map(allConfigs(false).map((c) => [c.id, c]));
+  const configs = d.configs
+    .filter((c) => d.runs.some((r) => r.config === c.id))
+    .map((c) => ({ chartLabel: today.get(c.id)?.chartLabel, members: today.get(c.id)?.members, ...c }));
   const rows = summarize(d.runs, configs, servers);
   console.log(heading(d.env, d.repeats, d.opts?.quick, d.opts?.storage ?? 'ram'));
   console.log(markdown(rows, d.size));

@@ -1,5 +1,5 @@
 // The results as an SVG chart, drawn here (no external service): deliveries/s per configuration
-// for the four servers, and the server's CPU per message against the room size.
+// for the four servers, the server's CPU per message against the room size, and the join storm.
 import { median } from './stats.mjs';
 
 const SERIES = [
@@ -79,8 +79,7 @@ function throughputPanel(rows, top) {
       }
       out.push(text(cx, y(Math.max(...xs)) - 4, short(m), 'font-size="10" text-anchor="middle" fill="#212529"'));
     });
-    // The title's first three comma-separated parts, one per line.
-    const lines = g.config.title.split(/,\s*/).slice(0, 3);
+    const lines = g.config.chartLabel ?? [g.config.id];
     for (const [li, w] of lines.entries()) {
       out.push(text(x0 + gi * gw + gw / 2, y1 + 16 + li * 14, w, 'font-size="12" text-anchor="middle" fill="#343a40"'));
     }
@@ -91,8 +90,8 @@ function throughputPanel(rows, top) {
 
 // Server CPU µs per message against room size, log–log, one line per server.
 function costPanel(rows, top) {
-  const h = 330;
-  const [x0, x1, y0, y1] = [70, W - 200, top + 40, top + h - 45];
+  const h = 350;
+  const [x0, x1, y0, y1] = [70, W - 200, top + 40, top + h - 65];
   const pts = SERIES.map((s) => ({
     ...s,
     points: rows
@@ -144,24 +143,66 @@ function costPanel(rows, top) {
         `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3.5" fill="${s.color}"><title>${esc(`${s.name}, ${p[2]}: ${p[1].toFixed(1)} µs per message`)}</title></circle>`,
       );
     }
-    const last = s.points.at(-1);
-    out.push(
-      text(x(last[0]) + 8, y(last[1]) + 4, `${s.name} ${short(last[1])} µs`, `font-size="11" fill="${s.color}"`),
-    );
   }
+  // End-of-line labels, moved apart where lines end close together.
+  const labels = pts
+    .filter((s) => s.points.length)
+    .map((s) => ({ s, last: s.points.at(-1), at: y(s.points.at(-1)[1]) + 4 }))
+    .sort((a, b) => a.at - b.at);
+  for (let i = 1; i < labels.length; i++) labels[i].at = Math.max(labels[i].at, labels[i - 1].at + 13);
+  for (const { s, last, at } of labels) {
+    out.push(text(x(last[0]) + 8, at, `${s.name} ${short(last[1])} µs`, `font-size="11" fill="${s.color}"`));
+  }
+  const sources = [...new Map(all.map((p) => [p[0], p[2]])).entries()].sort((a, b) => a[0] - b[0]);
+  const note = `points: ${sources.map(([m, id]) => `${m} = ${id}`).join(', ')}`;
+  out.push(text((x0 + x1) / 2, y1 + 48, note, 'font-size="11" text-anchor="middle" fill="#868e96"'));
   out.push(`<line x1="${x0}" x2="${x1}" y1="${y1}" y2="${y1}" stroke="#495057"/>`);
+  return { svg: out.join('\n'), height: h };
+}
+
+// Horizontal bars: seconds from the first connect to the last welcome in the join storm.
+function joinPanel(rows, top) {
+  const storm = rows.find((r) => r.config.target.metric === 'join');
+  const series = SERIES.filter((s) => storm?.per[s.key]?.join.length);
+  if (!series.length) return { svg: '', height: 0 };
+  const h = 50 + series.length * 24;
+  const [x0, x1] = [200, W - 120];
+  const max = niceMax(Math.max(...series.flatMap((s) => storm.per[s.key].join)) / 1000);
+  const x = (v) => x0 + ((x1 - x0) * v) / max;
+  const out = [
+    text(
+      70,
+      top + 18,
+      `${storm.config.args.members} members join at once (${storm.config.args['connect-concurrency']} connects in flight): seconds until the last welcome`,
+      'font-size="15" font-weight="600"',
+    ),
+  ];
+  series.forEach((s, i) => {
+    const xs = storm.per[s.key].join.map((ms) => ms / 1000);
+    const m = median(xs);
+    const y = top + 34 + i * 24;
+    out.push(text(x0 - 8, y + 13, s.name, 'font-size="12" text-anchor="end" fill="#343a40"'));
+    out.push(`<rect x="${x0}" y="${y}" width="${(x(m) - x0).toFixed(1)}" height="17" fill="${s.color}"/>`);
+    if (xs.length > 1) {
+      const [lo, hi] = [x(Math.min(...xs)).toFixed(1), x(Math.max(...xs)).toFixed(1)];
+      out.push(`<line x1="${lo}" x2="${hi}" y1="${y + 8.5}" y2="${y + 8.5}" stroke="#212529" stroke-width="1.2"/>`);
+    }
+    out.push(text(x(Math.max(...xs)) + 6, y + 13, `${m.toFixed(1)} s`, 'font-size="11" fill="#212529"'));
+  });
   return { svg: out.join('\n'), height: h };
 }
 
 export function chartSvg(rows, caption) {
   const a = throughputPanel(rows, 40);
   const b = costPanel(rows, 40 + a.height);
-  const h = 40 + a.height + b.height + 30;
+  const c = joinPanel(rows, 40 + a.height + b.height);
+  const h = 40 + a.height + b.height + c.height + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" ${FONT}>
 <rect width="${W}" height="${h}" fill="#ffffff"/>
 ${legend(24)}
 ${a.svg}
 ${b.svg}
+${c.svg}
 ${text(70, h - 10, caption, 'font-size="11" fill="#868e96"')}
 </svg>
 `;

@@ -8,6 +8,7 @@ export function configs(quick) {
   return [
     {
       id: '10m-1s',
+      chartLabel: ['10 members', '1 sender', 'RAM disk'],
       title: '10 members, 1 sender, RAM-disk state',
       members: 10,
       args: { members: 10, senders: 1, messages: Q ? 8000 : 40000, window: 32 },
@@ -15,13 +16,15 @@ export function configs(quick) {
     },
     {
       id: '100m-10s',
+      chartLabel: ['100 members', '10 senders'],
       title: '100 members, 10 senders',
       members: 100,
-      args: { members: 100, senders: 10, messages: Q ? 150 : 600, window: 16 },
+      args: { members: 100, senders: 10, messages: Q ? 150 : 1000, window: 16 },
       target: { metric: 'dps', baseline: 2, goal: 3 },
     },
     {
       id: '500m-10s',
+      chartLabel: ['500 members', '10 senders'],
       title: '500 members, 10 senders',
       members: 500,
       args: { members: 500, senders: 10, messages: Q ? 30 : 80, window: 16 },
@@ -29,6 +32,7 @@ export function configs(quick) {
     },
     {
       id: '10r-50m',
+      chartLabel: ['10 rooms × 50', '5 senders each'],
       title: '10 rooms × 50 members (5 senders each), all at once',
       members: 50,
       args: { rooms: 10, members: 50, senders: 5, messages: Q ? 40 : 120, window: 16 },
@@ -36,6 +40,7 @@ export function configs(quick) {
     },
     {
       id: '10m-1s-disk',
+      chartLabel: ['10 members', '1 sender', 'state on disk'],
       title: '10 members, 1 sender, state on disk',
       storage: 'disk',
       args: { members: 10, senders: 1, messages: Q ? 3000 : 15000, window: 32 },
