@@ -38,7 +38,7 @@ function heading(env, repeats, quick, storage) {
 }
 
 function writeChart(file, rows, env, opts) {
-  const caption = `bench/run, ${env.date.slice(0, 16).replace('T', ' ')} UTC, commit ${env.commit}, ${env.nproc} cores; medians of ${opts.repeats} repeat(s)`;
+  const caption = `bench/run, ${env.date.slice(0, 16).replace('T', ' ')} UTC, commit ${env.commit}, ${env.nproc} cores; medians of ${opts.repeats} repeat(s)${opts.quick ? ' (--quick: short runs)' : ''}`;
   const svg = chartSvg(rows, caption);
   fs.writeFileSync(file, svg);
   if (opts.chart) fs.writeFileSync(opts.chart, svg);
@@ -56,7 +56,7 @@ function printReport(file, opts) {
   const rows = summarize(d.runs, configs, servers);
   console.log(heading(d.env, d.repeats, d.opts?.quick, d.opts?.storage ?? 'ram'));
   console.log(markdown(rows, d.size));
-  const svg = writeChart(file.replace(/\.json$/, '.svg'), rows, d.env, { ...opts, repeats: d.repeats });
+  const svg = writeChart(file.replace(/\.json$/, '.svg'), rows, d.env, { ...opts, repeats: d.repeats, quick: d.opts?.quick });
   console.log(`\nchart: ${path.relative(ROOT, svg)}${opts.chart ? ` and ${opts.chart}` : ''}`);
 }
 
