@@ -22,6 +22,7 @@
 import { backoffDelay } from './backoff.js';
 import { fetchPage, GapFiller } from './history.js';
 import { MemberList } from './members.js';
+import { sameName } from './names.js';
 import { PendingMessages } from './pending.js';
 import {
   CLOSE_CLIENT_TIMEOUT,
@@ -34,7 +35,7 @@ import {
 } from './protocol.js';
 import { OLDER_PAGE, ShownIds } from './shown.js';
 import { TypingSender } from './typing.js';
-import { randomHex, sameName } from './util.js';
+import { randomHex } from './util.js';
 
 export { backoffDelay };
 

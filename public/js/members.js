@@ -2,7 +2,7 @@
 // one member when their keys match (names.js); each key is computed once, as a room may hold
 // a thousand members.
 
-import { nameKey } from './util.js'; // names.js once it lands
+import { nameKey } from './names.js';
 
 export class MemberList {
   constructor() {

@@ -1,8 +1,8 @@
 // Typing in both directions: how often we tell the room we type, and who is shown as typing.
 // Timers and clock are parameters, so both run in Node with a manual clock.
 
+import { sameName } from './names.js';
 import { TYPING_RELAY_INTERVAL_MS, TYPING_SEND_INTERVAL_MS, TYPING_SHOW_MS } from './protocol.js';
-import { sameName } from './util.js'; // names.js once it lands
 
 /**
  * Our typing frames: at most one per `TYPING_SEND_INTERVAL_MS`. When the others show no indicator

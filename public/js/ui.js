@@ -1,8 +1,8 @@
 // DOM building for the chat screen. Every piece of user text goes in through textContent:
 // nothing here parses HTML.
 
+import { nameKey, sameName } from './names.js';
 import { trimCount } from './shown.js';
-import { nameKey, sameName } from './util.js'; // names.js once it lands
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });

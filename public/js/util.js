@@ -1,5 +1,6 @@
 // Small pure helpers shared by the client modules (no DOM access here).
 
+import { IGNORABLE } from './names-data.js';
 import { MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS, MAX_TEXT_CHARS, PRIVATE_ROOM_ID_CHARS } from './protocol.js';
 
 export const PUBLIC_ROOM_RE = new RegExp(`^[a-z0-9_-]{1,${MAX_ROOM_NAME_CHARS}}$`);
@@ -63,7 +64,9 @@ export function nameProblem(raw) {
   const name = String(raw ?? '').trim();
   if (!name) return 'Please enter a name.';
   if (charCount(name) > MAX_NAME_CHARS) return `Names are at most ${MAX_NAME_CHARS} characters.`;
-  if (BAD_NAME_CHARS_RE.test(name)) return 'That name contains invisible or control characters.';
+  // Default_Ignorable code points (the server's list) are invisible: refused like controls.
+  if (BAD_NAME_CHARS_RE.test(name) || IGNORABLE.test(name))
+    return 'That name contains invisible or control characters.';
   return '';
 }
 
@@ -91,16 +94,4 @@ export function typingText(names) {
   if (n === 2) return `${names[0]} and ${names[1]} are typing…`;
   if (n === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
   return `${names[0]}, ${names[1]} and ${n - 2} others are typing…`;
-}
-
-// Stand-ins until names.js (the server's name rules, NFKC case folding and confusable skeletons)
-// is in: the old case-insensitive comparison.
-/** The key two colliding names share. */
-export function nameKey(name) {
-  return String(name ?? '').toLowerCase();
-}
-
-/** Whether two names are one person in a room. */
-export function sameName(a, b) {
-  return typeof a === 'string' && typeof b === 'string' && nameKey(a) === nameKey(b);
 }

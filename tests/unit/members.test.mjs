@@ -16,3 +16,14 @@ test('welcome replaces the list; join adds once; leave removes', () => {
   assert.ok(m.has('alice'));
   assert.deepEqual(m.reset(null), []);
 });
+
+test('names that the server takes for one person are one member (case folding, confusables)', () => {
+  const m = new MemberList();
+  m.reset(['Alice', 'ΟΔΟΣ', 'Zoë']);
+  assert.equal(m.join('\u0410lice'), false, 'Cyrillic А');
+  assert.equal(m.join('οδος'), false);
+  assert.equal(m.join('Zoe\u0308'), false, 'combining diaeresis');
+  assert.equal(m.join('Alicia'), true);
+  assert.equal(m.leave('ALICE'), true);
+  assert.deepEqual(m.names, ['ΟΔΟΣ', 'Zoë', 'Alicia']);
+});

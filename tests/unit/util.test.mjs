@@ -38,4 +38,7 @@ test('room names, labels and character counts', () => {
   assert.equal(charCount('Zoë 🎉'), 5);
   assert.ok(nameProblem('x'.repeat(33)));
   assert.equal(nameProblem('x'.repeat(32)), '');
+  // Default_Ignorable code points the old hand-written list missed.
+  for (const ch of ['\u{1d173}', '\u3164', '\ufe0f', '\u034f'])
+    assert.ok(nameProblem(`a${ch}b`), ch.codePointAt(0).toString(16));
 });
