@@ -11,7 +11,7 @@ export function configs(quick) {
       chartLabel: ['10 members', '1 sender', 'RAM disk'],
       title: '10 members, 1 sender, RAM-disk state',
       members: 10,
-      args: { members: 10, senders: 1, messages: Q ? 8000 : 40000, window: 32 },
+      args: { members: 10, senders: 1, messages: Q ? 8000 : 30000, window: 32 },
       target: { metric: 'dps', baseline: 1.5, goal: 2 },
     },
     {
@@ -19,7 +19,7 @@ export function configs(quick) {
       chartLabel: ['100 members', '10 senders'],
       title: '100 members, 10 senders',
       members: 100,
-      args: { members: 100, senders: 10, messages: Q ? 150 : 1000, window: 16 },
+      args: { members: 100, senders: 10, messages: Q ? 150 : 600, window: 16 },
       target: { metric: 'dps', baseline: 2, goal: 3 },
     },
     {
@@ -27,7 +27,7 @@ export function configs(quick) {
       chartLabel: ['500 members', '10 senders'],
       title: '500 members, 10 senders',
       members: 500,
-      args: { members: 500, senders: 10, messages: Q ? 30 : 80, window: 16 },
+      args: { members: 500, senders: 10, messages: Q ? 30 : 60, window: 16 },
       target: { metric: 'dps', baseline: 1.5, goal: 2 },
     },
     {
@@ -35,7 +35,7 @@ export function configs(quick) {
       chartLabel: ['10 rooms × 50', '5 senders each'],
       title: '10 rooms × 50 members (5 senders each), all at once',
       members: 50,
-      args: { rooms: 10, members: 50, senders: 5, messages: Q ? 40 : 120, window: 16 },
+      args: { rooms: 10, members: 50, senders: 5, messages: Q ? 40 : 100, window: 16 },
       target: { metric: 'dps', baseline: 1.5, goal: 2 },
     },
     {
@@ -43,7 +43,7 @@ export function configs(quick) {
       chartLabel: ['10 members', '1 sender', 'state on disk'],
       title: '10 members, 1 sender, state on disk',
       storage: 'disk',
-      args: { members: 10, senders: 1, messages: Q ? 3000 : 15000, window: 32 },
+      args: { members: 10, senders: 1, messages: Q ? 3000 : 10000, window: 32 },
       target: { metric: 'dps', baseline: 2, goal: 3 },
     },
     {
