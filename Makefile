@@ -17,7 +17,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly; read it from there, never twice.
 wasm_bindgen_version = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 
-.PHONY: help setup setup-browser build dev test fmt-check clippy unit integration deploy-check e2e bench clean
+.PHONY: help setup setup-browser build dev test fmt-check lint clippy unit integration deploy-check e2e bench clean
 
 help:
 	@echo "make dev    - install what is missing, build, serve on http://localhost:$(PORT) (state in .wrangler/state)"
@@ -44,18 +44,26 @@ dev: build
 	CI=true SKIP_WORKER_BUILD=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
 	  --persist-to .wrangler/state --show-interactive-dev-session=false
 
-test: build setup-browser fmt-check clippy unit integration deploy-check e2e
+test: build setup-browser fmt-check lint clippy unit integration deploy-check e2e
 	@echo "all test suites passed"
 
 fmt-check:
 	cargo fmt --check
 
+# Biome lints and checks the formatting of the JavaScript we ship (public/, tests/, bench/); no writes.
+# `npx biome check --write <files>` formats and fixes what it can.
+lint:
+	@test -x node_modules/.bin/biome || npm ci --no-audit --no-fund
+	biome ci .
+
 clippy:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --release -- -D warnings
 
+# The core's unit tests, then the browser client's logic in Node: no server, no browser.
 unit:
 	cargo test --lib
+	node --test tests/unit/
 
 integration: build
 	SKIP_WORKER_BUILD=1 cargo test --no-fail-fast --test '*'

@@ -1,45 +1,49 @@
-// The connection to one room: join, reconnect with backoff, de-duplication by message id,
-// pending messages matched by nonce, keepalive and typing throttle. No DOM access: every
-// browser dependency can be injected, so the logic can run against a fake socket.
+// The connection to one room: join, reconnect with backoff, keepalive, and the frames in and out.
+// The decisions it delegates live beside it: pending.js (our messages awaiting an answer),
+// shown.js (which messages are shown), history.js (gaps and older pages), members.js, typing.js.
+// No DOM access: the socket, fetch, timers, clock and randomness are parameters, so it runs in
+// Node against a scripted socket (tests/unit/connection.test.mjs).
 //
 // Events (CustomEvent, data in `detail`):
 //   state    {state, retryAt?, attempt?}        'connecting' | 'connected' | 'waiting' | 'replaced' | 'closed' | 'failed'
 //   welcome  {room, name, members, first}        after every successful (re)join
 //   message  {message, own, live}                once per message id, never twice
+//   older    {messages: [{message, own}], hasOlder} | {error}   a page loaded by loadOlder()
 //   members  {members}                           the member list changed (replaced on welcome)
 //   join     {name, at} / leave {name, at}       someone else joined / left
 //   typing   {name}                              someone else is typing
 //   pending  {item}                              a message of ours waits for the server's echo
 //   sent     {item, message}                     the echo of a pending message arrived (or was found in history)
 //   rejected {item, code, message, retryAfterMs} the server refused a pending message (it is dropped)
+//   gap      {state: 'retrying', retryAt} | {state: 'filled'}   missed messages could not be loaded yet / now are
 //   failure  {code, message}                     the join failed for good (name taken, invalid room, …)
 //   notice   {code, message}                     an error frame not tied to one of our messages
 
+import { backoffDelay } from './backoff.js';
+import { fetchPage, GapFiller } from './history.js';
+import { MemberList } from './members.js';
+import { PendingMessages } from './pending.js';
+import {
+  CLOSE_CLIENT_TIMEOUT,
+  CLOSE_NORMAL,
+  CLOSE_REPLACED,
+  framesOf,
+  isMessage,
+  JOIN_ERRORS,
+  MESSAGE_ERRORS,
+} from './protocol.js';
+import { OLDER_PAGE, ShownIds } from './shown.js';
+import { TypingSender } from './typing.js';
 import { randomHex, sameName } from './util.js';
 
-export const CLOSE_REPLACED = 4001;
-export const CLOSE_NORMAL = 1000;
-export const TYPING_INTERVAL_MS = 2000;
-// After a message is sent the receivers clear the indicator, so the next keystroke may announce
-// typing again sooner, but never faster than the server relays it (once per second).
-export const TYPING_AFTER_SEND_MS = 1000;
-const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large']);
-const JOIN_ERRORS = new Set(['invalid_name', 'name_taken', 'room_full', 'invalid_room', 'bad_request']);
+export { backoffDelay };
 
-/** Exponential backoff with "equal jitter": attempt 0 → 250–500 ms, … capped at `max`. */
-export function backoffDelay(attempt, { base = 500, max = 10000, random = Math.random } = {}) {
-  const cap = Math.min(max, base * 2 ** Math.max(0, attempt));
-  return Math.round(cap / 2 + random() * (cap / 2));
-}
+/** After a page of older messages failed, wait this long before scrolling asks again. */
+export const OLDER_RETRY_MS = 2000;
 
 /** Make a per-tab session secret (32 hex characters from crypto.getRandomValues). */
 export function makeSession(cryptoImpl = globalThis.crypto) {
   return randomHex(16, cryptoImpl);
-}
-
-/** Whether `v` looks like a message frame. */
-function isMessage(v) {
-  return v && Number.isSafeInteger(v.id) && typeof v.name === 'string' && typeof v.text === 'string';
 }
 
 export class ChatConnection extends EventTarget {
@@ -51,7 +55,10 @@ export class ChatConnection extends EventTarget {
    * @param {string} o.origin     e.g. "http://127.0.0.1:8787"
    */
   constructor({
-    room, name, session, origin,
+    room,
+    name,
+    session,
+    origin,
     WebSocketImpl = globalThis.WebSocket,
     fetchImpl = globalThis.fetch?.bind(globalThis),
     timers = globalThis,
@@ -62,6 +69,7 @@ export class ChatConnection extends EventTarget {
     pongTimeoutMs = 10000,
     joinTimeoutMs = 15000,
     backoff = { base: 500, max: 10000 },
+    historyBackoff = { base: 1000, max: 30000 },
   }) {
     super();
     this.room = room;
@@ -73,31 +81,51 @@ export class ChatConnection extends EventTarget {
     this.timers = timers;
     this.now = now;
     this.random = random;
-    this.cryptoImpl = cryptoImpl;
     this.pingIntervalMs = pingIntervalMs;
     this.pongTimeoutMs = pongTimeoutMs;
     this.joinTimeoutMs = joinTimeoutMs;
-    this.joinTimer = null;
     this.backoff = backoff;
 
     this.state = 'idle';
     this.ws = null;
-    this.welcomed = false;      // this socket got its welcome
-    this.joinedOnce = false;    // some socket got a welcome: later joins send `since`
+    this.opened = false; // this socket opened
+    this.welcomed = false; // this socket got its welcome
+    this.joinedOnce = false; // some socket got a welcome: later joins send `since`
     this.attempt = 0;
     this.retryAt = 0;
     this.retryTimer = null;
+    this.joinTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
-    this.lastId = 0;            // highest message id seen
-    this.seen = new Set();      // every message id shown
-    this.pending = new Map();   // nonce -> {nonce, text, at}, in send order
-    this.inflight = [];         // nonces sent on the current socket, awaiting echo or error
-    this.members = [];
-    this.lastTypingSent = -Infinity;
-    this.typingTimer = null;
-    this.typingCleared = true;  // the others show no typing indicator for us
-    this.nonceCounter = 0;
+    this.loadingOlder = false;
+    this.olderRetryAt = 0; // after a failed page, scrolling does not ask again before this
+
+    this.shown = new ShownIds();
+    this.pending = new PendingMessages({ cryptoImpl });
+    this.members = new MemberList();
+    this.typingSender = new TypingSender({ send: () => this.rawSend('{"type":"typing"}'), timers, now });
+    const page = (before, limit) =>
+      fetchPage({ origin: this.origin, room: this.room, before, limit, fetchImpl: this.fetchImpl });
+    this.fetchPage = page;
+    this.gaps = new GapFiller({
+      fetchPage: (before) => page(before),
+      onMessages: (list) => {
+        for (const m of list) this.onMessage(m, false);
+      },
+      onState: (detail) => {
+        if (detail.state === 'filled') this.resendPending();
+        this.emit('gap', detail);
+      },
+      timers,
+      now,
+      random,
+      backoff: historyBackoff,
+    });
+  }
+
+  /** The highest message id shown: a rejoin asks for what came after it. */
+  get lastId() {
+    return this.shown.lastId;
   }
 
   get wsUrl() {
@@ -133,7 +161,7 @@ export class ChatConnection extends EventTarget {
     this.ws = ws;
     this.welcomed = false;
     this.opened = false;
-    this.inflight = [];
+    this.pending.socketClosed();
     ws.onopen = () => {
       if (ws !== this.ws) return;
       this.opened = true;
@@ -141,8 +169,7 @@ export class ChatConnection extends EventTarget {
       this.joinTimer = this.timers.setTimeout(() => {
         this.joinTimer = null;
         if (ws !== this.ws || this.welcomed) return;
-        try { ws.close(4000, 'no welcome'); } catch { /* ignore */ }
-        this.onDrop(ws, { code: 1006 });
+        this.giveUp(ws, 'no welcome');
       }, this.joinTimeoutMs);
       const join = { type: 'join', name: this.name, session: this.session };
       if (this.joinedOnce) join.since = this.lastId;
@@ -150,9 +177,15 @@ export class ChatConnection extends EventTarget {
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
-      this.onFrame(ev.data);
+      this.armPong(false);
+      for (const frame of framesOf(ev.data)) {
+        if (ws !== this.ws) return; // a frame of the batch closed this socket
+        this.onFrame(frame);
+      }
     };
-    ws.onerror = () => { /* a close event follows */ };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
       this.onDrop(ws, ev);
@@ -163,11 +196,16 @@ export class ChatConnection extends EventTarget {
   shutDown(reason) {
     this.stopTimers();
     this.clearRetry();
+    this.gaps.stop();
     const ws = this.ws;
     this.ws = null;
     if (ws) {
       detach(ws);
-      try { ws.close(CLOSE_NORMAL, reason); } catch { /* already closed */ }
+      try {
+        ws.close(CLOSE_NORMAL, reason);
+      } catch {
+        /* already closed */
+      }
     }
   }
 
@@ -183,6 +221,12 @@ export class ChatConnection extends EventTarget {
       this.clearRetry();
       this.connect();
     }
+    this.retryHistory();
+  }
+
+  /** Fill missed messages now instead of waiting for the history retry timer (back online). */
+  retryHistory() {
+    if (this.gaps.open) this.gaps.retryNow();
   }
 
   /**
@@ -190,59 +234,58 @@ export class ChatConnection extends EventTarget {
    * Returns the pending item ({nonce, text}).
    */
   send(text) {
-    this.nonceCounter += 1;
-    const nonce = `${randomHex(8, this.cryptoImpl)}-${this.nonceCounter}`;
-    const item = { nonce, text, at: this.now() };
-    this.pending.set(nonce, item);
-    this.lastTypingSent = Math.min(this.lastTypingSent, this.now() - TYPING_INTERVAL_MS + TYPING_AFTER_SEND_MS);
-    this.cancelTyping();
-    this.typingCleared = true;
+    const item = this.pending.add(text, this.now());
+    this.typingSender.messageSent();
     this.emit('pending', { item });
     if (this.state === 'connected') this.transmit(item);
     return item;
   }
 
-  /**
-   * Tell the room we are typing, at most once every 2 s. When the others show no indicator for
-   * us (nothing sent yet, or our message just cleared it), a keystroke inside the quiet window is
-   * not lost: one frame goes out when the window ends (cancelled by sending the message).
-   */
+  /** Tell the room we are typing (throttled, see typing.js). */
   typing() {
     if (this.state !== 'connected') return false;
-    const t = this.now();
-    const wait = this.lastTypingSent + TYPING_INTERVAL_MS - t;
-    if (wait > 0) {
-      if (this.typingCleared && this.typingTimer === null) {
-        this.typingTimer = this.timers.setTimeout(() => {
-          this.typingTimer = null;
-          this.typing();
-        }, wait);
-      }
-      return false;
-    }
-    this.lastTypingSent = t;
-    this.typingCleared = false;
-    return this.rawSend('{"type":"typing"}');
+    return this.typingSender.typing();
   }
 
-  cancelTyping() {
-    if (this.typingTimer !== null) {
-      this.timers.clearTimeout(this.typingTimer);
-      this.typingTimer = null;
+  /**
+   * Load a page of messages older than the oldest shown (when the reader scrolls up). Resolves
+   * after the `older` event; false when there is nothing to load or a load is under way.
+   */
+  async loadOlder(itemCount = this.shown.size) {
+    if (this.loadingOlder || this.now() < this.olderRetryAt || !this.shown.canLoadOlder(itemCount)) return false;
+    this.loadingOlder = true;
+    try {
+      const page = await this.fetchPage(this.shown.floor, OLDER_PAGE);
+      if (this.state === 'closed') return false;
+      const fresh = this.shown.acceptOlder(page, OLDER_PAGE);
+      const messages = fresh.map((message) => ({ message, own: sameName(message.name, this.name) }));
+      this.emit('older', { messages, hasOlder: this.shown.hasOlder });
+      return true;
+    } catch (err) {
+      this.olderRetryAt = this.now() + OLDER_RETRY_MS;
+      this.emit('older', { error: String(err?.message ?? err) });
+      return false;
+    } finally {
+      this.loadingOlder = false;
     }
+  }
+
+  /** The list dropped these (its oldest) message ids: they may be loaded again later. */
+  forget(ids) {
+    this.shown.forget(ids);
   }
 
   // ---- internals -------------------------------------------------------------------------
 
   transmit(item) {
     if (this.rawSend(JSON.stringify({ type: 'message', text: item.text, nonce: item.nonce }))) {
-      this.inflight.push(item.nonce);
+      this.pending.transmitted(item);
     }
   }
 
   rawSend(data) {
     const ws = this.ws;
-    if (!ws || ws.readyState !== 1) return false;
+    if (ws?.readyState !== 1) return false;
     try {
       ws.send(data);
       return true;
@@ -251,36 +294,35 @@ export class ChatConnection extends EventTarget {
     }
   }
 
-  onFrame(data) {
-    this.armPong(false);
-    if (typeof data !== 'string' || data === 'pong' || data === 'ping') return;
-    let frame;
-    try {
-      frame = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (!frame || typeof frame !== 'object') return;
+  onFrame(frame) {
     switch (frame.type) {
-      case 'welcome': this.onWelcome(frame); break;
-      case 'message': if (isMessage(frame)) this.onMessage(frame, true); break;
+      case 'welcome':
+        this.onWelcome(frame);
+        break;
+      case 'message':
+        if (isMessage(frame)) this.onMessage(frame, true);
+        break;
       case 'join':
         if (typeof frame.name !== 'string' || !this.welcomed) break;
-        if (!this.members.some((m) => sameName(m, frame.name))) this.members = [...this.members, frame.name];
+        this.members.join(frame.name);
         this.emit('join', { name: frame.name, at: frame.at });
-        this.emit('members', { members: this.members });
+        this.emit('members', { members: this.members.names });
         break;
       case 'leave':
         if (typeof frame.name !== 'string' || !this.welcomed) break;
-        this.members = this.members.filter((m) => !sameName(m, frame.name));
+        this.members.leave(frame.name);
         this.emit('leave', { name: frame.name, at: frame.at });
-        this.emit('members', { members: this.members });
+        this.emit('members', { members: this.members.names });
         break;
       case 'typing':
-        if (typeof frame.name === 'string' && !sameName(frame.name, this.name)) this.emit('typing', { name: frame.name });
+        if (typeof frame.name === 'string' && !sameName(frame.name, this.name))
+          this.emit('typing', { name: frame.name });
         break;
-      case 'error': this.onError(frame); break;
-      default: break; // unknown frame types are ignored
+      case 'error':
+        this.onError(frame);
+        break;
+      default:
+        break; // unknown frame types are ignored
     }
   }
 
@@ -293,83 +335,78 @@ export class ChatConnection extends EventTarget {
     this.joinedOnce = true;
     this.attempt = 0;
     if (typeof frame.name === 'string' && frame.name) this.name = frame.name;
-    this.members = Array.isArray(frame.members) ? frame.members.filter((m) => typeof m === 'string') : [];
-    this.emit('welcome', { room: frame.room ?? this.room, name: this.name, members: this.members, first });
-    this.emit('members', { members: this.members });
+    const members = this.members.reset(frame.members);
+    this.emit('welcome', { room: frame.room ?? this.room, name: this.name, members, first });
+    this.emit('members', { members });
     this.setState('connected');
     this.startPing();
 
     const history = Array.isArray(frame.history) ? frame.history.filter(isMessage) : [];
     history.sort((a, b) => a.id - b.id);
+    if (first) this.shown.start(history);
     for (const m of history) this.onMessage(m, false);
 
-    // More than 100 messages were missed while away: fetch the gap page by page.
+    // More than a welcome's worth of messages was missed while away: fill the gap page by page.
     if (frame.truncated === true && !first && history.length > 0) {
-      await this.fillGap(sinceBefore, history[0].id);
+      await this.gaps.add(sinceBefore, history[0].id);
       if (ws !== this.ws || this.state !== 'connected') return;
     }
-    // Whatever is still pending never reached the server (or its echo would be in history): resend.
-    for (const item of this.pending.values()) {
-      if (!this.inflight.includes(item.nonce)) this.transmit(item);
-    }
+    this.resendPending();
   }
 
-  async fillGap(afterId, beforeId) {
-    let before = beforeId;
-    for (let page = 0; page < 20 && before > afterId + 1; page += 1) {
-      let messages;
-      try {
-        const url = `${this.origin}/api/rooms/${encodeURIComponent(this.room)}/messages?before=${before}&limit=100`;
-        const res = await this.fetchImpl(url);
-        if (!res.ok) return;
-        messages = (await res.json()).messages;
-      } catch {
-        return;
-      }
-      if (!Array.isArray(messages) || messages.length === 0) return;
-      const fresh = messages.filter(isMessage).filter((m) => m.id > afterId).sort((a, b) => a.id - b.id);
-      for (const m of fresh) this.onMessage(m, false);
-      const oldest = Math.min(...messages.filter(isMessage).map((m) => m.id));
-      if (!(oldest < before) || oldest <= afterId + 1) return;
-      before = oldest;
-    }
+  /**
+   * Whatever is still pending and not in flight never reached the server (or its echo would have
+   * been in the history): send it again. While a gap is open, a message that went out before may
+   * be stored in it: those wait for the gap (see PendingMessages.toResend).
+   */
+  resendPending() {
+    if (this.state !== 'connected') return;
+    for (const item of this.pending.toResend({ gapOpen: this.gaps.open })) this.transmit(item);
   }
 
   onMessage(m, live) {
     const own = sameName(m.name, this.name);
-    if (own && typeof m.nonce === 'string' && this.pending.has(m.nonce)) {
-      const item = this.pending.get(m.nonce);
-      this.pending.delete(m.nonce);
-      const i = this.inflight.indexOf(m.nonce);
-      if (i >= 0) this.inflight.splice(0, i + 1); // answers arrive in send order
-      this.emit('sent', { item, message: m });
+    if (own) {
+      const item = this.pending.confirm(m);
+      if (item) this.emit('sent', { item, message: m });
     }
-    if (this.seen.has(m.id)) return;
-    this.seen.add(m.id);
-    if (m.id > this.lastId) this.lastId = m.id;
+    if (!this.shown.accept(m.id)) return;
     this.emit('message', { message: m, own, live });
   }
 
   onError(frame) {
     const code = typeof frame.code === 'string' ? frame.code : 'error';
     const message = typeof frame.message === 'string' ? frame.message : code;
+    const retryAfterMs = Number.isFinite(frame.retry_after_ms) ? frame.retry_after_ms : undefined;
     if (!this.welcomed) {
-      if (JOIN_ERRORS.has(code)) this.fail(code, message);
-      else this.emit('notice', { code, message });
+      this.onJoinError(code, message, retryAfterMs);
       return;
     }
-    if (MESSAGE_ERRORS.has(code) && this.inflight.length > 0) {
-      // The server answers frames in order: this error belongs to the oldest unanswered message.
-      const nonce = this.inflight.shift();
-      const item = this.pending.get(nonce);
-      this.pending.delete(nonce);
+    if (MESSAGE_ERRORS.has(code)) {
+      const item = this.pending.reject(frame);
       if (item) {
-        const retryAfterMs = Number.isFinite(frame.retry_after_ms) ? frame.retry_after_ms : undefined;
         this.emit('rejected', { item, code, message, retryAfterMs });
         return;
       }
     }
     this.emit('notice', { code, message });
+  }
+
+  /**
+   * An error before the welcome. A refused join fails for good; too many joins from this address
+   * (`rate_limited`) fails a first join (the person sees why) and delays a rejoin.
+   */
+  onJoinError(code, message, retryAfterMs) {
+    if (JOIN_ERRORS.has(code)) {
+      this.fail(code, message);
+    } else if (code === 'rate_limited' && !this.joinedOnce) {
+      this.fail(code, message);
+    } else if (code === 'rate_limited') {
+      const ws = this.ws;
+      if (ws) this.giveUp(ws, 'rate limited', retryAfterMs);
+    } else {
+      this.emit('notice', { code, message });
+    }
   }
 
   /** The join failed for good: stop, and tell why. */
@@ -379,13 +416,23 @@ export class ChatConnection extends EventTarget {
     this.emit('failure', { code, message });
   }
 
-  onDrop(ws, ev) {
+  /** Close a socket we no longer trust and go through the usual drop path. */
+  giveUp(ws, reason, minDelayMs = 0) {
+    try {
+      ws.close(CLOSE_CLIENT_TIMEOUT, reason);
+    } catch {
+      /* ignore */
+    }
+    this.onDrop(ws, { code: 1006 }, minDelayMs);
+  }
+
+  onDrop(ws, ev, minDelayMs = 0) {
     const wasOpened = this.opened;
     const wasWelcomed = this.welcomed;
     if (ws) detach(ws);
     this.ws = null;
     this.welcomed = false;
-    this.inflight = [];
+    this.pending.socketClosed();
     this.stopTimers();
     if (this.state === 'closed' || this.state === 'failed') return;
     if (ev && ev.code === CLOSE_REPLACED) {
@@ -397,7 +444,8 @@ export class ChatConnection extends EventTarget {
       this.diagnose(wasOpened);
       return;
     }
-    this.scheduleRetry();
+    // Anything else (a network drop, a restart, CLOSE_IDLE after a silent spell): rejoin.
+    this.scheduleRetry(minDelayMs);
   }
 
   async diagnose(wasOpened) {
@@ -406,20 +454,22 @@ export class ChatConnection extends EventTarget {
         const res = await this.fetchImpl(`${this.origin}/api/rooms/${encodeURIComponent(this.room)}/stats`);
         if (res.status >= 400 && res.status < 500) {
           const body = await res.json().catch(() => null);
-          const err = body && body.error;
+          const err = body?.error;
           if (err && typeof err.code === 'string') {
             this.fail(err.code, typeof err.message === 'string' ? err.message : err.code);
             return;
           }
         }
-      } catch { /* unreachable */ }
+      } catch {
+        /* unreachable */
+      }
     }
     if (this.state === 'closed') return;
     this.fail('unreachable', 'Could not connect to the chat server. Check your connection and try again.');
   }
 
-  scheduleRetry() {
-    const delay = backoffDelay(this.attempt, { ...this.backoff, random: this.random });
+  scheduleRetry(minDelayMs = 0) {
+    const delay = Math.max(minDelayMs, backoffDelay(this.attempt, { ...this.backoff, random: this.random }));
     this.attempt += 1;
     this.retryAt = this.now() + delay;
     this.clearRetry();
@@ -455,13 +505,12 @@ export class ChatConnection extends EventTarget {
     this.pongTimer = this.timers.setTimeout(() => {
       this.pongTimer = null;
       if (ws !== this.ws) return;
-      try { ws.close(4000, 'keepalive timeout'); } catch { /* ignore */ }
-      this.onDrop(ws, { code: 1006 });
+      this.giveUp(ws, 'keepalive timeout');
     }, this.pongTimeoutMs);
   }
 
   stopTimers() {
-    this.cancelTyping();
+    this.typingSender.cancel();
     if (this.joinTimer !== null) {
       this.timers.clearTimeout(this.joinTimer);
       this.joinTimer = null;

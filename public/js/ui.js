@@ -1,6 +1,9 @@
 // DOM building for the chat screen. Every piece of user text goes in through textContent:
 // nothing here parses HTML.
 
+import { trimCount } from './shown.js';
+import { nameKey, sameName } from './util.js'; // names.js once it lands
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
@@ -66,7 +69,7 @@ export function messageElement(m, { own = false, pending = false } = {}) {
   const li = h('li', `msg${own ? ' own' : ''}${pending ? ' is-pending' : ''}`);
   if (!pending) li.dataset.id = String(m.id);
   if (pending) li.dataset.nonce = m.nonce;
-  li.dataset.name = m.name.toLowerCase();
+  li.dataset.name = nameKey(m.name); // groups runs by one member
   li.dataset.at = String(validTime(m.at));
   li.dataset.day = dayKey(m.at);
 
@@ -107,15 +110,27 @@ function dividerElement(at) {
  * between days, and scrolls only when the reader is already at the bottom.
  */
 export class MessageList {
-  constructor({ scroller, list, pendingList, marker }) {
+  /**
+   * @param {object} o
+   * @param {(ids: number[]) => void} [o.onTrim]  the oldest messages were dropped from the list
+   * @param {() => void} [o.onNearTop]            the reader scrolled near the top (load older ones)
+   */
+  constructor({ scroller, list, pendingList, marker, onTrim = () => {}, onNearTop = () => {} }) {
     this.scroller = scroller;
     this.list = list;
     this.pendingList = pendingList;
     this.marker = marker;
+    this.onTrim = onTrim;
+    this.onNearTop = onNearTop;
     this.unread = 0;
-    this.scroller.addEventListener('scroll', () => {
-      if (this.atBottom()) this.hideMarker();
-    }, { passive: true });
+    this.scroller.addEventListener(
+      'scroll',
+      () => {
+        if (this.atBottom()) this.hideMarker();
+        if (this.scroller.scrollTop < 200) this.onNearTop();
+      },
+      { passive: true },
+    );
     this.marker.addEventListener('click', () => {
       this.scrollToBottom(true);
       this.hideMarker();
@@ -152,34 +167,75 @@ export class MessageList {
     const wasAtBottom = this.atBottom();
     change();
     if (force || wasAtBottom) {
+      this.trim(true);
       this.scrollToBottom();
       this.hideMarker();
-    } else if (countsAsNew) {
-      this.unread += 1;
-      this.marker.textContent = this.unread > 1 ? `${this.unread} new messages ↓` : 'New messages ↓';
-      this.marker.hidden = false;
+    } else {
+      this.trim(false);
+      if (countsAsNew) {
+        this.unread += 1;
+        this.marker.textContent = this.unread > 1 ? `${this.unread} new messages ↓` : 'New messages ↓';
+        this.marker.hidden = false;
+      }
     }
+  }
+
+  /** Number of items (messages, system lines) in the list, dividers aside. */
+  itemCount() {
+    return this.list.querySelectorAll(':scope > .msg, :scope > .system').length;
+  }
+
+  /** Drop the oldest items beyond the cap (see shown.js), keeping the view where the reader is. */
+  trim(atBottom) {
+    const n = trimCount(this.itemCount(), atBottom);
+    if (n === 0) return;
+    const heightBefore = this.scroller.scrollHeight;
+    const ids = [];
+    let dropped = 0;
+    while (dropped < n && this.list.firstElementChild) {
+      const li = this.list.firstElementChild;
+      if (li.classList.contains('msg')) ids.push(Number(li.dataset.id));
+      if (!li.classList.contains('day-divider')) dropped += 1;
+      li.remove();
+    }
+    // The list starts again with a day divider for its first item's day, and no "continued".
+    while (this.list.firstElementChild?.classList.contains('day-divider')) this.list.firstElementChild.remove();
+    if (this.list.firstElementChild) this.fixNeighbours(this.list.firstElementChild);
+    if (!atBottom) this.scroller.scrollTop -= heightBefore - this.scroller.scrollHeight;
+    this.onTrim(ids);
+  }
+
+  /** Insert a page of older messages above the others, keeping the view where the reader is. */
+  addOlder(messages) {
+    const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+    for (const { message, own } of messages) {
+      const li = messageElement(message, { own });
+      this.insertInOrder(li, message.id);
+    }
+    this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
 
   /** Insert a stored message in id order (system lines are ordered by time). */
   addMessage(m, { own = false, live = true } = {}) {
     const li = messageElement(m, { own });
-    this.update(() => {
-      // Usually the newest: walk back from the end past anything that came later.
-      let after = this.list.lastElementChild;
-      while (after) {
-        if (after.classList.contains('msg')) {
-          if (Number(after.dataset.id) < m.id) break;
-        } else if (Number(after.dataset.at) <= Number(li.dataset.at)) {
-          break;
-        }
-        after = after.previousElementSibling;
-      }
-      if (after) after.after(li);
-      else this.list.prepend(li);
-      this.fixNeighbours(li);
-    }, { force: own && live, countsAsNew: !own });
+    this.update(() => this.insertInOrder(li, m.id), { force: own && live, countsAsNew: !own });
     return li;
+  }
+
+  insertInOrder(li, id) {
+    // Usually the newest: walk back from the end past anything that came later.
+    let after = this.list.lastElementChild;
+    while (after) {
+      if (after.classList.contains('msg')) {
+        if (Number(after.dataset.id) < id) break;
+      } else if (Number(after.dataset.at) <= Number(li.dataset.at)) {
+        break;
+      }
+      after = after.previousElementSibling;
+    }
+    if (after) after.after(li);
+    else this.list.prepend(li);
+    this.fixNeighbours(li);
   }
 
   addSystem(text, at) {
@@ -208,13 +264,13 @@ export class MessageList {
   fixNeighbours(li) {
     let prev = li.previousElementSibling;
     if (!prev || prev.dataset.day !== li.dataset.day) {
-      if (!(prev && prev.classList.contains('day-divider') && prev.dataset.day === li.dataset.day)) {
+      if (!(prev?.classList.contains('day-divider') && prev.dataset.day === li.dataset.day)) {
         li.before(dividerElement(Number(li.dataset.at)));
         prev = li.previousElementSibling;
       }
     }
     const next = li.nextElementSibling;
-    if (next && next.classList.contains('day-divider') && next.dataset.day === li.dataset.day) next.remove();
+    if (next?.classList.contains('day-divider') && next.dataset.day === li.dataset.day) next.remove();
     this.group(li);
     if (li.nextElementSibling) this.group(li.nextElementSibling);
   }
@@ -222,8 +278,11 @@ export class MessageList {
   group(li) {
     if (!li.classList.contains('msg')) return;
     const prev = li.previousElementSibling;
-    const continued = !!prev && prev.classList.contains('msg') && prev.dataset.name === li.dataset.name
-      && Number(li.dataset.at) - Number(prev.dataset.at) < GROUP_WINDOW_MS;
+    const continued =
+      !!prev &&
+      prev.classList.contains('msg') &&
+      prev.dataset.name === li.dataset.name &&
+      Number(li.dataset.at) - Number(prev.dataset.at) < GROUP_WINDOW_MS;
     li.classList.toggle('continued', continued);
   }
 }
@@ -233,7 +292,7 @@ export function renderMembers(listEl, members, me) {
   const items = members.map((name) => {
     const li = h('li', 'member');
     li.append(avatar(name), h('span', 'member-name', name));
-    if (me && name.toLowerCase() === me.toLowerCase()) {
+    if (me && sameName(name, me)) {
       li.classList.add('me');
       li.append(h('span', 'you', '(you)'));
     }

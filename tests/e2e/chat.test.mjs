@@ -1,16 +1,27 @@
 // End-to-end: the client in public/ against the real Worker under `wrangler dev`, in Chromium.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  assertClean,
+  assertNoDuplicates,
+  eventually,
+  joinRoom,
+  messageTexts,
+  openPerson,
+  send,
+  startServerAndBrowser,
+  stopAll,
+  uniqueRoom,
+  waitForMembers,
+  waitForMessage,
+  waitForText,
+} from './helpers.mjs';
 import { captureScreenshot } from './screenshot.mjs';
 import { startServer } from './server.mjs';
-import {
-  assertClean, assertNoDuplicates, startServerAndBrowser, stopAll, eventually, joinRoom, memberNames, messageTexts,
-  openPerson, send, uniqueRoom, waitForMembers, waitForMessage, waitForText,
-} from './helpers.mjs';
 
 describe('chat in the browser', { timeout: 180_000 }, () => {
   let server;
@@ -110,7 +121,7 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
       await waitForMessage(p.page, payload2);
       assert.equal(await p.page.locator('#messages img, #messages script, #messages svg, #messages b').count(), 0);
       assert.equal(await p.page.locator('#messages .msg .author', { hasText: '<b>Bob</b>' }).count(), 2);
-      assert.ok(await p.page.locator('#members-list .member-name', { hasText: '<b>Bob</b>' }).count() === 1);
+      assert.ok((await p.page.locator('#members-list .member-name', { hasText: '<b>Bob</b>' }).count()) === 1);
     }
     // Give an onerror handler a moment to fire if anything had been parsed as HTML.
     await alice.page.waitForTimeout(300);
@@ -212,7 +223,10 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
 
     await send(bob.page, 'after reload');
     await waitForMessage(alice.page, 'after reload');
-    assert.equal(await alice.page.locator('#messages .msg', { hasText: 'after reload' }).locator('.author').textContent(), 'Bob');
+    assert.equal(
+      await alice.page.locator('#messages .msg', { hasText: 'after reload' }).locator('.author').textContent(),
+      'Bob',
+    );
     // Bob's own messages from before the reload are still his.
     assert.equal(await bob.page.locator('#messages .msg.own .bubble', { hasText: 'before reload 2' }).count(), 1);
     assertClean(alice, 'Alice');
@@ -239,7 +253,9 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     await bob.page.waitForTimeout(1100);
     await bob.page.locator('#message-input').pressSequentially('more', { delay: 30 });
     await waitForText(alice.page.locator('#typing'), 'Bob is typing…');
-    await eventually(async () => assert.equal(await alice.page.locator('#typing').textContent(), ''), { timeout: 8000 });
+    await eventually(async () => assert.equal(await alice.page.locator('#typing').textContent(), ''), {
+      timeout: 8000,
+    });
     assertClean(alice, 'Alice');
     assertClean(bob, 'Bob');
   });
@@ -312,7 +328,9 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
     await eventually(async () => assert.ok((await gap()) < 5, 'follows new messages while at the bottom'));
 
-    await scroller.evaluate((el) => { el.scrollTop = 0; });
+    await scroller.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await send(bob.page, 'while Alice reads old messages');
     await waitForMessage(alice.page, 'while Alice reads old messages');
     const marker = alice.page.locator('#new-messages');
@@ -324,7 +342,9 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     await marker.waitFor({ state: 'hidden' });
     await eventually(async () => assert.ok((await gap()) < 5));
     // Her own message always brings her to the bottom.
-    await scroller.evaluate((el) => { el.scrollTop = 0; });
+    await scroller.evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await send(alice.page, 'my own message');
     await waitForMessage(alice.page, 'my own message');
     await eventually(async () => assert.ok((await gap()) < 5));
@@ -358,8 +378,14 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     const room = uniqueRoom('phone');
     const p = await person({ viewport: { width: 375, height: 720 } });
     await joinRoom(p, 'Phone Person', room);
-    await send(p.page, 'A long line from a phone that has to wrap nicely without making the page scroll sideways at all.');
-    await waitForMessage(p.page, 'A long line from a phone that has to wrap nicely without making the page scroll sideways at all.');
+    await send(
+      p.page,
+      'A long line from a phone that has to wrap nicely without making the page scroll sideways at all.',
+    );
+    await waitForMessage(
+      p.page,
+      'A long line from a phone that has to wrap nicely without making the page scroll sideways at all.',
+    );
     const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
     assert.ok(!(await p.page.locator('#members-panel').isVisible()));

@@ -5,8 +5,14 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 export const TIMEOUT = 15_000;
 
@@ -43,7 +49,11 @@ export function uniqueRoom(prefix = 'e2e') {
  * One person: a browser context of their own (own storage), with a page that records problems:
  * page errors, console errors, CSP violations and dialogs (none of which should ever happen).
  */
-export async function openPerson(browser, baseUrl, { viewport = { width: 1100, height: 720 }, colorScheme = 'light', path = '/' } = {}) {
+export async function openPerson(
+  browser,
+  baseUrl,
+  { viewport = { width: 1100, height: 720 }, colorScheme = 'light', path = '/' } = {},
+) {
   const context = await browser.newContext({ viewport, colorScheme, locale: 'en-US' });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
@@ -95,10 +105,13 @@ export async function eventually(fn, { timeout = TIMEOUT, interval = 100 } = {})
 
 /** Wait until the locator's text content contains `text`. */
 export async function waitForText(locator, text, timeout = TIMEOUT) {
-  await eventually(async () => {
-    const actual = await locator.textContent({ timeout: 1000 });
-    assert.ok(actual && actual.includes(text), `expected ${JSON.stringify(text)} in ${JSON.stringify(actual)}`);
-  }, { timeout });
+  await eventually(
+    async () => {
+      const actual = await locator.textContent({ timeout: 1000 });
+      assert.ok(actual?.includes(text), `expected ${JSON.stringify(text)} in ${JSON.stringify(actual)}`);
+    },
+    { timeout },
+  );
 }
 
 /** Texts of all stored messages shown, in order. */
@@ -108,10 +121,13 @@ export function messageTexts(page) {
 
 /** Wait until a stored message (not a pending one) with exactly this text is shown. */
 export async function waitForMessage(page, text, timeout = TIMEOUT) {
-  await eventually(async () => {
-    const texts = await messageTexts(page);
-    assert.ok(texts.includes(text), `message ${JSON.stringify(text)} not in ${JSON.stringify(texts)}`);
-  }, { timeout });
+  await eventually(
+    async () => {
+      const texts = await messageTexts(page);
+      assert.ok(texts.includes(text), `message ${JSON.stringify(text)} not in ${JSON.stringify(texts)}`);
+    },
+    { timeout },
+  );
 }
 
 /** Names in "People in this room". */
@@ -120,18 +136,25 @@ export function memberNames(page) {
 }
 
 export async function waitForMembers(page, expected, timeout = TIMEOUT) {
-  await eventually(async () => {
-    const names = await memberNames(page);
-    assert.deepEqual([...names].sort(), [...expected].sort());
-    assert.equal(await page.locator('#members-count').textContent(), String(expected.length));
-  }, { timeout });
+  await eventually(
+    async () => {
+      const names = await memberNames(page);
+      assert.deepEqual([...names].sort(), [...expected].sort());
+      assert.equal(await page.locator('#members-count').textContent(), String(expected.length));
+    },
+    { timeout },
+  );
 }
 
 /** Every shown message id appears once and ids increase. */
 export async function assertNoDuplicates(page) {
   const ids = await page.locator('#messages .msg').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
   assert.equal(new Set(ids).size, ids.length, `duplicate message ids: ${ids}`);
-  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `messages out of order: ${ids}`);
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+    `messages out of order: ${ids}`,
+  );
 }
 
 /** No dialogs, page errors or console errors (minus those matching `ignore`, e.g. during a restart). */

@@ -3,11 +3,22 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startServer } from './server.mjs';
 import {
-  assertClean, assertNoDuplicates, startServerAndBrowser, stopAll, eventually, joinRoom, messageTexts, openPerson, send,
-  uniqueRoom, waitForMembers, waitForMessage, waitForText,
+  assertClean,
+  assertNoDuplicates,
+  eventually,
+  joinRoom,
+  messageTexts,
+  openPerson,
+  send,
+  startServerAndBrowser,
+  stopAll,
+  uniqueRoom,
+  waitForMembers,
+  waitForMessage,
+  waitForText,
 } from './helpers.mjs';
+import { startServer } from './server.mjs';
 
 // While the server is down the browser logs failed WebSocket connections: expected here.
 const RESTART_NOISE = /WebSocket connection to|Failed to load resource|ERR_CONNECTION_REFUSED/;
@@ -67,7 +78,8 @@ test('a server restart mid-conversation reconnects without duplicates or losses'
   const expected = [...before, 'sent while offline', 'after restart from Bob', 'after restart from Alice'];
   for (const p of [alice, bob]) {
     const texts = await messageTexts(p.page);
-    for (const t of expected) assert.equal(texts.filter((x) => x === t).length, 1, `${t} shown ${texts.filter((x) => x === t).length} times`);
+    for (const t of expected)
+      assert.equal(texts.filter((x) => x === t).length, 1, `${t} shown ${texts.filter((x) => x === t).length} times`);
     await assertNoDuplicates(p.page);
   }
   assert.deepEqual(await messageTexts(alice.page), await messageTexts(bob.page));

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, startServer } from './server.mjs';
 import { joinRoom, launchBrowser, openPerson, send, waitForMessage, waitForText } from './helpers.mjs';
+import { REPO_ROOT, startServer } from './server.mjs';
 
 const CONVERSATION = [
   ['Maya', 'Morning! Is the release still on for today?'],
@@ -24,7 +24,15 @@ const CONVERSATION = [
  * Join two people to a fresh room, play the conversation, and save the first person's screen.
  * Returns the path written.
  */
-export async function captureScreenshot({ browser, baseUrl, out, width = 1200, height = 760, colorScheme = 'light', room = 'release-planning' }) {
+export async function captureScreenshot({
+  browser,
+  baseUrl,
+  out,
+  width = 1200,
+  height = 760,
+  colorScheme = 'light',
+  room = 'release-planning',
+}) {
   const viewport = { width, height };
   const maya = await openPerson(browser, baseUrl, { viewport, colorScheme });
   const jonas = await openPerson(browser, baseUrl, { viewport, colorScheme });
@@ -65,8 +73,11 @@ async function main() {
     if (s.status === 'rejected') throw s.reason;
     if (b.status === 'rejected') throw b.reason;
     await captureScreenshot({
-      browser, baseUrl: server.url, out,
-      width: flag('width', 1200), height: flag('height', 760),
+      browser,
+      baseUrl: server.url,
+      out,
+      width: flag('width', 1200),
+      height: flag('height', 760),
       colorScheme: args.includes('--dark') ? 'dark' : 'light',
     });
     console.log(`wrote ${out}`);

@@ -1,0 +1,240 @@
+// The chat screen: one connection to a room, drawn as the message list, the member list, the
+// typing line and the connection status. Decisions live in the modules it imports.
+
+import { Composer } from './composer.js';
+import { ChatConnection } from './connection.js';
+import { Announcer, statusView } from './status.js';
+import { Typists } from './typing.js';
+import { MessageList, renderMembers } from './ui.js';
+import { pageTitle, UnreadCount } from './unread.js';
+import { isPrivateRoom, roomLabel, roomLink, typingText } from './util.js';
+
+/** What the history notice says about missed messages and older pages. */
+export function historyNotice(detail) {
+  if (detail.state === 'retrying') {
+    return 'Some messages from while you were away could not be loaded yet. Retrying…';
+  }
+  if (detail.state === 'filled') return 'The missed messages are loaded.';
+  if (detail.error) return 'Older messages could not be loaded. Scroll up to try again.';
+  return '';
+}
+
+export class ChatScreen {
+  /**
+   * @param {object} o
+   * @param {Record<string, HTMLElement>} o.els
+   * @param {import('./saved.js').Saved} o.saved
+   * @param {(why: {code?: string, message?: string}) => void} o.onExit  back to the join screen
+   */
+  constructor({ els, saved, onExit }) {
+    this.els = els;
+    this.saved = saved;
+    this.onExit = onExit;
+    this.conn = null;
+    this.room = '';
+    this.name = '';
+    this.countdownTimer = null;
+    this.noticeTimer = null;
+    this.announcer = new Announcer();
+    this.unread = new UnreadCount();
+    this.typists = new Typists({
+      timers: globalThis,
+      onChange: (names) => {
+        els.typing.textContent = typingText(names);
+      },
+    });
+    this.list = new MessageList({
+      scroller: els.scroller,
+      list: els.messages,
+      pendingList: els.pending,
+      marker: els.newMessages,
+      onTrim: (ids) => this.conn?.forget(ids),
+      onNearTop: () => this.conn?.loadOlder(this.list.itemCount()),
+    });
+    this.composer = new Composer({
+      els,
+      onSend: (text) => this.conn?.send(text),
+      onTyping: () => this.conn?.typing(),
+    });
+
+    els.leaveButton.addEventListener('click', () => {
+      this.leave();
+      els.joinName.focus();
+    });
+    els.reconnectNow.addEventListener('click', () => this.conn?.retryNow());
+    els.shareRoom.addEventListener('click', () => this.copyRoomLink());
+    // Back online or back to the tab: retry now what waits for a timer (never a takeover).
+    const retry = () => {
+      if (this.conn?.state === 'waiting') this.conn.retryNow();
+      else this.conn?.retryHistory();
+    };
+    window.addEventListener('online', retry);
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState !== 'visible') return;
+      retry();
+      this.unread.reset();
+      this.updateTitle();
+    });
+    els.membersToggle.addEventListener('click', () => {
+      const open = els.membersPanel.classList.toggle('open');
+      els.membersToggle.setAttribute('aria-expanded', String(open));
+    });
+    document.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && els.membersPanel.classList.contains('open')) {
+        els.membersPanel.classList.remove('open');
+        els.membersToggle.setAttribute('aria-expanded', 'false');
+        els.membersToggle.focus();
+      }
+    });
+  }
+
+  get visible() {
+    return !this.els.chatScreen.hidden;
+  }
+
+  /** Connect to `room` as `name`; the screen shows once the first welcome arrives. */
+  join(room, name) {
+    if (this.conn) this.conn.leave();
+    this.room = room;
+    this.name = name;
+    this.list.clear();
+    this.typists.clear();
+    this.setNotice('');
+
+    const c = new ChatConnection({ room, name, session: this.saved.sessionSecret(), origin: location.origin });
+    this.conn = c;
+    const on = (type, fn) =>
+      c.addEventListener(type, (ev) => {
+        if (this.conn === c) fn(ev.detail);
+      });
+    on('welcome', (d) => this.welcomed(d));
+    on('members', (d) => this.renderMembers(d.members));
+    on('message', (d) => {
+      this.list.addMessage(d.message, { own: d.own, live: d.live });
+      this.typists.stop(d.message.name);
+      if (this.unread.message(d, document.hidden)) this.updateTitle();
+    });
+    on('older', (d) => {
+      if (d.error) this.setNotice(historyNotice(d), 6000);
+      else this.list.addOlder(d.messages);
+    });
+    on('join', (d) => this.list.addSystem(`${d.name} joined`, d.at));
+    on('leave', (d) => {
+      this.list.addSystem(`${d.name} left`, d.at);
+      this.typists.stop(d.name);
+    });
+    on('typing', (d) => this.typists.start(d.name));
+    on('pending', (d) => this.list.addPending(d.item, this.name));
+    on('sent', (d) => this.list.removePending(d.item.nonce));
+    on('rejected', (d) => {
+      this.list.removePending(d.item.nonce);
+      this.composer.rejected(d);
+    });
+    on('gap', (d) => this.setNotice(historyNotice(d), d.state === 'filled' ? 4000 : 0));
+    on('notice', (d) => console.warn('chatterly:', d.code, d.message));
+    on('failure', (d) => this.exit(d));
+    on('state', (d) => this.renderState(d));
+    c.connect();
+  }
+
+  welcomed(d) {
+    this.name = d.name;
+    this.saved.enter(this.room, d.name);
+    if (location.hash !== `#${this.room}`) history.replaceState(null, '', `${location.pathname}#${this.room}`);
+    if (!d.first) return;
+    // The history that follows is not news: keep the live region quiet while it is drawn.
+    this.els.log.setAttribute('aria-live', 'off');
+    setTimeout(() => this.els.log.setAttribute('aria-live', 'polite'), 0);
+    this.show();
+    this.composer.focus();
+  }
+
+  show() {
+    const { els } = this;
+    els.joinScreen.hidden = true;
+    els.chatScreen.hidden = false;
+    els.roomTitle.textContent = roomLabel(this.room);
+    els.roomTitle.title = isPrivateRoom(this.room) ? this.room : '';
+    this.unread.reset();
+    this.updateTitle();
+  }
+
+  /** Leave the room (if in one) and hand over to the join screen. */
+  leave() {
+    if (this.conn) this.conn.leave();
+    this.exit({});
+  }
+
+  /** The connection is closed (or failed): drop it and go back to the join screen. */
+  exit(why) {
+    this.conn = null;
+    this.stopCountdown();
+    this.announcer.reset();
+    this.saved.leave();
+    this.els.chatScreen.hidden = true;
+    this.updateTitle();
+    this.onExit({ ...why, room: this.room, name: this.name });
+  }
+
+  updateTitle() {
+    document.title = pageTitle(this.visible ? roomLabel(this.room) : '', this.unread.count);
+  }
+
+  renderMembers(members) {
+    const { els } = this;
+    renderMembers(els.membersList, members, this.name);
+    els.membersCount.textContent = String(members.length);
+    els.membersToggleCount.textContent = String(members.length);
+  }
+
+  renderState(d) {
+    const { els } = this;
+    this.stopCountdown();
+    const say = this.announcer.next(d.state);
+    if (say) els.connAnnounce.textContent = say;
+    els.connStatus.dataset.state = d.state;
+    const draw = () => {
+      const view = statusView(d, { now: Date.now(), joinedOnce: !!this.conn?.joinedOnce });
+      els.connText.textContent = view.text;
+      els.reconnectNow.hidden = view.button === null;
+      els.reconnectNow.textContent = view.button ?? 'Reconnect now';
+      return view;
+    };
+    if (draw().ticks) this.countdownTimer = setInterval(draw, 250);
+  }
+
+  stopCountdown() {
+    if (this.countdownTimer !== null) clearInterval(this.countdownTimer);
+    this.countdownTimer = null;
+  }
+
+  /** The history notice above the composer; `ms` > 0 clears it after that long. */
+  setNotice(text, ms = 0) {
+    clearTimeout(this.noticeTimer);
+    this.els.historyNotice.textContent = text;
+    if (text && ms > 0) {
+      this.noticeTimer = setTimeout(() => {
+        this.els.historyNotice.textContent = '';
+      }, ms);
+    }
+  }
+
+  async copyRoomLink() {
+    const { els } = this;
+    const link = roomLink(location.origin, this.room);
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(link);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    const label = els.shareRoom.querySelector('.label');
+    label.textContent = ok ? 'Copied!' : 'Copy failed';
+    els.shareRoom.title = ok ? 'Link copied to the clipboard' : link;
+    setTimeout(() => {
+      label.textContent = 'Copy link';
+      els.shareRoom.title = 'Copy a link to this room';
+    }, 2000);
+  }
+}

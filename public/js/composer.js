@@ -1,0 +1,113 @@
+// The message composer: Enter sends, Shift+Enter makes a new line, a character count near the
+// limit, errors under the field, and refused text put back.
+
+import { MAX_TEXT_CHARS } from './protocol.js';
+import { charCount, textProblem } from './util.js';
+
+/** What the composer says when the server refused one of our messages. */
+export function rejectionText({ code, message, retryAfterMs }) {
+  if (code === 'rate_limited') {
+    const secs = Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
+    return { text: `You're sending messages too fast. Try again in ${secs} s.`, ms: Math.max(3000, secs * 1000) };
+  }
+  if (code === 'too_large') return { text: 'That message is too large to send.', ms: 6000 };
+  if (code === 'storage_failed') {
+    return { text: 'The room could not save that message. It is back in the box: send it again.', ms: 6000 };
+  }
+  return { text: `Message not sent: ${message}`, ms: 6000 };
+}
+
+/** The character count shown near the limit ('' far from it), and whether it is over. */
+export function charCountView(text) {
+  const n = charCount(text.trim());
+  if (n <= MAX_TEXT_CHARS - 200) return { text: '', over: false };
+  return { text: `${n}/${MAX_TEXT_CHARS}`, over: n > MAX_TEXT_CHARS };
+}
+
+/** Refused text goes back above whatever is being typed now. */
+export function restoredValue(refused, current) {
+  return current.trim() ? `${refused}\n${current}` : refused;
+}
+
+export class Composer {
+  /**
+   * @param {object} o
+   * @param {Record<string, HTMLElement>} o.els
+   * @param {(text: string) => void} o.onSend   a valid message to send
+   * @param {() => void} o.onTyping             the person typed something
+   */
+  constructor({ els, onSend, onTyping }) {
+    this.els = els;
+    this.onSend = onSend;
+    this.errorTimer = null;
+    els.composer.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.send();
+    });
+    els.input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.send();
+      }
+    });
+    els.input.addEventListener('input', () => {
+      this.updateCharCount();
+      if (els.input.value.trim()) onTyping();
+    });
+    // Browsers without CSS `field-sizing` grow the composer here (CSSOM, which the CSP allows).
+    this.growFallback = !globalThis.CSS?.supports?.('field-sizing', 'content');
+  }
+
+  focus() {
+    this.els.input.focus();
+  }
+
+  send() {
+    const { els } = this;
+    const text = els.input.value.trim();
+    const problem = textProblem(text);
+    if (problem) {
+      if (text) this.showError(problem);
+      els.input.focus();
+      return;
+    }
+    els.composerError.textContent = '';
+    this.onSend(text);
+    els.input.value = '';
+    this.updateCharCount();
+    els.input.focus();
+  }
+
+  /** The server refused a message: say why and put its text back. */
+  rejected(detail) {
+    const { els } = this;
+    els.input.value = restoredValue(detail.item.text, els.input.value);
+    this.updateCharCount();
+    els.input.focus();
+    const { text, ms } = rejectionText(detail);
+    this.showError(text, ms);
+  }
+
+  showError(text, ms = 6000) {
+    this.els.composerError.textContent = text;
+    clearTimeout(this.errorTimer);
+    this.errorTimer = setTimeout(() => {
+      this.els.composerError.textContent = '';
+    }, ms);
+  }
+
+  updateCharCount() {
+    const { els } = this;
+    this.autoGrow();
+    const view = charCountView(els.input.value);
+    els.charCountEl.textContent = view.text;
+    els.charCountEl.classList.toggle('over', view.over);
+  }
+
+  autoGrow() {
+    if (!this.growFallback) return;
+    const input = this.els.input;
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight + 2, 160)}px`;
+  }
+}

@@ -1,0 +1,79 @@
+// The wire contract as the client sees it (docs/protocol.md): limits the server enforces, close
+// and error codes, and how a WebSocket text frame becomes frames. The numbers the server also
+// defines are checked against src/ by tests/unit/protocol.test.mjs, so they cannot drift.
+
+/** Longest member name, in Unicode scalar values (server: `MAX_NAME`). */
+export const MAX_NAME_CHARS = 32;
+/** Longest message text after trimming (server: `MAX_TEXT`). */
+export const MAX_TEXT_CHARS = 2000;
+/** Longest nonce the server accepts (server: `MAX_NONCE`). */
+export const MAX_NONCE_CHARS = 64;
+/** Session secrets: 16–128 printable ASCII characters (server: `MIN_SESSION`, `MAX_SESSION`). */
+export const MIN_SESSION_CHARS = 16;
+export const MAX_SESSION_CHARS = 128;
+/** Longest public room name (server: `MAX_ROOM_NAME`); private ids are 64 hex (`PRIVATE_ROOM_ID_LEN`). */
+export const MAX_ROOM_NAME_CHARS = 32;
+export const PRIVATE_ROOM_ID_CHARS = 64;
+/** Client frames larger than this are refused unparsed with `too_large` (server: `MAX_FRAME_BYTES`). */
+export const MAX_FRAME_BYTES = 16 * 1024;
+/** The most messages a welcome's history holds (server: `WELCOME_HISTORY`). */
+export const WELCOME_HISTORY = 100;
+/** The largest page of `GET /api/rooms/{room}/messages` (server: `MAX_PAGE`). */
+export const MAX_PAGE = 100;
+
+/** The server relays one member's typing frames at most this often (server: its typing relay interval). */
+export const TYPING_RELAY_INTERVAL_MS = 1000;
+/** This client sends a typing frame at most this often while the user types (client only). */
+export const TYPING_SEND_INTERVAL_MS = 2000;
+/** How long "Alice is typing…" stays up after her last typing frame (client only). */
+export const TYPING_SHOW_MS = 3000;
+
+/** Close codes the client sends or receives. */
+export const CLOSE_NORMAL = 1000;
+/** The name was taken over by a newer socket with the same session: do not reconnect. */
+export const CLOSE_REPLACED = 4001;
+/** The server closed a socket that was silent too long (`IDLE_TIMEOUT_MS`): reconnect as usual. */
+export const CLOSE_IDLE = 4002;
+/** Sent by this client when it gives up on a socket (no welcome, no pong). */
+export const CLOSE_CLIENT_TIMEOUT = 4000;
+
+/** Error codes that refuse a join for good: back to the join screen. */
+export const JOIN_ERRORS = new Set([
+  'invalid_name',
+  'name_taken',
+  'room_full',
+  'invalid_room',
+  'bad_request',
+  'address_limit',
+]);
+/** Error codes that refuse one message frame (they carry its nonce when it had one). */
+export const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 'storage_failed']);
+
+/**
+ * The frames in one WebSocket text frame, in order: the server may batch several frames into one
+ * JSON array. Keepalive text, non-JSON and non-objects give no frames.
+ * @param {unknown} data
+ * @returns {object[]}
+ */
+export function framesOf(data) {
+  if (typeof data !== 'string' || data === 'pong' || data === 'ping') return [];
+  let parsed;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return [];
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  return list.filter((f) => f !== null && typeof f === 'object' && !Array.isArray(f));
+}
+
+/** Whether `v` looks like a stored message frame. */
+export function isMessage(v) {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    Number.isSafeInteger(v.id) &&
+    typeof v.name === 'string' &&
+    typeof v.text === 'string'
+  );
+}
