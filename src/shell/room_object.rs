@@ -282,8 +282,9 @@ impl Inner {
 
     /// Carries out what the room decided, in order.
     fn carry_out(self: &Rc<Self>, effects: Effects) {
+        // Only ever on a loaded room: effects come from it.
         let failed = self
-            .with_live(|live| {
+            .with_loaded(|live| {
                 for (conn, attachment) in &effects.attach {
                     if let Some(ws) = live.sockets.get(*conn) {
                         if let Err(e) = ws.serialize_attachment(attachment) {
@@ -354,6 +355,11 @@ impl Inner {
         }
     }
 
+    /// Runs `f` on the live state if this instance has it (never loads: no recursion).
+    fn with_loaded<R>(&self, f: impl FnOnce(&mut Live) -> R) -> Option<R> {
+        self.live.borrow_mut().as_mut().map(f)
+    }
+
     /// Makes sure the alarm rings by `at`: an earlier one stays (the room reschedules when it rings).
     fn alarm_by(self: &Rc<Self>, at: u64) {
         let storage = self.state.storage();
@@ -394,7 +400,7 @@ impl Inner {
 
     /// Runs one step of the room (`f` returns its effects), loading the room first if needed.
     fn step(self: &Rc<Self>, f: impl FnOnce(&mut Live) -> Effects) -> worker::Result<Effects> {
-        self.step_named("", f)
+        self.with_live_named("", f)
     }
 
     fn step_named(
@@ -402,45 +408,33 @@ impl Inner {
         room_name: &str,
         f: impl FnOnce(&mut Live) -> Effects,
     ) -> worker::Result<Effects> {
-        let mut restored = Effects::default();
-        let effects = self.with_live_loaded(room_name, &mut restored, f)?;
-        self.carry_out(restored);
-        Ok(effects)
+        self.with_live_named(room_name, f)
     }
 
-    fn with_live<R>(self: &Rc<Self>, f: impl FnOnce(&mut Live) -> R) -> worker::Result<R> {
-        self.with_live_named("", f)
-    }
-
+    /// Runs `f` on the live state, loading it first if this instance has none yet (and carrying
+    /// out what the room decided while restoring).
     fn with_live_named<R>(
         self: &Rc<Self>,
         room_name: &str,
         f: impl FnOnce(&mut Live) -> R,
     ) -> worker::Result<R> {
-        let mut restored = Effects::default();
-        let result = self.with_live_loaded(room_name, &mut restored, f)?;
-        self.carry_out(restored);
+        let mut restored = None;
+        let result = {
+            let mut slot = self.live.borrow_mut();
+            if slot.is_none() {
+                let (live, effects) = self.load(room_name)?;
+                *slot = Some(live);
+                restored = Some(effects);
+            }
+            match slot.as_mut() {
+                Some(live) => f(live),
+                None => return Err(worker::Error::RustError("room state unavailable".into())),
+            }
+        };
+        if let Some(effects) = restored {
+            self.carry_out(effects);
+        }
         Ok(result)
-    }
-
-    /// Runs `f` on the live state, loading it first if this instance has none yet; what the room
-    /// decided while restoring goes to `restored`, for the caller to carry out.
-    fn with_live_loaded<R>(
-        &self,
-        room_name: &str,
-        restored: &mut Effects,
-        f: impl FnOnce(&mut Live) -> R,
-    ) -> worker::Result<R> {
-        let mut slot = self.live.borrow_mut();
-        if slot.is_none() {
-            let (live, effects) = self.load(room_name)?;
-            *slot = Some(live);
-            *restored = effects;
-        }
-        match slot.as_mut() {
-            Some(live) => Ok(f(live)),
-            None => Err(worker::Error::RustError("room state unavailable".into())),
-        }
     }
 
     /// Rebuilds the room from SQLite and the open sockets' attachments.
