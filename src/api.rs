@@ -3,6 +3,10 @@
 
 use crate::validate::{self, PageQuery, RoomName};
 
+/// The largest message id a client can name: the largest integer JavaScript numbers (and so the
+/// runtime's SQL API) carry exactly.
+pub const MAX_ID: u64 = (1 << 53) - 1;
+
 /// A request the Worker knows how to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -80,9 +84,15 @@ pub fn route(
             }
             Ok(Route::WebSocket(room))
         }
-        "messages" => validate::page_query(query)
-            .map(|page| Route::Messages(room, page))
-            .map_err(|why| HttpError::new(400, "bad_request", why)),
+        "messages" => match validate::page_query(query) {
+            Ok(page) if page.before.is_some_and(|b| b > MAX_ID) => Err(HttpError::new(
+                400,
+                "bad_request",
+                format!("before must be at most {MAX_ID}"),
+            )),
+            Ok(page) => Ok(Route::Messages(room, page)),
+            Err(why) => Err(HttpError::new(400, "bad_request", why)),
+        },
         _ => Ok(Route::Stats(room)),
     }
 }
@@ -159,6 +169,18 @@ mod tests {
         );
         let err = route("GET", "/api/rooms/lobby/messages", "limit=500", None).unwrap_err();
         assert_eq!((err.status, err.code), (400, "bad_request"));
+        for before in ["9999999999999999999", "9007199254740992"] {
+            let query = format!("before={before}");
+            let err = route("GET", "/api/rooms/lobby/messages", &query, None).unwrap_err();
+            assert_eq!((err.status, err.code), (400, "bad_request"), "{before}");
+        }
+        assert!(route(
+            "GET",
+            "/api/rooms/lobby/messages",
+            "before=9007199254740991",
+            None
+        )
+        .is_ok());
         assert_eq!(
             route("GET", "/api/rooms/lobby/stats", "", None),
             Ok(Route::Stats(RoomName::Public("lobby".into())))

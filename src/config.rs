@@ -6,7 +6,7 @@
 /// Tunable limits of a room.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    /// Token refill per second per connection; 0 disables rate limiting.
+    /// Token refill per second per member name (kept across reconnects); 0 disables it.
     pub rate_per_sec: f64,
     /// Token bucket capacity.
     pub rate_burst: f64,
@@ -16,6 +16,12 @@ pub struct Limits {
     pub join_timeout_ms: u64,
     /// Messages kept per room; older ones are deleted oldest first.
     pub history_cap: u64,
+    /// Joins per client address per minute in this room; 0 disables the limit.
+    pub address_joins_per_min: u32,
+    /// Members from one client address in this room; 0 disables the limit.
+    pub address_max_members: usize,
+    /// A member silent this long (no frame, no answered ping) is dropped; 0 disables it.
+    pub idle_timeout_ms: u64,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -29,6 +35,12 @@ impl Default for Limits {
             max_members: 1000,
             join_timeout_ms: 10_000,
             history_cap: 10_000,
+            // A classroom or an office behind one NAT fits; a script holding hundreds of seats
+            // from one machine does not.
+            address_joins_per_min: 30,
+            address_max_members: 50,
+            // The client pings every 25 s: three missed pings and a margin.
+            idle_timeout_ms: 90_000,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -55,6 +67,12 @@ impl Limits {
             max_members: positive("MAX_MEMBERS").map_or(d.max_members, |n| n as usize),
             join_timeout_ms: positive("JOIN_TIMEOUT_MS").map_or(d.join_timeout_ms, |n| n as u64),
             history_cap: positive("HISTORY_CAP").map_or(d.history_cap, |n| n as u64),
+            address_joins_per_min: non_negative("ADDRESS_JOINS_PER_MIN")
+                .map_or(d.address_joins_per_min, |n| n as u32),
+            address_max_members: non_negative("ADDRESS_MAX_MEMBERS")
+                .map_or(d.address_max_members, |n| n as usize),
+            idle_timeout_ms: non_negative("IDLE_TIMEOUT_MS")
+                .map_or(d.idle_timeout_ms, |n| n as u64),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,
@@ -84,6 +102,9 @@ mod tests {
                     "MAX_MEMBERS" => "3",
                     "JOIN_TIMEOUT_MS" => "nope",
                     "HISTORY_CAP" => " 150 ",
+                    "ADDRESS_JOINS_PER_MIN" => "0",
+                    "ADDRESS_MAX_MEMBERS" => "7",
+                    "IDLE_TIMEOUT_MS" => "-1",
                     "LOG_LEVEL" => "debug",
                     "TEST_HOOKS" => "1",
                     _ => return None,
@@ -96,6 +117,9 @@ mod tests {
         assert_eq!(l.max_members, 3);
         assert_eq!(l.join_timeout_ms, 10_000);
         assert_eq!(l.history_cap, 150);
+        assert_eq!(l.address_joins_per_min, 0);
+        assert_eq!(l.address_max_members, 7);
+        assert_eq!(l.idle_timeout_ms, 90_000);
         assert_eq!(l.log_level, LogLevel::Debug);
         assert!(l.test_hooks);
     }

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The room could not store the message; nothing was broadcast.
     StorageFailed,
+    /// Too many members from the joiner's address are in the room (`ADDRESS_MAX_MEMBERS`).
+    AddressLimit,
 }
 
 impl ErrorCode {
@@ -39,6 +41,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too_large",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::StorageFailed => "storage_failed",
+            ErrorCode::AddressLimit => "address_limit",
         }
     }
 }
@@ -51,6 +54,10 @@ pub struct ErrorFrame {
     pub message: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// The nonce of the `message` frame this error is about, so the client can tell which of its
+    /// pending messages failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 impl ErrorFrame {
@@ -59,8 +66,28 @@ impl ErrorFrame {
             code,
             message: message.into(),
             retry_after_ms: None,
+            nonce: None,
         }
     }
+
+    pub fn with_nonce(mut self, nonce: Option<&str>) -> Self {
+        self.nonce = nonce.map(str::to_string);
+        self
+    }
+}
+
+/// WebSocket close codes the server sends (see `docs/protocol.md`).
+pub mod close {
+    /// The answer to a client's close (1005 and 1006 cannot be sent back).
+    pub const NORMAL: u16 = 1000;
+    /// The socket did not join within `JOIN_TIMEOUT_MS`.
+    pub const JOIN_TIMEOUT: u16 = 1008;
+    /// The room lost the socket's state (no attachment): nothing sane to do but end it.
+    pub const INTERNAL: u16 = 1011;
+    /// A newer socket with the same session took the name over: do not reconnect.
+    pub const REPLACED: u16 = 4001;
+    /// Nothing was heard from the socket for `IDLE_TIMEOUT_MS`: reconnect when back.
+    pub const IDLE: u16 = 4002;
 }
 
 /// Every field any client frame may carry. Unknown fields are ignored (clients may be newer).
@@ -77,6 +104,7 @@ struct RawFrame<'a> {
     #[serde(borrow)]
     session: Option<Cow<'a, str>>,
     since: Option<u64>,
+    on: Option<bool>,
 }
 
 /// A frame from a client, structurally valid (content is checked by the room).
@@ -94,6 +122,10 @@ pub enum ClientFrame<'a> {
     Typing,
     /// Test hook: drop the room's in-memory state. Honoured only when `TEST_HOOKS=1`.
     DebugReset,
+    /// Test hook: make every message write fail (`on: true`) or work again. `TEST_HOOKS=1` only.
+    DebugFailWrites {
+        on: bool,
+    },
 }
 
 impl<'a> ClientFrame<'a> {
@@ -133,6 +165,9 @@ impl<'a> ClientFrame<'a> {
             }),
             "typing" => Ok(ClientFrame::Typing),
             "debug_reset" => Ok(ClientFrame::DebugReset),
+            "debug_fail_writes" => Ok(ClientFrame::DebugFailWrites {
+                on: raw.on.unwrap_or(true),
+            }),
             _ => Err(ErrorFrame::new(
                 ErrorCode::BadRequest,
                 "unknown frame type: expected join, message or typing",
@@ -186,6 +221,9 @@ pub enum ServerFrame<'a> {
     },
     DebugReset {
         ok: bool,
+    },
+    DebugFailWrites {
+        on: bool,
     },
 }
 
@@ -353,6 +391,7 @@ mod tests {
             ErrorCode::TooLarge,
             ErrorCode::RateLimited,
             ErrorCode::StorageFailed,
+            ErrorCode::AddressLimit,
         ] {
             assert_eq!(to_json(&code), format!("\"{}\"", code.as_str()));
         }

@@ -1,4 +1,4 @@
-//! A token bucket per connection: `rate` tokens per second up to `burst`, one token per message.
+//! A token bucket: `rate` tokens per second up to `burst`, one token per message (or join).
 //! Time is passed in (unix ms), so the bucket is deterministic under test.
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,12 @@ impl TokenBucket {
             tokens: burst,
             last_ms: now_ms,
         }
+    }
+
+    /// Whether the bucket would be full at `now`: then it is no different from a new one.
+    pub fn is_full_at(&self, now_ms: u64, rate: f64, burst: f64) -> bool {
+        rate <= 0.0
+            || self.tokens + now_ms.saturating_sub(self.last_ms) as f64 / 1000.0 * rate >= burst
     }
 
     /// Takes one token, or says how many milliseconds until one is available.

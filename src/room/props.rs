@@ -1,18 +1,23 @@
 //! Property tests: arbitrary frames and event sequences never panic the room, and its invariants
-//! hold after every step, including across a rebuild from attachments (hibernation or restart).
+//! hold after every step, across flushes, failed writes and rebuilds (hibernation or restart).
 
+use super::harness::Harness;
 use super::*;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone)]
-enum Event {
+enum Step {
     Connect(ConnId),
-    Disconnect(ConnId),
+    Gone(ConnId),
     Frame(ConnId, String),
     Binary(ConnId),
-    /// The clock moves on and the join-timeout alarm runs.
+    /// The end of a burst.
+    Flush,
+    /// The clock moves on and the alarm rings.
     Alarm(u64),
+    /// Storage starts or stops failing.
+    Storage(bool),
     /// The runtime rebuilt the object: only attachments and storage survive.
     Rebuild,
 }
@@ -26,10 +31,13 @@ fn name() -> impl Strategy<Value = String> {
             "Bob",
             "b\u{200B}ob",
             "Zoë",
+            "Zoe\u{308}",
             "名前",
             " ",
             "",
-            "\u{202E}x"
+            "\u{202E}x",
+            "ΟΔΟΣ",
+            "οδος"
         ])
         .prop_map(String::from),
         ".{0,40}",
@@ -39,47 +47,42 @@ fn name() -> impl Strategy<Value = String> {
 fn frame() -> impl Strategy<Value = String> {
     let session = prop::sample::select(vec!["0123456789abcdefXX", "fedcba9876543210YY", "short"]);
     prop_oneof![
-        (
-            name(),
-            prop::option::of(0u64..200),
-            prop::option::of(session)
-        )
+        2 => (name(), prop::option::of(prop_oneof![0u64..200, Just(u64::MAX)]), prop::option::of(session))
             .prop_map(|(name, since, session)| {
                 serde_json::json!({"type":"join","name":name,"since":since,"session":session})
                     .to_string()
             }),
-        (".{0,30}", prop::option::of(".{0,70}")).prop_map(|(text, nonce)| {
+        4 => (".{0,30}", prop::option::of(".{0,70}")).prop_map(|(text, nonce)| {
             serde_json::json!({"type":"message","text":text,"nonce":nonce}).to_string()
         }),
-        Just(r#"{"type":"typing"}"#.to_string()),
-        Just(r#"{"type":"debug_reset"}"#.to_string()),
-        Just(r#"{"__proto__":{"type":"join"},"type":"join","name":{"x":1}}"#.to_string()),
-        (1usize..3000).prop_map(|n| "[".repeat(n)),
-        any::<String>(),
-        prop::collection::vec(any::<u8>(), 0..64)
-            .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        1 => Just(r#"{"type":"typing"}"#.to_string()),
+        1 => Just(r#"{"type":"debug_reset"}"#.to_string()),
+        1 => Just(r#"{"__proto__":{"type":"join"},"type":"join","name":{"x":1}}"#.to_string()),
+        1 => (1usize..3000).prop_map(|n| "[".repeat(n)),
+        1 => any::<String>(),
     ]
 }
 
-fn event() -> impl Strategy<Value = Event> {
+fn step() -> impl Strategy<Value = Step> {
     let conn = 0u32..6;
     prop_oneof![
-        3 => conn.clone().prop_map(Event::Connect),
-        2 => conn.clone().prop_map(Event::Disconnect),
-        8 => (conn.clone(), frame()).prop_map(|(c, f)| Event::Frame(c, f)),
-        1 => conn.prop_map(Event::Binary),
-        1 => (0u64..20_000).prop_map(Event::Alarm),
-        1 => Just(Event::Rebuild),
+        3 => conn.clone().prop_map(Step::Connect),
+        2 => conn.clone().prop_map(Step::Gone),
+        8 => (conn.clone(), frame()).prop_map(|(c, f)| Step::Frame(c, f)),
+        1 => conn.prop_map(Step::Binary),
+        4 => Just(Step::Flush),
+        1 => (0u64..120_000).prop_map(Step::Alarm),
+        1 => any::<bool>().prop_map(Step::Storage),
+        1 => Just(Step::Rebuild),
     ]
 }
 
-/// What the runtime would hold: open sockets with their attachments, and the stored history.
 struct World {
-    room: Room,
-    sockets: BTreeMap<ConnId, Attachment>,
-    stored: Vec<ChatMessage>,
-    last_seen_id: u64,
-    now: u64,
+    h: Harness,
+    /// Open sockets (as the runtime sees them).
+    open: HashSet<ConnId>,
+    /// The last message id each socket received.
+    last_seen: BTreeMap<ConnId, u64>,
 }
 
 impl World {
@@ -88,135 +91,104 @@ impl World {
             max_members: 4,
             rate_burst: 5.0,
             join_timeout_ms: 5_000,
+            idle_timeout_ms: 60_000,
             history_cap: 120,
+            address_joins_per_min: 0,
+            address_max_members: 0,
             ..Limits::default()
         }
     }
 
-    fn step(&mut self, event: Event) {
-        self.now += 7;
-        match event {
-            Event::Connect(c) => {
-                if !self.sockets.contains_key(&c) {
-                    let attachment = self.room.connect(c, self.now);
-                    self.sockets.insert(c, attachment);
-                }
+    fn step(&mut self, step: Step) {
+        self.h.now += 7;
+        match step {
+            Step::Connect(c) if !self.open.contains(&c) && !self.h.attachments.contains_key(&c) => {
+                self.open.insert(c);
+                self.h.connect(c);
             }
-            Event::Disconnect(c) => {
-                self.sockets.remove(&c);
-                self.room.disconnect(c, self.now);
+            Step::Connect(_) => {}
+            Step::Gone(c) => {
+                self.open.remove(&c);
+                self.h.event(Event::Gone {
+                    conn: c,
+                    why: "close",
+                });
             }
-            Event::Frame(c, text) if self.sockets.contains_key(&c) => {
-                let outcome = self.room.handle(c, &text, "room", self.now);
-                self.carry_out(c, outcome);
+            Step::Frame(c, text) if self.open.contains(&c) => {
+                self.h.event(Event::Frame {
+                    conn: c,
+                    text: &text,
+                });
             }
-            Event::Binary(c) if self.sockets.contains_key(&c) => {
-                assert!(matches!(Room::binary_frame(), Outcome::Reject(_)));
+            Step::Binary(c) if self.open.contains(&c) => self.h.event(Event::Binary { conn: c }),
+            Step::Frame(..) | Step::Binary(_) => {}
+            Step::Flush => self.h.flush(),
+            Step::Alarm(dt) => {
+                self.h.now += dt;
+                self.h.event(Event::Alarm { heard: vec![] });
             }
-            Event::Frame(..) | Event::Binary(_) => {}
-            Event::Alarm(dt) => {
-                self.now += dt;
-                for c in self.room.join_expired(self.now) {
-                    assert!(
-                        self.sockets.get(&c).is_some_and(|a| a.member.is_none()),
-                        "only unjoined sockets expire"
-                    );
-                    self.sockets.remove(&c);
-                    self.room.disconnect(c, self.now);
-                }
+            Step::Storage(fail) => self.h.store.fail = fail,
+            Step::Rebuild => {
+                self.h.flush();
+                let before: Vec<String> = self.h.room.member_names().map(String::from).collect();
+                self.h.rebuild();
+                let after: Vec<String> = self.h.room.member_names().map(String::from).collect();
+                assert_eq!(before, after, "a rebuild keeps every member, in order");
             }
-            Event::Rebuild => self.rebuild(),
         }
     }
 
-    fn carry_out(&mut self, conn: ConnId, outcome: Outcome) {
-        match outcome {
-            Outcome::Joined(j) => {
-                serde_json::from_str::<serde_json::Value>(&j.welcome).expect("welcome is JSON");
-                self.sockets.insert(conn, j.attachment);
-                if let Some((old, attachment)) = j.replaced {
-                    assert_ne!(old, conn);
-                    assert!(j.announce.is_none(), "a takeover is quiet");
-                    // The adapter persists the old socket's attachment, closes it, and forgets it.
-                    self.sockets.insert(old, attachment);
-                    self.sockets.remove(&old);
-                    assert!(
-                        self.room.disconnect(old, self.now).is_none(),
-                        "a replaced socket leaves silently"
-                    );
-                }
-            }
-            Outcome::Message { message, frame } => {
-                assert!(message.id > self.last_seen_id, "ids strictly increase");
-                self.last_seen_id = message.id;
-                serde_json::from_str::<serde_json::Value>(&frame).expect("message is JSON");
-                self.stored.push(message.clone());
-                let excess = self.room.message_stored(message);
-                self.stored.drain(..excess as usize);
-            }
-            Outcome::DebugReset { .. } => self.rebuild(),
-            Outcome::Reject(e) => assert!(e.message.chars().count() <= 161),
-            Outcome::Typing { .. } | Outcome::Ignored => {}
-        }
-    }
-
-    fn rebuild(&mut self) {
-        let mut recent: Vec<ChatMessage> = self
-            .stored
-            .iter()
-            .rev()
-            .take(WELCOME_HISTORY)
-            .cloned()
-            .collect();
-        recent.reverse();
-        let history = StoredHistory {
-            last_id: self
-                .stored
-                .last()
-                .map_or(0, |m| m.id)
-                .max(self.room.last_id()),
-            stored: self.stored.len() as u64,
-            recent,
-        };
-        let before: Vec<String> = self.room.member_names().map(String::from).collect();
-        self.room = Room::new(Self::limits(), history);
-        for attachment in self.sockets.values() {
-            self.room.restore(attachment);
-        }
-        self.room.finish_restore();
-        let after: Vec<String> = self.room.member_names().map(String::from).collect();
-        assert_eq!(before, after, "a rebuild keeps every member, in order");
-    }
-
-    fn check_invariants(&self) {
-        let members = self.room.member_conns();
-        let keys: HashSet<String> = self.room.member_names().map(validate::name_key).collect();
-        assert_eq!(
-            keys.len(),
-            members.len(),
-            "names are unique case-insensitively"
-        );
+    fn check_invariants(&mut self) {
+        let room = &self.h.room;
+        let members = room.member_conns();
+        let keys: HashSet<String> = room.member_names().map(crate::validate::name_key).collect();
+        assert_eq!(keys.len(), members.len(), "names are unique by their key");
         assert!(members.len() <= Self::limits().max_members);
-        let joined: Vec<ConnId> = self
-            .sockets
-            .iter()
-            .filter(|(_, a)| a.member.is_some())
-            .map(|(c, _)| *c)
-            .collect();
-        let mut sorted = members.to_vec();
-        sorted.sort_unstable();
-        assert_eq!(
-            sorted, joined,
-            "members are exactly the joined open sockets"
-        );
-        assert_eq!(self.room.connection_count(), self.sockets.len());
-        assert_eq!(self.room.stored_count(), self.stored.len() as u64);
-        for (conn, attachment) in &self.sockets {
+        for conn in members {
+            assert!(self.open.contains(conn), "members hold open sockets");
+            let attachment = &self.h.attachments[conn];
+            assert!(!attachment.closed);
             assert_eq!(
-                self.room.member_name(*conn),
                 attachment.member.as_ref().map(|m| m.name.as_str()),
+                room.member_name(*conn),
                 "attachments mirror membership"
             );
+        }
+        assert_eq!(room.stored_count(), self.h.store.messages.len() as u64);
+        let stored: HashSet<u64> = self.h.store.messages.iter().map(|m| m.id).collect();
+        let ids: Vec<u64> = self.h.store.messages.iter().map(|m| m.id).collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "stored ids strictly increase"
+        );
+        let closed: HashSet<ConnId> = self.h.closed.iter().map(|c| c.conn).collect();
+        for conn in 0..6 {
+            for frame in self.h.take(conn) {
+                assert!(
+                    !closed.contains(&conn)
+                        || frame["type"] == "error"
+                        || frame["type"] == "welcome",
+                    "a closed socket gets nothing new: {frame}"
+                );
+                if frame["type"] == "message" {
+                    let id = frame["id"].as_u64().unwrap_or(0);
+                    // Stored before sent (unless the cap already trimmed it).
+                    assert!(stored.contains(&id) || ids.first().is_some_and(|f| id < *f));
+                    let last = self.last_seen.entry(conn).or_default();
+                    assert!(
+                        id > *last,
+                        "each socket sees ids strictly increasing, no duplicate"
+                    );
+                    *last = id;
+                }
+                if frame["type"] == "welcome" {
+                    if let Some(last) = frame["history"].as_array().and_then(|h| h.last()) {
+                        let id = last["id"].as_u64().unwrap_or(0);
+                        let seen = self.last_seen.entry(conn).or_default();
+                        *seen = (*seen).max(id);
+                    }
+                }
+            }
         }
     }
 }
@@ -225,17 +197,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_event_sequence_keeps_the_invariants(events in prop::collection::vec(event(), 1..120)) {
+    fn any_event_sequence_keeps_the_invariants(steps in prop::collection::vec(step(), 1..120)) {
         let limits = Limits { test_hooks: true, ..World::limits() };
         let mut world = World {
-            room: Room::new(limits, StoredHistory::default()),
-            sockets: BTreeMap::new(),
-            stored: Vec::new(),
-            last_seen_id: 0,
-            now: 1_000,
+            h: Harness::new(limits),
+            open: HashSet::new(),
+            last_seen: BTreeMap::new(),
         };
-        for event in events {
-            world.step(event);
+        for step in steps {
+            world.step(step);
             world.check_invariants();
         }
     }

@@ -1,214 +1,158 @@
-//! State-transition tests of the room: each protocol rule, driven event by event.
+//! State-transition tests of the room: each protocol rule, driven event by event through the
+//! same path the shell takes (handle, then flush).
 
+use super::harness::{unlimited, Harness, ROOM};
+use super::history::VecStore;
 use super::*;
-use serde_json::Value;
+use serde_json::json;
 
-const ROOM: &str = "lobby";
-
-/// Rate limiting off: these tests send bursts; its own test turns it on.
-fn unlimited() -> Limits {
-    Limits {
-        rate_per_sec: 0.0,
-        ..Limits::default()
-    }
+fn room() -> Harness {
+    Harness::new(unlimited())
 }
 
-fn room() -> Room {
-    Room::new(unlimited(), StoredHistory::default())
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).expect("valid JSON")
-}
-
-fn join_frame(name: &str) -> String {
-    serde_json::json!({"type":"join","name":name}).to_string()
-}
-
-fn join(room: &mut Room, conn: ConnId, name: &str) -> Joined {
-    room.connect(conn, 0);
-    match room.handle(conn, &join_frame(name), ROOM, 10) {
-        Outcome::Joined(j) => j,
-        other => panic!("expected a join, got {other:?}"),
-    }
-}
-
-fn error_code(outcome: Outcome) -> ErrorCode {
-    match outcome {
-        Outcome::Reject(e) => e.code,
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
-
-/// Sends a message and reports it stored, as the adapter does.
-fn say(room: &mut Room, conn: ConnId, text: &str, now: u64) -> ChatMessage {
-    let frame = serde_json::json!({"type":"message","text":text}).to_string();
-    match room.handle(conn, &frame, ROOM, now) {
-        Outcome::Message { message, frame } => {
-            assert_eq!(json(&frame)["id"], message.id);
-            room.message_stored(message.clone());
-            message
-        }
-        other => panic!("expected a message, got {other:?}"),
-    }
+fn types(frames: &[serde_json::Value]) -> Vec<String> {
+    Harness::frame_types(frames)
 }
 
 #[test]
 fn welcome_lists_members_in_join_order_and_others_hear_the_join() {
     let mut r = room();
-    let a = join(&mut r, 1, "Alice");
-    let w = json(&a.welcome);
+    let w = r.join(1, "Alice");
     assert_eq!(w["type"], "welcome");
     assert_eq!(w["room"], ROOM);
     assert_eq!(w["name"], "Alice");
-    assert_eq!(w["members"], serde_json::json!(["Alice"]));
-    assert_eq!(w["history"], serde_json::json!([]));
+    assert_eq!(w["members"], json!(["Alice"]));
+    assert_eq!(w["history"], json!([]));
     assert_eq!(w["truncated"], false);
     assert_eq!(w["last_id"], 0);
 
-    let b = join(&mut r, 2, "  Bob ");
+    let w = r.join(2, "  Bob ");
+    assert_eq!(w["members"], json!(["Alice", "Bob"]));
+    assert_eq!(r.one(1), json!({"type":"join","name":"Bob","at":1000}));
     assert_eq!(
-        json(&b.welcome)["members"],
-        serde_json::json!(["Alice", "Bob"])
-    );
-    let announce = json(b.announce.as_deref().expect("a join is announced"));
-    assert_eq!(
-        announce,
-        serde_json::json!({"type":"join","name":"Bob","at":10})
-    );
-    assert_eq!(
-        b.attachment.member.as_ref().map(|m| m.name.as_str()),
+        r.attachments[&2].member.as_ref().map(|m| m.name.as_str()),
         Some("Bob")
     );
-    assert_eq!(r.member_conns(), &[1, 2]);
+    assert_eq!(r.room.member_conns(), &[1, 2]);
 }
 
 #[test]
 fn names_are_unique_case_insensitively() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
-    r.connect(2, 0);
-    assert_eq!(
-        error_code(r.handle(2, &join_frame("ALICE"), ROOM, 1)),
-        ErrorCode::NameTaken
-    );
-    assert_eq!(
-        error_code(r.handle(2, &join_frame(" alice "), ROOM, 1)),
-        ErrorCode::NameTaken
-    );
+    r.join(1, "Alice");
+    r.connect(2);
+    r.send(2, json!({"type":"join","name":"ALICE"}));
+    assert_eq!(r.error_code(2), "name_taken");
+    r.send(2, json!({"type":"join","name":" alice "}));
+    assert_eq!(r.error_code(2), "name_taken");
     // The refused socket can still join under another name.
-    assert!(matches!(
-        r.handle(2, &join_frame("Alicia"), ROOM, 1),
-        Outcome::Joined(_)
-    ));
+    r.send(2, json!({"type":"join","name":"Alicia"}));
+    assert_eq!(r.one(2)["type"], "welcome");
 }
 
 #[test]
 fn invalid_names_and_second_joins_are_refused() {
     let mut r = room();
-    r.connect(1, 0);
+    r.connect(1);
     for bad in ["", "  ", "a\u{200B}b", "\u{202E}x", &"x".repeat(33)] {
-        assert_eq!(
-            error_code(r.handle(1, &join_frame(bad), ROOM, 1)),
-            ErrorCode::InvalidName
-        );
+        r.send(1, json!({"type":"join","name":bad}));
+        assert_eq!(r.error_code(1), "invalid_name", "{bad:?}");
     }
-    assert!(matches!(
-        r.handle(1, &join_frame("Ann"), ROOM, 1),
-        Outcome::Joined(_)
-    ));
-    assert_eq!(
-        error_code(r.handle(1, &join_frame("Ann2"), ROOM, 1)),
-        ErrorCode::BadRequest
-    );
-    assert_eq!(r.member_count(), 1);
+    r.send(1, json!({"type":"join","name":"Ann"}));
+    assert_eq!(r.one(1)["type"], "welcome");
+    r.send(1, json!({"type":"join","name":"Ann2"}));
+    assert_eq!(r.error_code(1), "bad_request");
 }
 
 #[test]
 fn messages_and_typing_need_a_join() {
     let mut r = room();
-    r.connect(1, 0);
-    let msg = r#"{"type":"message","text":"hi"}"#;
-    assert_eq!(error_code(r.handle(1, msg, ROOM, 1)), ErrorCode::NotJoined);
+    r.connect(1);
+    r.send(1, json!({"type":"message","text":"hi","nonce":"n1"}));
+    let e = r.one(1);
     assert_eq!(
-        error_code(r.handle(1, r#"{"type":"typing"}"#, ROOM, 1)),
-        ErrorCode::NotJoined
+        (e["code"].as_str(), e["nonce"].as_str()),
+        (Some("not_joined"), Some("n1"))
     );
-    assert_eq!(r.last_id(), 0);
+    r.send(1, json!({"type":"typing"}));
+    assert_eq!(r.error_code(1), "not_joined");
 }
 
 #[test]
 fn message_ids_strictly_increase_and_carry_the_nonce() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
-    let frame = r#"{"type":"message","text":"  hello  ","nonce":"c1"}"#;
-    let Outcome::Message { message, frame } = r.handle(1, frame, ROOM, 42) else {
-        panic!("expected a message");
-    };
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.send(1, json!({"type":"message","text":"  hi  ","nonce":"c1"}));
+    let m = r.one(1);
     assert_eq!(
-        json(&frame),
-        serde_json::json!({"type":"message","id":1,"name":"Alice","text":"hello","at":42,"nonce":"c1"})
+        m,
+        json!({"type":"message","id":1,"name":"Alice","text":"hi","at":1000,"nonce":"c1"})
     );
-    r.message_stored(message);
-    let ids: Vec<u64> = (0..5).map(|i| say(&mut r, 1, "x", 50 + i).id).collect();
-    assert_eq!(ids, vec![2, 3, 4, 5, 6]);
+    assert_eq!(r.one(2), m);
+    assert_eq!(r.say(2, "yo")["id"], 2);
+    assert!(r.take(1)[0].get("nonce").is_none());
+    assert_eq!(r.store.messages.len(), 2);
 }
 
 #[test]
 fn invalid_messages_are_refused_without_using_an_id() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
-    for frame in [
-        r#"{"type":"message","text":"   "}"#.to_string(),
-        format!(r#"{{"type":"message","text":"{}"}}"#, "a".repeat(2001)),
-        format!(
-            r#"{{"type":"message","text":"ok","nonce":"{}"}}"#,
-            "n".repeat(65)
-        ),
-        r#"{"type":"message","text":"bell\u0007"}"#.to_string(),
+    r.join(1, "Alice");
+    for bad in [
+        json!(""),
+        json!("   "),
+        json!("x".repeat(2001)),
+        json!("a\u{7}b"),
     ] {
+        r.send(1, json!({"type":"message","text":bad,"nonce":"k"}));
+        let e = r.one(1);
         assert_eq!(
-            error_code(r.handle(1, &frame, ROOM, 1)),
-            ErrorCode::InvalidMessage
+            (e["code"].as_str(), e["nonce"].as_str()),
+            (Some("invalid_message"), Some("k"))
         );
     }
-    assert_eq!(say(&mut r, 1, &"a".repeat(2000), 2).id, 1);
+    // A nonce that is itself invalid is refused and not echoed.
+    r.send(
+        1,
+        json!({"type":"message","text":"hi","nonce":"n".repeat(65)}),
+    );
+    let e = r.one(1);
+    assert_eq!(e["code"], "invalid_message");
+    assert!(e.get("nonce").is_none());
+    assert_eq!(r.say(1, "ok")["id"], 1);
 }
 
 #[test]
 fn welcome_history_is_the_newest_hundred_oldest_first() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
+    r.join(1, "Alice");
     for i in 0..130 {
-        say(&mut r, 1, &format!("m{i}"), i);
+        r.say(1, &format!("m{i}"));
     }
-    let b = join(&mut r, 2, "Bob");
-    let w = json(&b.welcome);
-    let history = w["history"].as_array().expect("history");
-    assert_eq!(history.len(), 100);
-    assert_eq!(history[0]["id"], 31);
-    assert_eq!(history[99]["id"], 130);
+    let w = r.join(2, "Bob");
+    let history = w["history"].as_array().unwrap();
+    assert_eq!(history.len(), WELCOME_HISTORY);
+    assert_eq!(history[0]["text"], "m30");
     assert_eq!(history[99]["text"], "m129");
     assert_eq!(w["last_id"], 130);
     assert_eq!(w["truncated"], false);
 }
 
-fn welcome_since(r: &mut Room, conn: ConnId, since: u64) -> Value {
-    r.connect(conn, 0);
-    let frame =
-        serde_json::json!({"type":"join","name":format!("p{conn}"),"since":since}).to_string();
-    match r.handle(conn, &frame, ROOM, 1) {
-        Outcome::Joined(j) => json(&j.welcome),
-        other => panic!("expected a join, got {other:?}"),
-    }
+fn welcome_since(r: &mut Harness, conn: ConnId, since: u64) -> serde_json::Value {
+    r.join_with(
+        conn,
+        json!({"type":"join","name":format!("p{conn}"),"since":since}),
+    )
 }
 
 #[test]
 fn resume_since_gives_exactly_the_missed_messages() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
+    r.join(1, "Alice");
     for i in 0..150 {
-        say(&mut r, 1, "x", i);
+        r.say(1, &format!("m{i}"));
     }
     let w = welcome_since(&mut r, 2, 140);
     let ids: Vec<u64> = w["history"]
@@ -219,81 +163,79 @@ fn resume_since_gives_exactly_the_missed_messages() {
         .collect();
     assert_eq!(ids, (141..=150).collect::<Vec<_>>());
     assert_eq!(w["truncated"], false);
-
-    let w = welcome_since(&mut r, 3, 150);
-    assert_eq!(w["history"], serde_json::json!([]));
-    assert_eq!(w["truncated"], false);
-
-    // 50 is exactly 100 behind: nothing was lost.
-    let w = welcome_since(&mut r, 4, 50);
+    // Missed more than a welcome holds: the newest 100 and truncated.
+    let w = welcome_since(&mut r, 3, 10);
     assert_eq!(w["history"].as_array().unwrap().len(), 100);
-    assert_eq!(w["truncated"], false);
-
-    // 10 is 140 behind: the newest 100, flagged.
-    let w = welcome_since(&mut r, 5, 10);
-    let history = w["history"].as_array().unwrap();
-    assert_eq!(history.len(), 100);
-    assert_eq!(history[0]["id"], 51);
+    assert_eq!(w["history"][0]["id"], 51);
     assert_eq!(w["truncated"], true);
+    // Missed exactly what a welcome holds: not truncated.
+    let w = welcome_since(&mut r, 4, 50);
+    assert_eq!(w["history"][0]["id"], 51);
+    assert_eq!(w["truncated"], false);
+    // Nothing missed, whatever the number (no overflow either).
+    for (conn, since) in [(5, 150), (6, 151), (7, u64::MAX)] {
+        let w = welcome_since(&mut r, conn, since);
+        assert_eq!(w["history"], json!([]), "{since}");
+        assert_eq!(w["truncated"], false, "{since}");
+    }
 }
 
 #[test]
 fn leaving_members_are_announced_and_unjoined_sockets_leave_silently() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
-    join(&mut r, 2, "Bob");
-    r.connect(3, 0);
-    assert_eq!(r.disconnect(3, 5), None);
-    let left = r.disconnect(2, 5).expect("Bob was a member");
-    assert_eq!(left.name, "Bob");
-    assert_eq!(
-        json(&left.frame),
-        serde_json::json!({"type":"leave","name":"Bob","at":5})
-    );
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.connect(3);
+    r.clear();
+    r.gone(3);
+    assert!(r.take(1).is_empty());
+    r.gone(2);
+    assert_eq!(r.one(1), json!({"type":"leave","name":"Bob","at":1000}));
     // A second close event for the same socket is a no-op.
-    assert_eq!(r.disconnect(2, 6), None);
-    assert_eq!(r.member_names().collect::<Vec<_>>(), vec!["Alice"]);
+    r.gone(2);
+    assert!(r.take(1).is_empty());
+    assert_eq!(r.room.member_names().collect::<Vec<_>>(), vec!["Alice"]);
     // The name is free again.
-    join(&mut r, 4, "bob");
-    assert_eq!(r.connection_count(), 2);
+    r.join(4, "bob");
+    assert_eq!(r.room.connection_count(), 2);
 }
 
-fn join_with_session(r: &mut Room, conn: ConnId, name: &str, session: &str) -> Outcome {
-    r.connect(conn, 0);
-    let frame = serde_json::json!({"type":"join","name":name,"session":session}).to_string();
-    r.handle(conn, &frame, ROOM, 1)
+fn join_session(r: &mut Harness, conn: ConnId, name: &str, session: &str) {
+    r.connect(conn);
+    r.send(conn, json!({"type":"join","name":name,"session":session}));
 }
 
 #[test]
 fn same_session_takes_the_name_over_quietly() {
     let mut r = room();
     let secret = "0123456789abcdef-secret";
-    assert!(matches!(
-        join_with_session(&mut r, 1, "Alice", secret),
-        Outcome::Joined(_)
-    ));
-    join(&mut r, 2, "Bob");
-    let Outcome::Joined(j) = join_with_session(&mut r, 3, "alice", secret) else {
-        panic!("takeover should succeed");
-    };
-    assert_eq!(j.announce, None, "a takeover is not announced");
-    let (old, old_attachment) = j.replaced.expect("socket 1 was replaced");
-    assert_eq!(old, 1);
-    assert_eq!(old_attachment.member, None);
-    // Alice keeps her place in the list, under the new spelling.
-    assert_eq!(r.member_names().collect::<Vec<_>>(), vec!["alice", "Bob"]);
-    assert_eq!(r.member_conns(), &[3, 2]);
-    // The replaced socket's close is silent.
-    assert_eq!(r.disconnect(1, 2), None);
-    assert_eq!(r.member_count(), 2);
+    join_session(&mut r, 1, "Alice", secret);
+    r.join(2, "Bob");
+    r.clear();
+    join_session(&mut r, 3, "alice", secret);
+    let w = r.one(3);
+    assert_eq!(w["members"], json!(["alice", "Bob"]));
+    assert!(r.take(2).is_empty(), "a takeover is not announced");
+    assert_eq!(
+        r.closed,
+        vec![Close {
+            conn: 1,
+            code: 4001,
+            reason: "session taken over"
+        }]
+    );
+    assert!(r.attachments[&1].closed);
+    assert_eq!(r.attachments[&1].member, None);
+    assert_eq!(r.room.member_conns(), &[3, 2]);
+    // The replaced socket's close is silent, and nothing it sends counts any more.
+    r.send(1, json!({"type":"join","name":"Ghost"}));
+    assert!(r.take(1).is_empty() && r.take(2).is_empty());
+    r.gone(1);
+    assert!(r.take(2).is_empty());
+    assert_eq!(r.room.member_count(), 2);
     // The secret is not in anything sent or stored.
-    assert!(!j.welcome.contains(secret));
-    let stored = j
-        .attachment
-        .member
-        .expect("member")
-        .session
-        .expect("digest");
+    assert!(!w.to_string().contains(secret));
+    let stored = r.attachments[&3].member.clone().unwrap().session.unwrap();
     assert_ne!(stored, secret);
     assert_eq!(stored.len(), 64);
 }
@@ -301,180 +243,247 @@ fn same_session_takes_the_name_over_quietly() {
 #[test]
 fn another_session_or_none_cannot_take_a_name() {
     let mut r = room();
-    assert!(matches!(
-        join_with_session(&mut r, 1, "Alice", "aaaaaaaaaaaaaaaa"),
-        Outcome::Joined(_)
-    ));
-    assert_eq!(
-        error_code(join_with_session(&mut r, 2, "Alice", "bbbbbbbbbbbbbbbb")),
-        ErrorCode::NameTaken
-    );
-    r.connect(3, 0);
-    assert_eq!(
-        error_code(r.handle(3, &join_frame("Alice"), ROOM, 1)),
-        ErrorCode::NameTaken
-    );
+    join_session(&mut r, 1, "Alice", "aaaaaaaaaaaaaaaa");
+    r.clear();
+    join_session(&mut r, 2, "Alice", "bbbbbbbbbbbbbbbb");
+    assert_eq!(r.error_code(2), "name_taken");
+    r.connect(3);
+    r.send(3, json!({"type":"join","name":"Alice"}));
+    assert_eq!(r.error_code(3), "name_taken");
     // A holder without a session can never be taken over.
-    join(&mut r, 4, "Bob");
-    assert_eq!(
-        error_code(join_with_session(&mut r, 5, "Bob", "bbbbbbbbbbbbbbbb")),
-        ErrorCode::NameTaken
-    );
+    r.join(4, "Bob");
+    join_session(&mut r, 5, "Bob", "bbbbbbbbbbbbbbbb");
+    assert_eq!(r.error_code(5), "name_taken");
     // A malformed session is a bad request, not a silent downgrade.
-    assert_eq!(
-        error_code(join_with_session(&mut r, 6, "Carol", "short")),
-        ErrorCode::BadRequest
-    );
+    join_session(&mut r, 6, "Carol", "short");
+    assert_eq!(r.error_code(6), "bad_request");
 }
 
 #[test]
 fn a_full_room_refuses_joins_but_allows_takeovers() {
-    let limits = Limits {
+    let mut r = Harness::new(Limits {
         max_members: 2,
-        ..Limits::default()
-    };
-    let mut r = Room::new(limits, StoredHistory::default());
-    assert!(matches!(
-        join_with_session(&mut r, 1, "A", "ssssssssssssssss"),
-        Outcome::Joined(_)
-    ));
-    join(&mut r, 2, "B");
-    r.connect(3, 0);
-    assert_eq!(
-        error_code(r.handle(3, &join_frame("C"), ROOM, 1)),
-        ErrorCode::RoomFull
-    );
-    assert!(matches!(
-        join_with_session(&mut r, 4, "A", "ssssssssssssssss"),
-        Outcome::Joined(_)
-    ));
-    r.disconnect(2, 1);
-    assert!(matches!(
-        r.handle(3, &join_frame("C"), ROOM, 1),
-        Outcome::Joined(_)
-    ));
+        ..unlimited()
+    });
+    join_session(&mut r, 1, "A", "ssssssssssssssss");
+    r.join(2, "B");
+    r.connect(3);
+    r.send(3, json!({"type":"join","name":"C"}));
+    assert_eq!(r.error_code(3), "room_full");
+    join_session(&mut r, 4, "A", "ssssssssssssssss");
+    assert_eq!(r.one(4)["type"], "welcome");
+    r.gone(2);
+    r.send(3, json!({"type":"join","name":"C"}));
+    assert_eq!(r.one(3)["type"], "welcome");
 }
 
 #[test]
-fn rate_limit_drops_messages_with_a_retry_hint() {
-    let limits = Limits {
+fn the_rate_limit_is_the_members_and_survives_reconnects() {
+    let mut r = Harness::new(Limits {
         rate_per_sec: 2.0,
         rate_burst: 3.0,
-        ..Limits::default()
-    };
-    let mut r = Room::new(limits, StoredHistory::default());
-    join(&mut r, 1, "Alice");
-    for now in [100, 100, 100] {
-        say(&mut r, 1, "ok", now);
+        ..unlimited()
+    });
+    let secret = "0123456789abcdef-secret";
+    join_session(&mut r, 1, "Alice", secret);
+    r.take(1);
+    for _ in 0..3 {
+        r.say(1, "ok");
     }
-    let Outcome::Reject(e) = r.handle(1, r#"{"type":"message","text":"no"}"#, ROOM, 100) else {
-        panic!("expected rate limiting");
-    };
-    assert_eq!(e.code, ErrorCode::RateLimited);
-    assert_eq!(e.retry_after_ms, Some(500));
-    assert_eq!(r.last_id(), 3, "a dropped message takes no id");
-    assert_eq!(say(&mut r, 1, "later", 600).id, 4);
+    r.send(1, json!({"type":"message","text":"no","nonce":"n4"}));
+    let e = r.one(1);
+    assert_eq!(e["code"], "rate_limited");
+    assert_eq!(e["retry_after_ms"], 500);
+    assert_eq!(e["nonce"], "n4");
+    // A takeover does not refill the bucket...
+    join_session(&mut r, 2, "Alice", secret);
+    r.take(2);
+    r.send(2, json!({"type":"message","text":"no"}));
+    assert_eq!(r.error_code(2), "rate_limited");
+    // ...nor does leaving and joining again under the same name (in any spelling).
+    r.gone(2);
+    r.join(3, "ALICE");
+    r.send(3, json!({"type":"message","text":"no"}));
+    assert_eq!(r.error_code(3), "rate_limited");
+    // Another member has a bucket of their own, and time refills.
+    r.join(4, "Bob");
+    r.take(3);
+    assert_eq!(r.say(4, "hi")["id"], 4);
+    r.take(3);
+    r.now += 500;
+    assert_eq!(r.say(3, "later")["id"], 5);
 }
 
 #[test]
-fn typing_is_relayed_at_most_once_a_second() {
+fn joins_per_address_are_limited_across_reconnects() {
+    let mut r = Harness::new(Limits {
+        address_joins_per_min: 3,
+        ..unlimited()
+    });
+    for conn in 1..=3 {
+        r.connect_from(conn, Some("203.0.113.9"));
+        r.send(conn, json!({"type":"join","name":format!("n{conn}")}));
+        assert_eq!(r.take(conn).last().unwrap()["type"], "welcome");
+        r.gone(conn);
+    }
+    r.connect_from(4, Some("203.0.113.9"));
+    r.send(4, json!({"type":"join","name":"n4"}));
+    let e = r.one(4);
+    assert_eq!(e["code"], "rate_limited");
+    assert_eq!(e["retry_after_ms"], 20_000);
+    // Another address is not affected.
+    r.connect_from(5, Some("198.51.100.1"));
+    r.send(5, json!({"type":"join","name":"n5"}));
+    assert_eq!(r.one(5)["type"], "welcome");
+    // The address is kept only as a digest.
+    assert!(!serde_json::to_string(&r.attachments[&5])
+        .unwrap()
+        .contains("198.51"));
+}
+
+#[test]
+fn members_per_address_are_capped() {
+    let mut r = Harness::new(Limits {
+        address_max_members: 2,
+        ..unlimited()
+    });
+    for conn in 1..=3 {
+        r.connect_from(conn, Some("203.0.113.9"));
+        r.send(conn, json!({"type":"join","name":format!("n{conn}")}));
+    }
+    assert_eq!(r.error_code(3), "address_limit");
+    r.gone(1);
+    r.send(3, json!({"type":"join","name":"n3"}));
+    assert_eq!(r.take(3).last().unwrap()["type"], "welcome");
+}
+
+#[test]
+fn typing_is_relayed_to_the_others_at_most_once_a_second() {
     let mut r = room();
-    join(&mut r, 1, "Alice");
-    let typing = r#"{"type":"typing"}"#;
-    let Outcome::Typing { frame } = r.handle(1, typing, ROOM, 1000) else {
-        panic!("expected typing");
-    };
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.send(1, json!({"type":"typing"}));
+    assert_eq!(r.one(2), json!({"type":"typing","name":"Alice"}));
+    assert!(r.take(1).is_empty());
+    r.now += 500;
+    r.send(1, json!({"type":"typing"}));
+    assert!(r.take(2).is_empty());
+    r.now += 500;
+    r.send(1, json!({"type":"typing"}));
+    assert_eq!(r.one(2)["type"], "typing");
+}
+
+#[test]
+fn unjoined_sockets_are_closed_after_the_join_timeout_and_stay_closed() {
+    let mut r = room();
+    r.connect(1);
+    assert_eq!(r.alarm, Some(11_000));
+    r.now = 3_000;
+    r.connect(2);
+    r.join(3, "Alice");
+    r.now = 10_999;
+    r.ring(vec![]);
+    assert!(r.closed.is_empty());
+    r.now = 11_000;
+    r.ring(vec![]);
     assert_eq!(
-        json(&frame),
-        serde_json::json!({"type":"typing","name":"Alice"})
+        r.closed,
+        vec![Close {
+            conn: 1,
+            code: 1008,
+            reason: "join timeout"
+        }]
     );
-    assert_eq!(r.handle(1, typing, ROOM, 1500), Outcome::Ignored);
-    assert!(matches!(
-        r.handle(1, typing, ROOM, 2000),
-        Outcome::Typing { .. }
-    ));
+    assert_eq!(r.alarm, Some(13_000));
+    // A closed socket cannot come back as a ghost, not even after a rebuild.
+    r.send(1, json!({"type":"join","name":"Ghost"}));
+    r.rebuild();
+    r.send(1, json!({"type":"join","name":"Ghost"}));
+    assert!(r.take(1).is_empty());
+    assert_eq!(r.room.member_names().collect::<Vec<_>>(), vec!["Alice"]);
+    r.send(2, json!({"type":"join","name":"Bob"}));
+    assert_eq!(r.one(2)["type"], "welcome");
 }
 
 #[test]
-fn unjoined_sockets_expire_after_the_join_timeout() {
-    let mut r = room();
-    r.connect(1, 1_000);
-    r.connect(2, 3_000);
-    join(&mut r, 3, "Alice");
-    assert_eq!(r.next_join_deadline(), Some(11_000));
-    assert!(r.join_expired(10_999).is_empty());
-    assert_eq!(r.join_expired(11_000), vec![1]);
-    r.disconnect(1, 11_000);
-    assert_eq!(r.next_join_deadline(), Some(13_000));
-    let _ = r.handle(2, &join_frame("Bob"), ROOM, 12_000);
-    assert_eq!(r.next_join_deadline(), None);
-    assert!(r.join_expired(99_000).is_empty());
+fn silent_members_are_dropped_with_a_leave() {
+    let mut r = Harness::new(Limits {
+        idle_timeout_ms: 60_000,
+        ..unlimited()
+    });
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    // The first alarm is the join deadline; it finds nothing to do and moves on to idleness.
+    assert_eq!(r.alarm, Some(11_000));
+    r.now = 11_000;
+    r.ring(vec![]);
+    assert_eq!(r.alarm, Some(61_000));
+    r.now = 40_000;
+    r.say(1, "still here");
+    r.clear();
+    // Bob's pings were answered by the runtime (without waking the room) until 30 s.
+    r.now = 61_000;
+    r.ring(vec![(2, 30_000)]);
+    assert!(r.closed.is_empty());
+    assert_eq!(r.alarm, Some(90_000));
+    r.now = 90_000;
+    r.ring(vec![(2, 30_000)]);
+    assert_eq!(
+        r.closed,
+        vec![Close {
+            conn: 2,
+            code: 4002,
+            reason: "idle"
+        }]
+    );
+    assert_eq!(r.one(1), json!({"type":"leave","name":"Bob","at":90_000}));
+    assert_eq!(r.room.member_names().collect::<Vec<_>>(), vec!["Alice"]);
+    // Turned off with 0.
+    let mut off = Harness::new(Limits {
+        idle_timeout_ms: 0,
+        ..unlimited()
+    });
+    off.join(1, "Alice");
+    off.now = 10_000_000;
+    off.ring(vec![]);
+    assert!(off.closed.is_empty());
 }
 
 #[test]
 fn a_rebuilt_room_keeps_members_order_names_and_ids() {
     let mut r = room();
     let secret = "0123456789abcdef0";
-    let Outcome::Joined(a) = join_with_session(&mut r, 7, "Alice", secret) else {
-        panic!()
-    };
-    let b = join(&mut r, 3, "Bob");
-    r.connect(9, 0);
-    let attachments = [
-        b.attachment,
-        a.attachment,
-        Attachment {
-            conn: 9,
-            accepted_at: 0,
-            member: None,
-        },
-    ];
-    let m = say(&mut r, 7, "before", 1);
-
-    // The runtime rebuilt the object: only attachments and storage survive.
-    let history = StoredHistory {
-        last_id: m.id,
-        stored: 1,
-        recent: vec![m],
-    };
-    let mut rebuilt = Room::new(Limits::default(), history);
-    for att in &attachments {
-        rebuilt.restore(att);
-    }
-    rebuilt.finish_restore();
+    join_session(&mut r, 7, "Alice", secret);
+    r.join(3, "Bob");
+    r.connect(9);
+    r.say(7, "before");
+    r.clear();
+    r.rebuild();
     assert_eq!(
-        rebuilt.member_names().collect::<Vec<_>>(),
+        r.room.member_names().collect::<Vec<_>>(),
         vec!["Alice", "Bob"]
     );
-    assert_eq!(rebuilt.connection_count(), 3);
-    rebuilt.connect(10, 0);
-    assert_eq!(
-        error_code(rebuilt.handle(10, &join_frame("BOB"), ROOM, 1)),
-        ErrorCode::NameTaken
-    );
-    let c = rebuilt.handle(10, &join_frame("Carol"), ROOM, 1);
-    let Outcome::Joined(c) = c else {
-        panic!("{c:?}")
-    };
-    assert_eq!(
-        json(&c.welcome)["members"],
-        serde_json::json!(["Alice", "Bob", "Carol"])
-    );
-    assert_eq!(json(&c.welcome)["history"][0]["text"], "before");
-    assert_eq!(say(&mut rebuilt, 3, "after", 2).id, 2);
-    assert!(matches!(
-        join_with_session(&mut rebuilt, 11, "alice", secret),
-        Outcome::Joined(_)
-    ));
-    assert_eq!(
-        rebuilt.disconnect(3, 3).map(|l| l.name),
-        Some("Bob".to_string())
-    );
+    assert_eq!(r.room.connection_count(), 3);
+    r.connect(10);
+    r.send(10, json!({"type":"join","name":"BOB"}));
+    assert_eq!(r.error_code(10), "name_taken");
+    r.send(10, json!({"type":"join","name":"Carol"}));
+    let w = r.one(10);
+    assert_eq!(w["members"], json!(["Alice", "Bob", "Carol"]));
+    assert_eq!(w["history"][0]["text"], "before");
+    assert_eq!(r.say(3, "after")["id"], 2);
+    join_session(&mut r, 11, "alice", secret);
+    assert_eq!(r.take(11).last().unwrap()["type"], "welcome");
+    r.clear();
+    r.gone(3);
+    assert_eq!(r.one(10), json!({"type":"leave","name":"Bob","at":1000}));
 }
 
 #[test]
 fn restore_never_admits_two_holders_of_one_name() {
-    let mut r = room();
+    let mut room = Room::new(unlimited(), ROOM, StoredHistory::default());
     let member = |name: &str, order| {
         Some(MemberRecord {
             name: name.into(),
@@ -482,74 +491,240 @@ fn restore_never_admits_two_holders_of_one_name() {
             session: None,
         })
     };
-    r.restore(&Attachment {
-        conn: 1,
+    let attachment = |conn, member| Attachment {
+        conn,
         accepted_at: 0,
-        member: member("Alice", 0),
-    });
-    r.restore(&Attachment {
-        conn: 2,
-        accepted_at: 0,
-        member: member("alice", 1),
-    });
-    r.finish_restore();
-    assert_eq!(r.member_names().collect::<Vec<_>>(), vec!["Alice"]);
-    assert_eq!(r.connection_count(), 2);
-    assert_eq!(r.member_name(2), None);
+        address: None,
+        closed: false,
+        member,
+    };
+    room.restore(
+        [
+            attachment(1, member("Alice", 0)),
+            attachment(2, member("alice", 1)),
+        ],
+        0,
+    );
+    assert_eq!(room.member_names().collect::<Vec<_>>(), vec!["Alice"]);
+    assert_eq!(room.connection_count(), 2);
+    assert_eq!(room.member_name(2), None);
 }
 
 #[test]
 fn history_cap_trims_the_oldest() {
-    let limits = Limits {
+    let mut r = Harness::new(Limits {
         history_cap: 150,
         ..unlimited()
-    };
-    let mut r = Room::new(limits, StoredHistory::default());
-    join(&mut r, 1, "Alice");
-    let mut trimmed = 0;
-    for i in 0..200 {
-        let frame = serde_json::json!({"type":"message","text":"x"}).to_string();
-        let Outcome::Message { message, .. } = r.handle(1, &frame, ROOM, i) else {
-            panic!()
-        };
-        trimmed += r.message_stored(message);
+    });
+    r.join(1, "Alice");
+    for _ in 0..200 {
+        r.say(1, "x");
     }
-    assert_eq!(trimmed, 50);
-    assert_eq!(r.stored_count(), 150);
+    assert_eq!(r.store.messages.len(), 150);
+    assert_eq!(r.room.stored_count(), 150);
+    assert_eq!(r.store.messages[0].id, 51);
     // A cap below the welcome size also bounds the welcome.
-    let limits = Limits {
+    let mut small = Harness::new(Limits {
         history_cap: 3,
-        ..Limits::default()
-    };
-    let mut small = Room::new(limits, StoredHistory::default());
-    join(&mut small, 1, "A");
-    for i in 0..5 {
-        say(&mut small, 1, "x", i);
+        ..unlimited()
+    });
+    small.join(1, "A");
+    for _ in 0..5 {
+        small.say(1, "x");
     }
-    let b = join(&mut small, 2, "B");
-    assert_eq!(json(&b.welcome)["history"].as_array().unwrap().len(), 3);
+    let w = small.join(2, "B");
+    assert_eq!(w["history"].as_array().unwrap().len(), 3);
+    assert_eq!(small.store.messages.len(), 3);
 }
 
 #[test]
-fn binary_and_malformed_frames_are_bad_requests() {
+fn binary_and_malformed_frames_are_bad_requests_and_logged_sparingly() {
     let mut r = room();
-    r.connect(1, 0);
-    assert_eq!(error_code(Room::binary_frame()), ErrorCode::BadRequest);
+    r.connect(1);
+    r.event(Event::Binary { conn: 1 });
+    r.flush();
+    assert_eq!(r.error_code(1), "bad_request");
+    for _ in 0..30 {
+        r.send_raw(1, "not json");
+        assert_eq!(r.error_code(1), "bad_request");
+    }
+    r.send(1, json!({"type":"debug_reset"}));
+    assert_eq!(r.error_code(1), "bad_request");
+    let rejected = r.logs.iter().filter(|l| l.event == "rejected").count();
+    assert_eq!(rejected, 1, "one line per connection per interval");
+    r.now += 60_000;
+    r.send_raw(1, "not json");
+    let last = r.logs.last().unwrap();
     assert_eq!(
-        error_code(r.handle(1, "not json", ROOM, 0)),
-        ErrorCode::BadRequest
+        (last.event, last.fields["count"].as_u64()),
+        ("rejected", Some(32))
     );
-    assert_eq!(
-        error_code(r.handle(1, r#"{"type":"debug_reset"}"#, ROOM, 0)),
-        ErrorCode::BadRequest
-    );
-    let hooks = Limits {
+
+    let mut hooks = Harness::new(Limits {
         test_hooks: true,
-        ..Limits::default()
+        ..unlimited()
+    });
+    hooks.connect(1);
+    let fx = hooks.room.handle(
+        Event::Frame {
+            conn: 1,
+            text: r#"{"type":"debug_reset"}"#,
+        },
+        0,
+    );
+    assert_eq!(fx.debug, Some(Debug::Reset));
+}
+
+// ---- batching ---------------------------------------------------------------------------
+
+#[test]
+fn a_lone_message_in_an_idle_room_is_a_plain_frame() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.say(1, "hi");
+    assert!(r.texts[&2][0].starts_with('{'));
+    assert_eq!(r.texts[&2].len(), 1);
+}
+
+#[test]
+fn a_burst_goes_out_as_one_batch_per_member_in_one_order() {
+    let mut r = room();
+    for conn in 1..=5 {
+        r.join(conn, &format!("m{conn}"));
+    }
+    r.clear();
+    for i in 0..3 {
+        for conn in [2, 4, 5] {
+            r.queue(
+                conn,
+                &json!({"type":"message","text":format!("{conn}-{i}")}),
+            );
+        }
+    }
+    r.queue(3, &json!({"type":"typing"}));
+    r.flush();
+    let expected: Vec<u64> = (1..=9).collect();
+    for conn in 1..=5 {
+        assert_eq!(r.texts[&conn].len(), 1, "one send for {conn}");
+        assert!(r.texts[&conn][0].starts_with('['));
+        let frames = r.take(conn);
+        let ids: Vec<u64> = frames.iter().filter_map(|f| f["id"].as_u64()).collect();
+        assert_eq!(ids, expected, "every member sees the same order");
+        let typing = frames.iter().filter(|f| f["type"] == "typing").count();
+        assert_eq!(
+            typing,
+            usize::from(conn != 3),
+            "the typist does not hear itself"
+        );
+    }
+    // One write for the burst.
+    assert_eq!(r.store.messages.len(), 9);
+}
+
+#[test]
+fn a_failed_write_sends_nothing_of_the_burst_and_tells_every_sender() {
+    let mut r = room();
+    for conn in 1..=3 {
+        r.join(conn, &format!("m{conn}"));
+    }
+    r.say(1, "before");
+    r.clear();
+    r.store.fail = true;
+    r.queue(1, &json!({"type":"message","text":"a","nonce":"a1"}));
+    r.queue(2, &json!({"type":"message","text":"b","nonce":"b1"}));
+    r.queue(2, &json!({"type":"message","text":"c"}));
+    r.queue(1, &json!({"type":"typing"}));
+    r.flush();
+    let errors = |frames: Vec<serde_json::Value>| -> Vec<(String, Option<String>)> {
+        frames
+            .into_iter()
+            .filter(|f| f["type"] == "error")
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["nonce"].as_str().map(String::from),
+                )
+            })
+            .collect()
     };
-    let mut r = Room::new(hooks, StoredHistory::default());
-    assert!(matches!(
-        r.handle(1, r#"{"type":"debug_reset"}"#, ROOM, 0),
-        Outcome::DebugReset { .. }
-    ));
+    let to1 = r.take(1);
+    assert!(to1.iter().all(|f| f["type"] != "message"));
+    assert_eq!(
+        errors(to1),
+        vec![("storage_failed".to_string(), Some("a1".to_string()))]
+    );
+    let to2 = r.take(2);
+    assert_eq!(types(&to2), vec!["error", "error", "typing"]);
+    assert_eq!(errors(to2)[0].1.as_deref(), Some("b1"));
+    assert_eq!(types(&r.take(3)), vec!["typing"]);
+    assert!(r.logs.iter().any(|l| l.event == "storage_failure"));
+    // Nothing stored was lost, and the room goes on once storage works again.
+    r.store.fail = false;
+    let m = r.say(3, "after");
+    assert!(m["id"].as_u64().unwrap() > 1);
+    let texts: Vec<&str> = r.store.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, vec!["before", "after"]);
+    let w = r.join(4, "late");
+    assert_eq!(w["history"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn joiners_of_a_burst_get_one_welcome_that_holds_the_burst() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.clear();
+    for conn in 2..=4 {
+        r.connect(conn);
+        r.queue(conn, &json!({"type":"join","name":format!("j{conn}")}));
+    }
+    r.queue(1, &json!({"type":"message","text":"hello"}));
+    r.queue(3, &json!({"type":"message","text":"me too","nonce":"x"}));
+    r.flush();
+    // Alice, already here, hears each join and both messages, in order.
+    assert_eq!(
+        types(&r.take(1)),
+        vec!["join", "join", "join", "message", "message"]
+    );
+    for conn in 2..=4 {
+        let frames = r.take(conn);
+        assert_eq!(types(&frames), vec!["welcome"], "no join twice for {conn}");
+        assert_eq!(frames[0]["members"], json!(["Alice", "j2", "j3", "j4"]));
+        assert_eq!(frames[0]["history"].as_array().unwrap().len(), 2);
+        assert_eq!(frames[0]["last_id"], 2);
+    }
+}
+
+#[test]
+fn a_member_who_leaves_mid_burst_gets_nothing_more() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.queue(1, &json!({"type":"message","text":"one"}));
+    r.event(Event::Gone {
+        conn: 2,
+        why: "close",
+    });
+    r.queue(1, &json!({"type":"message","text":"two"}));
+    r.flush();
+    assert!(r.take(2).is_empty());
+    assert_eq!(types(&r.take(1)), vec!["message", "leave", "message"]);
+}
+
+#[test]
+fn storage_in_tests_is_a_vec() {
+    let mut store = VecStore::default();
+    let mut r = Room::new(unlimited(), ROOM, StoredHistory::default());
+    assert_eq!(r.flush(&mut store, 0), Effects::default());
+}
+
+#[test]
+fn private_rooms_are_logged_by_a_tag_not_their_id() {
+    let id = "a".repeat(64);
+    let tag = log_tag(&id);
+    assert!(tag.starts_with("private-") && !tag.contains(&id[..16]));
+    assert_eq!(tag.len(), "private-".len() + 8);
+    assert_eq!(log_tag("lobby"), "lobby");
 }

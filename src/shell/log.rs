@@ -1,7 +1,9 @@
 //! Structured logs: one JSON line per event, readable in `wrangler dev`'s output and with
-//! `wrangler tail`. Never message text, never session secrets.
+//! `wrangler tail`. Never message text, never session secrets, never a private room's id (see
+//! [`crate::room::log_tag`]).
 
 use crate::config::LogLevel;
+use crate::room::LogLine;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -14,7 +16,7 @@ impl Logger {
         level >= self.level
     }
 
-    /// Logs `fields` (a struct or `serde_json::json!`) under `event` for `room`.
+    /// Logs `fields` (a struct or `serde_json::json!`) under `event` for the room tagged `room`.
     pub fn log<T: Serialize>(&self, level: LogLevel, room: &str, event: &str, fields: T) {
         if !self.enabled(level) {
             return;
@@ -42,5 +44,10 @@ impl Logger {
             LogLevel::Warn => worker::console_error!("{line}"),
             _ => worker::console_log!("{line}"),
         }
+    }
+
+    /// Logs a line the room decided on.
+    pub fn line(&self, room: &str, line: &LogLine) {
+        self.log(line.level, room, line.event, &line.fields);
     }
 }

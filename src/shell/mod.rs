@@ -3,14 +3,16 @@
 //!
 //! - [`router`]: the Worker's `fetch`: routes `/api/*` to the room objects (static files never
 //!   reach it: wrangler's `[assets]` serves `public/`);
-//! - [`room_object`]: the `ChatRoom` Durable Object, one per room, adapting runtime events to
-//!   [`crate::room::Room`];
-//! - [`storage`]: the room's SQLite schema and queries;
+//! - [`room_object`]: the `ChatRoom` Durable Object, one per room: runtime events in as
+//!   [`crate::room::Event`]s, [`crate::room::Effects`] carried out;
+//! - [`sockets`]: the room object's open sockets and the sending of batches;
+//! - [`storage`]: the room's SQLite schema and queries, and the room's `Store`;
 //! - [`log`]: structured JSON log lines.
 
 mod log;
 mod room_object;
 mod router;
+mod sockets;
 mod storage;
 
 /// Unix milliseconds from the runtime's clock (which advances only across I/O: good enough for

@@ -1,27 +1,35 @@
-//! `ChatRoom`, the Durable Object behind each room: it adapts runtime events (a socket accepted, a
-//! frame, a close, an alarm) to [`Room`] and carries out what the room decides.
+//! `ChatRoom`, the Durable Object behind each room. It turns runtime events into
+//! [`Event`]s for the [`Room`] and carries out the [`Effects`] it returns; it decides nothing.
 //!
-//! Design decisions, where they bite:
+//! The path of one chat message:
+//! 1. [`ChatRoom::websocket_message`]: the frame becomes `Event::Frame` for [`Room::handle`],
+//!    which checks it, assigns its id and queues it; the shell schedules a flush.
+//! 2. [`Inner::flush`], once the burst of events is handled: [`Room::flush`] stores the burst
+//!    through [`SqlStore`] and returns one batch per recipient; the shell sends them.
+//!
+//! Runtime facts this relies on, where they bite:
 //! - **Hibernation.** Sockets are accepted with the Hibernation API, so an idle room is evicted
 //!   from memory while its sockets stay open. Everything in [`Live`] is a cache rebuilt on the next
-//!   event from the sockets' attachments and SQLite ([`ChatRoom::load`]); the attachment is
-//!   rewritten whenever membership changes.
+//!   event from the sockets' attachments and SQLite ([`Inner::load`]).
+//! - **Flush after the burst.** The flush runs from a zero-delay timer: the runtime delivers every
+//!   socket event that is already waiting before a timer fires, so one flush covers the burst,
+//!   and an idle room flushes a lone frame at once (see bench/README.md for the measurements).
+//! - **Output gate.** Frames sent after a SQL write leave only once the write is durable, so
+//!   "stored before sent" holds without an `await`.
 //! - **No panics.** A panic aborts the Wasm instance and drops in-flight requests, so every
 //!   input-driven path returns errors, and runtime failures are logged and survived.
-//! - **No borrow across `await`.** Handlers take `&self`; the live state sits in a `RefCell` that
-//!   is only borrowed in synchronous sections.
-//! - **Broadcast cost.** A frame is serialized once and turned into one JS string, which every
-//!   socket's `send` receives as is (no per-socket UTF-8 → UTF-16 copy); the sender of a frame is
-//!   found through a JS `Map` keyed by socket object rather than by deserializing its attachment.
+//! - **No borrow across `await`.** The live state sits in a `RefCell` that is only borrowed in
+//!   synchronous sections.
 
 use super::log::Logger;
-use super::{now_ms, router, storage};
+use super::sockets::Sockets;
+use super::storage::{self, SqlStore};
+use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
-use crate::protocol::{to_json, ErrorCode, ErrorFrame};
-use crate::room::{Attachment, ConnId, Left, Outcome, Room};
-use js_sys::{JsString, Map};
+use crate::protocol::{close, to_json};
+use crate::room::{log_tag, Attachment, ConnId, Debug, Effects, Event, Room};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
 use worker::{
@@ -31,18 +39,17 @@ use worker::{
 
 #[wasm_bindgen]
 extern "C" {
-    /// The runtime's WebSocket, seen through a `send` that takes any JS value: a broadcast hands
-    /// every socket the same JS string instead of converting the Rust text once per socket.
-    type SharedSend;
-    #[wasm_bindgen(method, catch, js_name = send)]
-    fn send_value(this: &SharedSend, data: &JsValue) -> Result<(), JsValue>;
-}
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> JsValue;
 
-/// Close codes (see `docs/protocol.md`).
-const CLOSE_NORMAL: u16 = 1000;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_INTERNAL: u16 = 1011;
-const CLOSE_REPLACED: u16 = 4001;
+    /// The parts of `ctx` the `worker` crate does not wrap.
+    type RawState;
+    #[wasm_bindgen(method, catch, js_name = getWebSocketAutoResponseTimestamp)]
+    fn auto_response_timestamp(
+        this: &RawState,
+        ws: &JsValue,
+    ) -> Result<Option<js_sys::Date>, JsValue>;
+}
 
 /// The Durable Object class (`class_name = "ChatRoom"` in `wrangler.toml`).
 ///
@@ -52,7 +59,12 @@ const CLOSE_REPLACED: u16 = 4001;
 /// they are plain synchronous exports; `fetch` and `alarm` stay `async`.
 #[wasm_bindgen]
 pub struct ChatRoom {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
     state: State,
+    raw_state: RawState,
     /// `state.storage().sql()`, fetched once: each getter is a call into JS.
     sql: SqlStorage,
     limits: Limits,
@@ -60,18 +72,20 @@ pub struct ChatRoom {
     /// When this instance was created (the stats' `started_at`).
     started_at: u64,
     live: RefCell<Option<Live>>,
-    /// The join-deadline alarm we know is set, to skip re-reading it on every connect.
-    alarm_at: Cell<Option<u64>>,
+    /// The flush as a JS function for `setTimeout`, made once. It holds this state weakly, so an
+    /// evicted instance is not kept alive by its own callback.
+    flush_callback: Closure<dyn FnMut()>,
+    flush_scheduled: Cell<bool>,
+    /// Whether this instance made sure the tables exist.
+    tables: Cell<bool>,
 }
 
 /// The room's in-memory state: a cache of the attachments and SQLite. See the module docs.
 struct Live {
     room: Room,
-    /// The room's display name (`lobby`, or a private room's hex id).
-    name: String,
-    sockets: HashMap<ConnId, WebSocket>,
-    /// Socket object → connection id, for finding a frame's sender without a deserialize.
-    by_socket: Map,
+    /// How logs name this room.
+    tag: String,
+    sockets: Sockets,
     next_conn: ConnId,
 }
 
@@ -79,55 +93,61 @@ struct Live {
 impl ChatRoom {
     #[wasm_bindgen(constructor)]
     pub fn new(state: DurableObjectState, env: Env) -> ChatRoom {
+        let raw_state: RawState = JsValue::from(state.clone()).unchecked_into();
         let state = State::from(state);
         let limits = Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
         // Keepalives are answered by the runtime without waking a hibernating room.
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
         }
-        ChatRoom {
-            sql: state.storage().sql(),
-            state,
-            log: Logger {
-                level: limits.log_level,
-            },
-            limits,
-            started_at: now_ms(),
-            live: RefCell::new(None),
-            alarm_at: Cell::new(None),
-        }
+        let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+            let weak = weak.clone();
+            Inner {
+                sql: state.storage().sql(),
+                state,
+                raw_state,
+                log: Logger {
+                    level: limits.log_level,
+                },
+                limits,
+                started_at: now_ms(),
+                live: RefCell::new(None),
+                flush_callback: Closure::new(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.flush();
+                    }
+                }),
+                flush_scheduled: Cell::new(false),
+                tables: Cell::new(false),
+            }
+        });
+        ChatRoom { inner }
     }
 
     pub async fn fetch(&self, req: web_sys::Request) -> Result<web_sys::Response, JsValue> {
-        self.serve(req.into())
+        self.inner
+            .serve(req.into())
             .await
             .map(web_sys::Response::from)
             .map_err(JsValue::from)
     }
 
     #[wasm_bindgen(js_name = webSocketMessage)]
-    pub fn websocket_message(
-        &self,
-        ws: web_sys::WebSocket,
-        message: JsValue,
-    ) -> Result<(), JsValue> {
+    pub fn websocket_message(&self, ws: web_sys::WebSocket, data: JsValue) -> Result<(), JsValue> {
         let ws = WebSocket::from(ws);
         let now = now_ms();
-        let reset = self.with_live(|live| {
-            let Some(conn) = live.conn_of(&ws) else {
+        let effects = self.inner.step(|live| {
+            let Some(conn) = live.sockets.conn_of(&ws) else {
                 // A socket we cannot attribute has no attachment: nothing sane to do but end it.
-                let _ = ws.close(Some(CLOSE_INTERNAL), Some("unknown connection"));
-                return false;
+                let _ = ws.close(Some(close::INTERNAL), Some("unknown connection"));
+                return Effects::default();
             };
-            let outcome = match message.as_string() {
-                Some(text) => live.room.handle(conn, &text, &live.name, now),
-                None => Room::binary_frame(),
-            };
-            self.carry_out(live, conn, &ws, outcome, now)
+            match data.as_string() {
+                Some(text) => live.room.handle(Event::Frame { conn, text: &text }, now),
+                None => live.room.handle(Event::Binary { conn }, now),
+            }
         })?;
-        if reset {
-            self.live.replace(None);
-        }
+        self.inner.carry_out(effects);
         Ok(())
     }
 
@@ -137,49 +157,53 @@ impl ChatRoom {
         ws: web_sys::WebSocket,
         code: u16,
         _reason: String,
-        _was_clean: bool,
+        _clean: bool,
     ) {
         let ws = WebSocket::from(ws);
-        self.gone(&ws, "close");
+        self.inner.gone(&ws, "close");
         // Answer the close handshake. 1005 (no code) and 1006 (dropped) cannot be sent: say 1000.
         let reply = match code {
             1000..=1003 | 1007..=1014 | 3000..=4999 => code,
-            _ => CLOSE_NORMAL,
+            _ => close::NORMAL,
         };
         if ws.close(Some(reply), Some("closed")).is_err() {
-            let _ = ws.close(Some(CLOSE_NORMAL), Some("closed"));
+            let _ = ws.close(Some(close::NORMAL), Some("closed"));
         }
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
     pub fn websocket_error(&self, ws: web_sys::WebSocket, _error: JsValue) {
         let ws = WebSocket::from(ws);
-        self.gone(&ws, "error");
-        let _ = ws.close(Some(CLOSE_INTERNAL), Some("socket error"));
+        self.inner.gone(&ws, "error");
+        let _ = ws.close(Some(close::INTERNAL), Some("socket error"));
     }
 
     pub async fn alarm(&self) -> Result<(), JsValue> {
         let now = now_ms();
-        self.alarm_at.set(None);
-        let next = self.with_live(|live| {
-            for conn in live.room.join_expired(now) {
-                if let Some(ws) = live.sockets.get(&conn) {
-                    let _ = ws.close(Some(CLOSE_POLICY), Some("join timeout"));
-                }
-                live.remove(conn, now);
-            }
-            live.room.next_join_deadline()
+        let inner = &self.inner;
+        let effects = inner.step(|live| {
+            // When the runtime last answered each socket's ping (without waking us).
+            let heard = live
+                .sockets
+                .iter()
+                .filter_map(|(conn, ws)| {
+                    let at = inner
+                        .raw_state
+                        .auto_response_timestamp(ws.as_ref())
+                        .ok()??;
+                    Some((conn, at.get_time() as u64))
+                })
+                .collect();
+            live.room.handle(Event::Alarm { heard }, now)
         })?;
-        if let Some(at) = next {
-            self.set_alarm(at).await;
-        }
+        inner.carry_out(effects);
         Ok(())
     }
 }
 
-impl ChatRoom {
+impl Inner {
     /// The room's HTTP side: the WebSocket upgrade, history pages and stats.
-    async fn serve(&self, req: Request) -> worker::Result<Response> {
+    async fn serve(self: &Rc<Self>, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
         let mut room_name = String::new();
         let (mut before, mut limit) = (None, 50);
@@ -191,229 +215,178 @@ impl ChatRoom {
                 _ => {}
             }
         }
-        self.with_live(|live| live.remember_name(&self.sql, &room_name))?;
         match url.path() {
             "/websocket" => {
-                let response = self.accept()?;
-                self.schedule_join_deadline().await;
-                Ok(response)
+                // A socket is what creates a room; reads never do.
+                if !self.tables.get() {
+                    storage::init(&self.sql)?;
+                    self.tables.set(true);
+                }
+                if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
+                    storage::set_meta(&self.sql, "room", &room_name)?;
+                }
+                let address = req.headers().get("CF-Connecting-IP").ok().flatten();
+                self.accept(&room_name, address.as_deref())
             }
             "/messages" => {
                 let messages = storage::page(&self.sql, before, limit)?;
                 router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
             }
-            "/stats" => self.stats(),
+            "/stats" => self.stats(&room_name),
             _ => Response::error("not found", 404),
         }
     }
 
-    /// Runs `f` on the live state, loading it first if this instance has none yet.
-    fn with_live<R>(&self, f: impl FnOnce(&mut Live) -> R) -> worker::Result<R> {
-        let mut slot = self.live.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(self.load()?);
-        }
-        match slot.as_mut() {
-            Some(live) => Ok(f(live)),
-            None => Err(worker::Error::RustError("room state unavailable".into())),
-        }
-    }
-
-    /// Rebuilds the room from SQLite and the open sockets' attachments.
-    fn load(&self) -> worker::Result<Live> {
-        let sql = &self.sql;
-        storage::init(sql)?;
-        let history = storage::load_history(sql)?;
-        let name = storage::get_meta(sql, "room")?.unwrap_or_default();
-        let mut room = Room::new(self.limits.clone(), history);
-        let mut sockets = HashMap::new();
-        let by_socket = Map::new();
-        let mut next_conn = 1;
-        for ws in self.state.get_websockets() {
-            match ws.deserialize_attachment::<Attachment>() {
-                Ok(Some(attachment)) => {
-                    room.restore(&attachment);
-                    by_socket.set(ws.as_ref(), &JsValue::from(attachment.conn));
-                    next_conn = next_conn.max(attachment.conn.saturating_add(1));
-                    sockets.insert(attachment.conn, ws);
-                }
-                _ => {
-                    let _ = ws.close(Some(CLOSE_INTERNAL), Some("lost connection state"));
-                }
-            }
-        }
-        room.finish_restore();
-        self.log.log(
-            LogLevel::Info,
-            &name,
-            "room_loaded",
-            serde_json::json!({
-                "members": room.member_count(),
-                "connections": room.connection_count(),
-                "last_id": room.last_id(),
-            }),
-        );
-        Ok(Live {
-            room,
-            name,
-            sockets,
-            by_socket,
-            next_conn,
-        })
-    }
-
     /// Accepts a WebSocket into the room (hibernatable) and registers it.
-    fn accept(&self) -> worker::Result<Response> {
+    fn accept(self: &Rc<Self>, room_name: &str, address: Option<&str>) -> worker::Result<Response> {
         let pair = WebSocketPair::new()?;
         let now = now_ms();
-        self.with_live(|live| -> worker::Result<()> {
+        let effects = self.step_named(room_name, |live| {
             let conn = live.next_conn;
             live.next_conn = live.next_conn.saturating_add(1);
-            let attachment = live.room.connect(conn, now);
             self.state.accept_web_socket(&pair.server);
-            pair.server.serialize_attachment(&attachment)?;
-            live.by_socket
-                .set(pair.server.as_ref(), &JsValue::from(conn));
             live.sockets.insert(conn, pair.server.clone());
-            Ok(())
-        })??;
+            live.room.handle(Event::Connect { conn, address }, now)
+        })?;
+        self.carry_out(effects);
         Response::from_websocket(pair.client)
     }
 
-    /// Makes sure an alarm fires by the earliest join deadline.
-    async fn schedule_join_deadline(&self) {
-        let Ok(Some(deadline)) = self.with_live(|live| live.room.next_join_deadline()) else {
-            return;
-        };
-        if self.alarm_at.get().is_some_and(|at| at <= deadline) {
-            return;
-        }
-        // After a restart we do not know what is set: an earlier alarm stays, it reschedules.
-        if let Ok(Some(at)) = self.state.storage().get_alarm().await {
-            if at >= 0 && (at as u64) <= deadline {
-                self.alarm_at.set(Some(at as u64));
-                return;
-            }
-        }
-        self.set_alarm(deadline).await;
-    }
-
-    async fn set_alarm(&self, at: u64) {
-        self.alarm_at.set(Some(at));
-        // An absolute time: `worker` reads a bare integer as an offset from now.
-        let when = ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at as f64)));
-        if let Err(e) = self.state.storage().set_alarm(when).await {
-            self.alarm_at.set(None);
-            self.log_failure("", "set_alarm", &e);
-        }
-    }
-
-    /// Carries out one outcome of a frame from `conn`. Returns whether the room asked to forget
-    /// its in-memory state (the test hook).
-    fn carry_out(
-        &self,
-        live: &mut Live,
-        conn: ConnId,
-        ws: &WebSocket,
-        outcome: Outcome,
-        now: u64,
-    ) -> bool {
-        match outcome {
-            Outcome::Reject(error) => {
-                self.log.log(
-                    LogLevel::Info,
-                    &live.name,
-                    "error_sent",
-                    serde_json::json!({"code": error.code.as_str()}),
-                );
-                let _ = ws.send_with_str(to_json(&error));
-            }
-            Outcome::Joined(joined) => {
-                if let Err(e) = ws.serialize_attachment(&joined.attachment) {
-                    // Without the attachment this member would be forgotten on the next wake.
-                    self.log_failure(&live.name, "attachment", &e);
-                }
-                let _ = ws.send_with_str(&joined.welcome);
-                if let Some((old, attachment)) = &joined.replaced {
-                    if let Some(old_ws) = live.sockets.get(old) {
-                        let _ = old_ws.serialize_attachment(attachment);
-                        let _ = old_ws.close(Some(CLOSE_REPLACED), Some("session taken over"));
-                    }
-                    live.remove(*old, now);
-                }
-                if let Some(announce) = &joined.announce {
-                    live.broadcast(announce, Some(conn), now);
-                }
-                self.log.log(
-                    LogLevel::Info,
-                    &live.name,
-                    if joined.replaced.is_some() {
-                        "takeover"
-                    } else {
-                        "join"
-                    },
-                    serde_json::json!({"members": live.room.member_count()}),
-                );
-            }
-            Outcome::Message { message, frame } => {
-                let sql = &self.sql;
-                if let Err(e) = storage::insert(sql, &message) {
-                    self.log_failure(&live.name, "insert", &e);
-                    let error = ErrorFrame::new(
-                        ErrorCode::StorageFailed,
-                        "the message could not be stored; it was not sent",
-                    );
-                    let _ = ws.send_with_str(to_json(&error));
-                    return false;
-                }
-                if self.log.enabled(LogLevel::Debug) {
-                    self.log.log(
-                        LogLevel::Debug,
-                        &live.name,
-                        "message",
-                        serde_json::json!({"id": message.id, "members": live.room.member_count()}),
-                    );
-                }
-                let excess = live.room.message_stored(message);
-                if excess > 0 {
-                    if let Err(e) = storage::delete_oldest(sql, excess) {
-                        self.log_failure(&live.name, "trim", &e);
-                    }
-                }
-                live.broadcast(&frame, None, now);
-            }
-            Outcome::Typing { frame } => live.broadcast(&frame, Some(conn), now),
-            Outcome::Ignored => {}
-            Outcome::DebugReset { frame } => {
-                let _ = ws.send_with_str(&frame);
-                return true;
-            }
-        }
-        false
-    }
-
-    /// A socket closed, errored or dropped: tell the others if it was a member.
-    fn gone(&self, ws: &WebSocket, why: &str) {
+    /// A socket closed, errored or dropped.
+    fn gone(self: &Rc<Self>, ws: &WebSocket, why: &'static str) {
         let now = now_ms();
-        let result = self.with_live(|live| {
-            let conn = live.conn_of(ws)?;
-            live.forget(conn, now)
-                .map(|name| (name, live.room.member_count(), live.name.clone()))
+        let effects = self.step(|live| {
+            let Some(conn) = live.sockets.conn_of(ws) else {
+                return Effects::default();
+            };
+            live.sockets.remove(conn);
+            live.room.handle(Event::Gone { conn, why }, now)
         });
-        if let Ok(Some((_name, members, room))) = result {
-            self.log.log(
-                LogLevel::Info,
-                &room,
-                "leave",
-                serde_json::json!({"members": members, "reason": why}),
-            );
+        if let Ok(effects) = effects {
+            self.carry_out(effects);
         }
     }
 
-    fn stats(&self) -> worker::Result<Response> {
-        let body = self.with_live(|live| {
+    /// The end of a burst: store and send what the room queued.
+    fn flush(self: &Rc<Self>) {
+        self.flush_scheduled.set(false);
+        let now = now_ms();
+        let effects = self.step(|live| {
+            let mut store = SqlStore { sql: &self.sql };
+            live.room.flush(&mut store, now)
+        });
+        if let Ok(effects) = effects {
+            self.carry_out(effects);
+        }
+    }
+
+    /// Carries out what the room decided, in order.
+    fn carry_out(self: &Rc<Self>, effects: Effects) {
+        // Only ever on a loaded room: effects come from it.
+        let failed = self
+            .with_loaded(|live| {
+                for (conn, attachment) in &effects.attach {
+                    if let Some(ws) = live.sockets.get(*conn) {
+                        if let Err(e) = ws.serialize_attachment(attachment) {
+                            // Without its attachment this socket is forgotten on the next wake.
+                            self.log.log(
+                                LogLevel::Warn,
+                                &live.tag,
+                                "storage_failure",
+                                serde_json::json!({"operation": "attachment", "error": e.to_string()}),
+                            );
+                        }
+                    }
+                }
+                for c in &effects.close {
+                    if let Some(ws) = live.sockets.get(c.conn) {
+                        let _ = ws.close(Some(c.code), Some(c.reason));
+                    }
+                }
+                let failed = live.sockets.send(&effects.send);
+                for line in &effects.logs {
+                    self.log.line(&live.tag, line);
+                }
+                failed
+            })
+            .unwrap_or_default();
+        // A socket that refuses a send is gone: it leaves like any other.
+        for conn in failed {
+            let now = now_ms();
+            let more = self.step(|live| {
+                if let Some(ws) = live.sockets.get(conn) {
+                    let _ = ws.close(Some(close::NORMAL), Some("send failed"));
+                }
+                live.sockets.remove(conn);
+                live.room.handle(
+                    Event::Gone {
+                        conn,
+                        why: "send failed",
+                    },
+                    now,
+                )
+            });
+            if let Ok(more) = more {
+                self.carry_out(more);
+            }
+        }
+        if effects.flush && !self.flush_scheduled.replace(true) {
+            set_timeout(self.flush_callback.as_ref().unchecked_ref(), 0);
+        }
+        if let Some(at) = effects.alarm {
+            self.alarm_by(at);
+        }
+        match effects.debug {
+            Some(Debug::Reset) => {
+                self.flush();
+                self.live.replace(None);
+            }
+            Some(Debug::FailWrites(on)) => {
+                if let Err(e) = storage::fail_writes(&self.sql, on) {
+                    self.log.log(
+                        LogLevel::Warn,
+                        "",
+                        "storage_failure",
+                        serde_json::json!({"operation": "debug", "error": e.to_string()}),
+                    );
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Runs `f` on the live state if this instance has it (never loads: no recursion).
+    fn with_loaded<R>(&self, f: impl FnOnce(&mut Live) -> R) -> Option<R> {
+        self.live.borrow_mut().as_mut().map(f)
+    }
+
+    /// Makes sure the alarm rings by `at`: an earlier one stays (the room reschedules when it rings).
+    fn alarm_by(self: &Rc<Self>, at: u64) {
+        let storage = self.state.storage();
+        let log = self.log;
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(Some(set)) = storage.get_alarm().await {
+                if set >= 0 && (set as u64) <= at {
+                    return;
+                }
+            }
+            // An absolute time: `worker` reads a bare integer as an offset from now.
+            let when = ScheduledTime::new(js_sys::Date::new(&JsValue::from_f64(at as f64)));
+            if let Err(e) = storage.set_alarm(when).await {
+                log.log(
+                    LogLevel::Warn,
+                    "",
+                    "storage_failure",
+                    serde_json::json!({"operation": "set_alarm", "error": e.to_string()}),
+                );
+            }
+        });
+    }
+
+    fn stats(self: &Rc<Self>, room_name: &str) -> worker::Result<Response> {
+        let body = self.with_live_named(room_name, |live| {
             to_json(&serde_json::json!({
-                "room": live.name,
+                "room": live.room.name(),
                 "members": live.room.member_count(),
                 "connections": live.room.connection_count(),
                 "messages_stored": live.room.stored_count(),
@@ -425,99 +398,92 @@ impl ChatRoom {
         router::json_ok(&body)
     }
 
-    fn log_failure(&self, room: &str, operation: &str, error: &worker::Error) {
-        self.log.log(
-            LogLevel::Warn,
-            room,
-            "storage_failure",
-            serde_json::json!({"operation": operation, "error": error.to_string()}),
-        );
-    }
-}
-
-impl Live {
-    /// The connection id of a socket: by identity when this instance has seen the object, else
-    /// from its attachment.
-    fn conn_of(&self, ws: &WebSocket) -> Option<ConnId> {
-        if let Some(id) = self.by_socket.get(ws.as_ref()).as_f64() {
-            return Some(id as ConnId);
-        }
-        let attachment = ws.deserialize_attachment::<Attachment>().ok().flatten()?;
-        Some(attachment.conn)
+    /// Runs one step of the room (`f` returns its effects), loading the room first if needed.
+    fn step(self: &Rc<Self>, f: impl FnOnce(&mut Live) -> Effects) -> worker::Result<Effects> {
+        self.with_live_named("", f)
     }
 
-    /// Remembers the room's display name the first time the router tells it.
-    fn remember_name(&mut self, sql: &SqlStorage, name: &str) {
-        if self.name.is_empty() && !name.is_empty() {
-            self.name = name.to_string();
-            let _ = storage::set_meta(sql, "room", name);
-        }
+    fn step_named(
+        self: &Rc<Self>,
+        room_name: &str,
+        f: impl FnOnce(&mut Live) -> Effects,
+    ) -> worker::Result<Effects> {
+        self.with_live_named(room_name, f)
     }
 
-    /// Sends `frame` to every member (but `except`). Sockets that refuse a send are gone: they are
-    /// dropped and their leave is broadcast in turn.
-    fn broadcast(&mut self, frame: &str, except: Option<ConnId>, now: u64) {
-        let mut failed = self.send_to_members(frame, except);
-        while let Some(conn) = failed.pop() {
-            if let Some(ws) = self.sockets.get(&conn) {
-                let _ = ws.close(Some(CLOSE_NORMAL), Some("send failed"));
+    /// Runs `f` on the live state, loading it first if this instance has none yet (and carrying
+    /// out what the room decided while restoring).
+    fn with_live_named<R>(
+        self: &Rc<Self>,
+        room_name: &str,
+        f: impl FnOnce(&mut Live) -> R,
+    ) -> worker::Result<R> {
+        let mut restored = None;
+        let result = {
+            let mut slot = self.live.borrow_mut();
+            if slot.is_none() {
+                let (live, effects) = self.load(room_name)?;
+                *slot = Some(live);
+                restored = Some(effects);
             }
-            if let Some(left) = self.remove(conn, now) {
-                failed.extend(self.send_to_members(&left.frame, None));
+            match slot.as_mut() {
+                Some(live) => f(live),
+                None => return Err(worker::Error::RustError("room state unavailable".into())),
             }
+        };
+        if let Some(effects) = restored {
+            self.carry_out(effects);
         }
+        Ok(result)
     }
 
-    /// One JS string for all recipients; returns the connections whose send threw.
-    fn send_to_members(&self, frame: &str, except: Option<ConnId>) -> Vec<ConnId> {
-        let shared = frame_string(frame, self.room.member_count());
-        let mut failed = Vec::new();
-        for &conn in self.room.member_conns() {
-            if Some(conn) == except {
-                continue;
-            }
-            if let Some(ws) = self.sockets.get(&conn) {
-                let socket: &SharedSend = ws.as_ref().unchecked_ref();
-                if socket.send_value(&shared).is_err() {
-                    failed.push(conn);
+    /// Rebuilds the room from SQLite and the open sockets' attachments.
+    fn load(&self, room_name: &str) -> worker::Result<(Live, Effects)> {
+        let sql = &self.sql;
+        let history = storage::load_history(sql)?;
+        let name = storage::get_meta(sql, "room")?.unwrap_or_else(|| room_name.to_string());
+        let mut room = Room::new(self.limits.clone(), &name, history);
+        let mut sockets = Sockets::default();
+        let mut attachments = Vec::new();
+        let mut next_conn: ConnId = 1;
+        for ws in self.state.get_websockets() {
+            match ws.deserialize_attachment::<Attachment>() {
+                Ok(Some(attachment)) => {
+                    next_conn = next_conn.max(attachment.conn.saturating_add(1));
+                    sockets.insert(attachment.conn, ws);
+                    attachments.push(attachment);
+                }
+                _ => {
+                    let _ = ws.close(Some(close::INTERNAL), Some("lost connection state"));
                 }
             }
         }
-        failed
-    }
-
-    /// Removes a connection; returns its leave if it was a member (for the caller to broadcast).
-    fn remove(&mut self, conn: ConnId, now: u64) -> Option<Left> {
-        if let Some(ws) = self.sockets.remove(&conn) {
-            self.by_socket.delete(ws.as_ref());
-        }
-        self.room.disconnect(conn, now)
-    }
-
-    /// Removes a connection and broadcasts its leave. Returns the member's name if it was one.
-    fn forget(&mut self, conn: ConnId, now: u64) -> Option<String> {
-        let left = self.remove(conn, now)?;
-        self.broadcast(&left.frame, None, now);
-        Some(left.name)
-    }
-}
-
-/// A frame as the JS string handed to every recipient's `send`. wasm-bindgen's usual route
-/// (`TextDecoder`) gives a two-byte string, which the runtime re-encodes to UTF-8 on every `send`
-/// (about 2.5 µs per recipient, measured in bench/). `String.fromCharCode` over an ASCII frame
-/// gives V8's compact one-byte string instead, but costs about as much as three such re-encodings
-/// to build: worth it from a handful of recipients on.
-fn frame_string(frame: &str, recipients: usize) -> JsValue {
-    const ONE_BYTE_FROM: usize = 4;
-    if recipients >= ONE_BYTE_FROM && frame.is_ascii() {
-        let codes: Vec<u16> = frame.bytes().map(u16::from).collect();
-        JsString::from_char_code(&codes).into()
-    } else {
-        JsString::from(frame).into()
+        let effects = room.restore(attachments, now_ms());
+        let tag = log_tag(&name);
+        self.log.log(
+            LogLevel::Info,
+            &tag,
+            "room_loaded",
+            serde_json::json!({
+                "members": room.member_count(),
+                "connections": room.connection_count(),
+                "last_id": room.last_id(),
+            }),
+        );
+        Ok((
+            Live {
+                room,
+                tag,
+                sockets,
+                next_conn,
+            },
+            effects,
+        ))
     }
 }
 
-/// The instance's WebAssembly linear memory, in bytes.
+/// The instance's WebAssembly linear memory, in bytes: shared by every room object in this
+/// isolate, not this room's own.
 fn wasm_memory_bytes() -> usize {
     core::arch::wasm32::memory_size(0) * 65536
 }

@@ -87,8 +87,13 @@ fn room_request(
     Request::new_with_init(&url, &init).map_err(internal)
 }
 
+/// A runtime failure: the detail goes to the log, the client gets a generic message.
 fn internal(error: worker::Error) -> HttpError {
-    HttpError::new(500, "internal", error.to_string())
+    worker::console_error!(
+        "{}",
+        serde_json::json!({"level": "warn", "event": "internal_error", "error": error.to_string()})
+    );
+    HttpError::new(500, "internal", "internal error; please try again")
 }
 
 fn error_response(error: &HttpError) -> worker::Result<Response> {

@@ -148,6 +148,21 @@ pub struct Server {
     pub started_ms: i64,
 }
 
+/// Every test client connects from one loopback address, so the per-address limits are off
+/// unless a test sets them (their own tests do, with a `CF-Connecting-IP` per client).
+fn with_loopback_defaults(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for name in ["ADDRESS_JOINS_PER_MIN", "ADDRESS_MAX_MEMBERS"] {
+        if !all.iter().any(|(k, _)| k == name) {
+            all.push((name.to_string(), "0".to_string()));
+        }
+    }
+    all
+}
+
 impl Server {
     /// Starts `wrangler dev` with the given `--var NAME:VALUE` overrides and waits until ready.
     pub fn start(vars: &[(&str, &str)]) -> Server {
@@ -175,10 +190,7 @@ impl Server {
             persist: dir.join("state"),
             dir,
             log_path,
-            vars: vars
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            vars: with_loopback_defaults(vars),
             launcher: None,
             started_ms: 0,
         };

@@ -1,0 +1,66 @@
+//! The room's alarm: sockets that never joined, and members who went silent.
+//!
+//! One alarm per room (the runtime keeps one), set for the earliest deadline. An idle room keeps
+//! hibernating between alarms: the runtime answers pings without waking it and tells the alarm
+//! when it last did ([`super::Event::Alarm`]'s `heard`).
+
+use super::{ConnId, Effects, Room};
+use crate::protocol::close;
+
+impl Room {
+    pub(super) fn alarm(&mut self, heard: &[(ConnId, u64)], now: u64, fx: &mut Effects) {
+        self.alarm = None;
+        for &(conn, at) in heard {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.last_heard = c.last_heard.max(at);
+            }
+        }
+        let (join_timeout, idle_timeout) =
+            (self.limits.join_timeout_ms, self.limits.idle_timeout_ms);
+        let mut unjoined = Vec::new();
+        let mut idle = Vec::new();
+        for (&conn, c) in &self.conns {
+            if c.closed {
+                continue;
+            }
+            if c.member.is_none() && c.accepted_at.saturating_add(join_timeout) <= now {
+                unjoined.push(conn);
+            } else if c.member.is_some()
+                && idle_timeout > 0
+                && c.last_heard.saturating_add(idle_timeout) <= now
+            {
+                idle.push(conn);
+            }
+        }
+        // Deterministic order: the same events give the same frames.
+        unjoined.sort_unstable();
+        idle.sort_unstable();
+        for conn in unjoined {
+            self.close_conn(conn, close::JOIN_TIMEOUT, "join timeout", fx);
+        }
+        for conn in idle {
+            if let Some(member) = self.close_conn(conn, close::IDLE, "idle", fx) {
+                self.announce_leave(&member, "idle", now, fx);
+            }
+        }
+        self.quota.prune(now, &self.limits);
+        if let Some(at) = self.next_deadline() {
+            self.want_alarm(at, fx);
+        }
+    }
+
+    /// When the next socket's join deadline or member's idle deadline passes, if any.
+    pub(super) fn next_deadline(&self) -> Option<u64> {
+        let (join_timeout, idle_timeout) =
+            (self.limits.join_timeout_ms, self.limits.idle_timeout_ms);
+        self.conns
+            .values()
+            .filter(|c| !c.closed)
+            .filter_map(|c| match &c.member {
+                None => Some(c.accepted_at.saturating_add(join_timeout)),
+                Some(_) if idle_timeout > 0 => Some(c.last_heard.saturating_add(idle_timeout)),
+                Some(_) => None,
+            })
+            .min()
+    }
+}

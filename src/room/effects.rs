@@ -1,0 +1,93 @@
+//! What goes into the room ([`Event`]) and what comes out ([`Effects`]): the whole interface
+//! between the core and the shell.
+
+use super::members::Attachment;
+use super::ConnId;
+use crate::config::LogLevel;
+
+/// A runtime event, as the shell hands it to [`super::Room::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    /// A socket was accepted. `address` is the client's address (`CF-Connecting-IP`), if known;
+    /// the room keeps only a digest of it.
+    Connect {
+        conn: ConnId,
+        address: Option<&'a str>,
+    },
+    /// A text frame arrived.
+    Frame { conn: ConnId, text: &'a str },
+    /// A binary frame arrived (the protocol is JSON text only).
+    Binary { conn: ConnId },
+    /// The socket closed, errored, or refused a send.
+    Gone { conn: ConnId, why: &'static str },
+    /// The room's alarm rang. `heard` says, per socket, when the runtime last answered its ping
+    /// without waking the room (unix ms).
+    Alarm { heard: Vec<(ConnId, u64)> },
+}
+
+/// What the shell must carry out, in this order: attachments, closes, sends, logs, then schedule
+/// a flush and the alarm if asked.
+#[derive(Debug, Default, PartialEq)]
+pub struct Effects {
+    /// Attachments to persist on sockets (membership changed, or the socket was closed).
+    pub attach: Vec<(ConnId, Attachment)>,
+    /// Sockets to close.
+    pub close: Vec<Close>,
+    /// Batches to send, in order; one text per batch, the same for every recipient in `to`.
+    pub send: Vec<Batch>,
+    pub logs: Vec<LogLine>,
+    /// The outbox holds frames: call [`super::Room::flush`] once the current burst of events is
+    /// handled.
+    pub flush: bool,
+    /// The room needs its alarm to ring by then (unix ms).
+    pub alarm: Option<u64>,
+    /// A test hook to carry out (only with `TEST_HOOKS=1`).
+    pub debug: Option<Debug>,
+}
+
+/// Close `conn` with `code` (see [`crate::protocol::close`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Close {
+    pub conn: ConnId,
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+/// One WebSocket text frame for several recipients: a lone frame as a JSON object, or several
+/// as a JSON array in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub to: Vec<ConnId>,
+    pub text: String,
+}
+
+/// A structured log line; the shell adds the level name and the room's log tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub event: &'static str,
+    pub fields: serde_json::Value,
+}
+
+/// Test hooks, honoured only with `TEST_HOOKS=1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Debug {
+    /// Flush, then forget every in-memory state, as a hibernation wake would.
+    Reset,
+    /// Make every message write fail (`true`) or work again (`false`).
+    FailWrites(bool),
+}
+
+impl Effects {
+    pub(super) fn close(&mut self, conn: ConnId, code: u16, reason: &'static str) {
+        self.close.push(Close { conn, code, reason });
+    }
+
+    pub(super) fn log(&mut self, level: LogLevel, event: &'static str, fields: serde_json::Value) {
+        self.logs.push(LogLine {
+            level,
+            event,
+            fields,
+        });
+    }
+}

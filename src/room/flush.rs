@@ -1,0 +1,207 @@
+//! The flush: once per burst of events, store the burst's messages in one write, then send each
+//! recipient everything it has waiting as one batch.
+//!
+//! Why per burst: the runtime's cost is per send and per commit, not per byte. A room that sends
+//! one frame per event per member and commits once per message is as slow as any other; one that
+//! sends one batch per member and commits once per burst does a fraction of the work under load,
+//! and in an idle room the burst is a single frame, sent as it is.
+
+use super::outbox::{pack, Audience, Outbox, Queued};
+use super::{ConnId, Effects, Room, Store};
+use crate::config::LogLevel;
+use crate::protocol::{to_json, ErrorCode, ErrorFrame, ServerFrame};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Messages per write; a larger burst is stored in several writes (each all-or-nothing).
+const MAX_MESSAGES_PER_WRITE: usize = 256;
+
+/// An outbox entry resolved for delivery.
+enum View<'a> {
+    /// For every member from before the burst, but `except`.
+    All {
+        except: Option<ConnId>,
+        text: &'a str,
+    },
+    /// For one socket.
+    One { conn: ConnId, text: &'a str },
+}
+
+impl Room {
+    /// Stores the burst's messages, then packs everything queued since the last flush into
+    /// batches. Call once the current burst of events is handled.
+    pub fn flush(&mut self, store: &mut dyn Store, _now: u64) -> Effects {
+        let mut fx = Effects::default();
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let stored = self.store(std::mem::take(&mut outbox.messages), store, &mut fx);
+        self.deliver(&outbox, stored, &mut fx);
+        fx
+    }
+
+    /// Stored before sent: writes the messages and returns how many (from the first) are durable.
+    /// What follows a failed write is not stored, and is never sent.
+    fn store(
+        &mut self,
+        mut messages: Vec<crate::protocol::ChatMessage>,
+        store: &mut dyn Store,
+        fx: &mut Effects,
+    ) -> usize {
+        let mut stored = 0;
+        for chunk in messages.chunks(MAX_MESSAGES_PER_WRITE) {
+            match store.append(chunk) {
+                Ok(()) => stored += chunk.len(),
+                Err(error) => {
+                    fx.log(
+                        LogLevel::Warn,
+                        "storage_failure",
+                        serde_json::json!({"operation": "append", "error": error.0,
+                            "messages": messages.len() - stored}),
+                    );
+                    break;
+                }
+            }
+        }
+        messages.truncate(stored);
+        self.history.stored(messages, self.limits.history_cap);
+        let excess = self.history.excess(self.limits.history_cap);
+        if excess > 0 {
+            match store.delete_oldest(excess) {
+                Ok(()) => self.history.deleted(excess),
+                Err(error) => fx.log(
+                    LogLevel::Warn,
+                    "storage_failure",
+                    serde_json::json!({"operation": "trim", "error": error.0}),
+                ),
+            }
+        }
+        stored
+    }
+
+    /// Turns the outbox into batches: one shared text for every member who has nothing of its
+    /// own waiting, one text each for the others.
+    fn deliver(&self, outbox: &Outbox, stored: usize, fx: &mut Effects) {
+        // Texts made here (welcomes, storage errors) live as long as the views that borrow them.
+        let mut made: HashMap<usize, String> = HashMap::new();
+        for (i, entry) in outbox.entries.iter().enumerate() {
+            match (&entry.frame, entry.to) {
+                (Queued::Welcome { since }, Audience::Only(conn)) => {
+                    if let Some(text) = self.welcome(conn, *since) {
+                        made.insert(i, text);
+                    }
+                }
+                (Queued::Message(m), _) if *m >= stored => {
+                    let sent = &outbox.sent[*m];
+                    let error = ErrorFrame::new(
+                        ErrorCode::StorageFailed,
+                        "the message could not be stored; it was not sent",
+                    )
+                    .with_nonce(sent.nonce.as_deref());
+                    made.insert(i, to_json(&error));
+                }
+                _ => {}
+            }
+        }
+
+        let mut views = Vec::with_capacity(outbox.entries.len());
+        // Sockets that get something of their own, or miss something others get.
+        let mut special = BTreeSet::new();
+        // Members who joined during this burst: their welcome replaces what came before it.
+        let mut fresh = HashSet::new();
+        for (i, entry) in outbox.entries.iter().enumerate() {
+            let view = match (&entry.frame, entry.to) {
+                (Queued::Text(text), Audience::Members { except }) => View::All { except, text },
+                (Queued::Text(text), Audience::Only(conn)) => View::One { conn, text },
+                (Queued::Message(m), _) if *m < stored => View::All {
+                    except: None,
+                    text: &outbox.sent[*m].text,
+                },
+                (Queued::Message(m), _) => match made.get(&i) {
+                    Some(text) => View::One {
+                        conn: outbox.sent[*m].sender,
+                        text,
+                    },
+                    None => continue,
+                },
+                (Queued::Welcome { .. }, Audience::Only(conn)) => match made.get(&i) {
+                    Some(text) => {
+                        fresh.insert(conn);
+                        View::One { conn, text }
+                    }
+                    None => continue,
+                },
+                (Queued::Welcome { .. }, Audience::Members { .. }) => continue,
+            };
+            match view {
+                View::All {
+                    except: Some(conn), ..
+                }
+                | View::One { conn, .. } => {
+                    special.insert(conn);
+                }
+                View::All { except: None, .. } => {}
+            }
+            views.push(view);
+        }
+
+        let common: Vec<&str> = views
+            .iter()
+            .filter_map(|v| match v {
+                View::All { text, .. } => Some(*text),
+                View::One { .. } => None,
+            })
+            .collect();
+        if !common.is_empty() {
+            let to: Vec<ConnId> = self
+                .members
+                .iter()
+                .copied()
+                .filter(|c| !special.contains(c))
+                .collect();
+            if !to.is_empty() {
+                for text in pack(common) {
+                    fx.send.push(super::Batch {
+                        to: to.clone(),
+                        text,
+                    });
+                }
+            }
+        }
+        for conn in special {
+            if !self.is_open(conn) {
+                continue;
+            }
+            let hears_all = self.member(conn).is_some() && !fresh.contains(&conn);
+            let own = views.iter().filter_map(|v| match *v {
+                View::All { except, text } if hears_all && except != Some(conn) => Some(text),
+                View::One { conn: to, text } if to == conn => Some(text),
+                _ => None,
+            });
+            for text in pack(own) {
+                fx.send.push(super::Batch {
+                    to: vec![conn],
+                    text,
+                });
+            }
+        }
+        if !outbox.messages.is_empty() || stored > 0 {
+            fx.log(
+                LogLevel::Debug,
+                "flush",
+                serde_json::json!({"messages": stored, "members": self.members.len()}),
+            );
+        }
+    }
+
+    /// The welcome for `conn`, if it is (still) a member: the members and history as they are now.
+    fn welcome(&self, conn: ConnId, since: Option<u64>) -> Option<String> {
+        let name = self.member_name(conn)?;
+        let (history, truncated) = self.history.since(since);
+        Some(to_json(&ServerFrame::Welcome {
+            room: &self.name,
+            name,
+            members: self.member_names().collect(),
+            history,
+            truncated,
+            last_id: self.history.last_id(),
+        }))
+    }
+}

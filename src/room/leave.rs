@@ -1,0 +1,81 @@
+//! Sockets that go away: closed or dropped by the client ([`Room::leave`]), or ended by the room
+//! itself ([`Room::close_conn`]: a takeover, a timeout).
+
+use super::members::Member;
+use super::{ConnId, Effects, Room};
+use crate::config::LogLevel;
+use crate::protocol::{to_json, ServerFrame};
+
+impl Room {
+    /// The socket closed, errored or refused a send. A member's leave is announced; a socket
+    /// that never joined, or that the room had already closed, leaves silently.
+    pub(super) fn leave(&mut self, conn: ConnId, why: &'static str, now: u64, fx: &mut Effects) {
+        let Some(mut c) = self.conns.remove(&conn) else {
+            return;
+        };
+        if c.rejections > 0 {
+            fx.log(
+                LogLevel::Info,
+                "rejected",
+                serde_json::json!({"count": c.rejections}),
+            );
+        }
+        if let Some(member) = c.member.take() {
+            self.unseat(conn, &member);
+            self.quota.member_left(&c);
+            self.announce_leave(&member, why, now, fx);
+        }
+    }
+
+    /// The room ends `conn` with `code`: it stops being a member at once, and whatever it still
+    /// sends is ignored (its attachment says so too, for a rebuilt room). Returns the member it
+    /// was, for callers that announce the leave.
+    pub(super) fn close_conn(
+        &mut self,
+        conn: ConnId,
+        code: u16,
+        reason: &'static str,
+        fx: &mut Effects,
+    ) -> Option<Member> {
+        let c = self.conns.get_mut(&conn)?;
+        c.closed = true;
+        let member = c.member.take();
+        if member.is_some() {
+            self.quota.member_left(c);
+        }
+        fx.attach.push((conn, c.attachment(conn)));
+        fx.close(conn, code, reason);
+        if let Some(member) = &member {
+            self.unseat(conn, member);
+        }
+        member
+    }
+
+    pub(super) fn announce_leave(
+        &mut self,
+        member: &Member,
+        why: &str,
+        now: u64,
+        fx: &mut Effects,
+    ) {
+        self.outbox.broadcast(
+            to_json(&ServerFrame::Leave {
+                name: &member.name,
+                at: now,
+            }),
+            None,
+        );
+        fx.log(
+            LogLevel::Info,
+            "leave",
+            serde_json::json!({"members": self.members.len(), "reason": why}),
+        );
+    }
+
+    fn unseat(&mut self, conn: ConnId, member: &Member) {
+        if self.by_key.get(&member.key) == Some(&conn) {
+            self.by_key.remove(&member.key);
+        }
+        self.members.retain(|c| *c != conn);
+    }
+}

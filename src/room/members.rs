@@ -1,0 +1,101 @@
+//! Who is in the room: each socket ([`Conn`]) and, once it joined, its [`Member`]. What the
+//! runtime keeps per socket across hibernation is an [`Attachment`]; the room is rebuilt from them.
+
+use super::ConnId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What the runtime keeps with each socket across hibernation: enough to rebuild the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub conn: ConnId,
+    /// Unix ms; the join deadline counts from here.
+    pub accepted_at: u64,
+    /// A digest of the client's address (never the address itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The room closed or replaced this socket: whatever it still sends is ignored, also after a
+    /// rebuild.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRecord>,
+}
+
+/// A joined member, as kept in its socket's attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub name: String,
+    /// Position in join order (members are listed in this order).
+    pub order: u64,
+    /// SHA-256 of the session secret (never the secret itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+/// One open socket.
+#[derive(Debug)]
+pub(super) struct Conn {
+    pub accepted_at: u64,
+    pub address: Option<String>,
+    pub closed: bool,
+    pub member: Option<Member>,
+    /// Last frame from this socket (unix ms): the idle timeout counts from here or from the last
+    /// ping the runtime answered, whichever is later.
+    pub last_heard: u64,
+    pub last_typing: Option<u64>,
+    /// Rejected frames not yet logged (logged at most once per interval per connection).
+    pub rejections: u32,
+    pub rejections_logged_at: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    pub name: String,
+    /// The name's collision key ([`crate::validate::name_key`]).
+    pub key: String,
+    pub order: u64,
+    pub session: Option<String>,
+}
+
+impl Conn {
+    pub fn new(accepted_at: u64, address: Option<String>) -> Self {
+        Conn {
+            accepted_at,
+            address,
+            closed: false,
+            member: None,
+            last_heard: accepted_at,
+            last_typing: None,
+            rejections: 0,
+            rejections_logged_at: None,
+        }
+    }
+
+    pub fn attachment(&self, conn: ConnId) -> Attachment {
+        Attachment {
+            conn,
+            accepted_at: self.accepted_at,
+            address: self.address.clone(),
+            closed: self.closed,
+            member: self.member.as_ref().map(|m| MemberRecord {
+                name: m.name.clone(),
+                order: m.order,
+                session: m.session.clone(),
+            }),
+        }
+    }
+}
+
+/// Secrets and addresses are kept only as digests: attachments are storage, and storage is not a
+/// place for either.
+pub(super) fn digest_hex(input: &str, hex_chars: usize) -> String {
+    let digest = Sha256::digest(input.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    hex.truncate(hex_chars);
+    hex
+}

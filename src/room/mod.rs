@@ -1,0 +1,292 @@
+//! One chat room as plain Rust: the room decides everything, the shell carries it out.
+//!
+//! Every runtime event takes the same path:
+//! 1. [`Room::handle`] takes an [`Event`] (a socket connected, a frame arrived, a socket went away,
+//!    the alarm rang) and decides: it changes membership, assigns message ids, and queues the
+//!    frames it wants sent in its [`outbox`]. It returns the [`Effects`] that cannot wait
+//!    (attachments to persist, sockets to close) and asks for a flush.
+//! 2. [`Room::flush`] runs once per burst of events: it stores the burst's messages through the
+//!    [`Store`] in one write and then, and only for what was stored, packs the outbox into one
+//!    batch per recipient.
+//!
+//! Each client frame has its own module with the same shape (check, decide, queue): [`join`],
+//! [`message`], [`typing`]; [`leave`] and [`deadline`] handle sockets that go away or time out.
+//!
+//! The room's memory is only a cache of two durable sources, so a room object that hibernates or
+//! is rebuilt by the runtime loses nothing:
+//! - who is here: each socket's [`Attachment`] (kept by the runtime across hibernation), replayed
+//!   with [`Room::restore`];
+//! - what was said: the stored history, whose newest rows seed [`Room::new`].
+
+mod deadline;
+mod effects;
+mod flush;
+mod history;
+mod join;
+mod leave;
+mod members;
+mod message;
+mod outbox;
+mod quota;
+mod typing;
+
+pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
+pub use history::{Store, StoreError, StoredHistory, WELCOME_HISTORY};
+pub use members::{Attachment, MemberRecord};
+pub use outbox::{MAX_BATCH_BYTES, MAX_BATCH_FRAMES};
+
+use crate::config::{Limits, LogLevel};
+use crate::protocol::{close, to_json, ClientFrame, ErrorCode, ErrorFrame, ServerFrame};
+use history::History;
+use members::{Conn, Member};
+use outbox::Outbox;
+use quota::Quota;
+use std::collections::HashMap;
+
+/// Identifies one socket within one room object. Stored in the socket's attachment.
+pub type ConnId = u32;
+
+/// Rejected frames are logged at most once per connection per this interval, with a count.
+const REJECTION_LOG_INTERVAL_MS: u64 = 60_000;
+
+/// A room's live state. See the module docs.
+#[derive(Debug)]
+pub struct Room {
+    limits: Limits,
+    /// The room's display name (`lobby`, or a private room's hex id), for welcomes.
+    name: String,
+    conns: HashMap<ConnId, Conn>,
+    /// Name key (see [`crate::validate::name_key`]) → the member's connection.
+    by_key: HashMap<String, ConnId>,
+    /// Members' connections in join order: the broadcast list and the `members` list.
+    members: Vec<ConnId>,
+    next_order: u64,
+    history: History,
+    quota: Quota,
+    outbox: Outbox,
+    /// The alarm time this instance asked for (the runtime keeps one alarm per room).
+    alarm: Option<u64>,
+}
+
+impl Room {
+    pub fn new(limits: Limits, name: &str, history: StoredHistory) -> Self {
+        Room {
+            limits,
+            name: name.to_string(),
+            conns: HashMap::new(),
+            by_key: HashMap::new(),
+            members: Vec::new(),
+            next_order: 0,
+            history: History::new(history),
+            quota: Quota::default(),
+            outbox: Outbox::default(),
+            alarm: None,
+        }
+    }
+
+    /// Re-registers the open sockets from their attachments after the room object was
+    /// (re)created. Sockets the room had closed stay closed; a member whose name is already held
+    /// (only possible if a takeover's attachment update was lost) keeps its socket but not the name.
+    pub fn restore(
+        &mut self,
+        attachments: impl IntoIterator<Item = Attachment>,
+        now: u64,
+    ) -> Effects {
+        let mut fx = Effects::default();
+        for attachment in attachments {
+            let mut conn = Conn::new(attachment.accepted_at, attachment.address.clone());
+            // We cannot know when a hibernated socket last spoke: count its idle time from now.
+            conn.last_heard = now;
+            conn.closed = attachment.closed;
+            if attachment.closed {
+                fx.close(attachment.conn, close::REPLACED, "closed");
+            } else if let Some(record) = attachment.member {
+                let key = crate::validate::name_key(&record.name);
+                if !self.by_key.contains_key(&key) {
+                    self.by_key.insert(key.clone(), attachment.conn);
+                    self.members.push(attachment.conn);
+                    self.next_order = self.next_order.max(record.order.saturating_add(1));
+                    conn.member = Some(Member {
+                        name: record.name,
+                        key,
+                        order: record.order,
+                        session: record.session,
+                    });
+                    self.quota.member_joined(&conn);
+                }
+            }
+            self.conns.insert(attachment.conn, conn);
+        }
+        let conns = &self.conns;
+        self.members.sort_by_key(|c| {
+            conns
+                .get(c)
+                .and_then(|conn| conn.member.as_ref())
+                .map_or(u64::MAX, |m| m.order)
+        });
+        if let Some(at) = self.next_deadline() {
+            self.want_alarm(at, &mut fx);
+        }
+        fx
+    }
+
+    /// Handles one runtime event. Frames to send wait in the outbox until [`Room::flush`].
+    pub fn handle(&mut self, event: Event<'_>, now: u64) -> Effects {
+        let mut fx = Effects::default();
+        match event {
+            Event::Connect { conn, address } => self.connect(conn, address, now, &mut fx),
+            Event::Frame { conn, text } => self.frame(conn, text, now, &mut fx),
+            Event::Binary { conn } => {
+                let error = ErrorFrame::new(
+                    ErrorCode::BadRequest,
+                    "binary frames are not supported; send JSON text",
+                );
+                if self.is_open(conn) {
+                    self.reject(conn, error, now, &mut fx);
+                }
+            }
+            Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
+            Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
+        }
+        fx.flush = !self.outbox.is_empty();
+        fx
+    }
+
+    fn connect(&mut self, conn: ConnId, address: Option<&str>, now: u64, fx: &mut Effects) {
+        let c = Conn::new(now, address.map(|a| members::digest_hex(a, 16)));
+        fx.attach.push((conn, c.attachment(conn)));
+        self.conns.insert(conn, c);
+        self.want_alarm(now.saturating_add(self.limits.join_timeout_ms), fx);
+    }
+
+    /// One text frame: parse it, then hand it to the module of its type.
+    fn frame(&mut self, conn: ConnId, text: &str, now: u64, fx: &mut Effects) {
+        // A socket the room closed or replaced (or never saw) has no say any more.
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| !c.closed) else {
+            return;
+        };
+        c.last_heard = now;
+        let frame = match ClientFrame::parse(text) {
+            Ok(frame) => frame,
+            Err(error) => return self.reject(conn, error, now, fx),
+        };
+        match frame {
+            ClientFrame::Join {
+                name,
+                since,
+                session,
+            } => self.join(conn, &name, since, session.as_deref(), now, fx),
+            ClientFrame::Message { text, nonce } => {
+                self.message(conn, &text, nonce.as_deref(), now, fx)
+            }
+            ClientFrame::Typing => self.typing(conn, now, fx),
+            ClientFrame::DebugReset if self.limits.test_hooks => {
+                self.outbox
+                    .only(conn, to_json(&ServerFrame::DebugReset { ok: true }));
+                fx.debug = Some(Debug::Reset);
+            }
+            ClientFrame::DebugFailWrites { on } if self.limits.test_hooks => {
+                self.outbox
+                    .only(conn, to_json(&ServerFrame::DebugFailWrites { on }));
+                fx.debug = Some(Debug::FailWrites(on));
+            }
+            ClientFrame::DebugReset | ClientFrame::DebugFailWrites { .. } => {
+                let error = ErrorFrame::new(
+                    ErrorCode::BadRequest,
+                    "unknown frame type: expected join, message or typing",
+                );
+                self.reject(conn, error, now, fx)
+            }
+        }
+    }
+
+    /// Sends `error` to `conn` alone (the socket stays open) and logs it, at most once per
+    /// connection per [`REJECTION_LOG_INTERVAL_MS`]: a flood of bad frames is not a flood of logs.
+    fn reject(&mut self, conn: ConnId, error: ErrorFrame, now: u64, fx: &mut Effects) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.rejections += 1;
+            let due = c
+                .rejections_logged_at
+                .is_none_or(|at| now.saturating_sub(at) >= REJECTION_LOG_INTERVAL_MS);
+            if due {
+                fx.log(
+                    LogLevel::Info,
+                    "rejected",
+                    serde_json::json!({"code": error.code.as_str(), "count": c.rejections}),
+                );
+                c.rejections = 0;
+                c.rejections_logged_at = Some(now);
+            }
+        }
+        self.outbox.only(conn, to_json(&error));
+    }
+
+    /// Asks for the alarm by `at`, unless an earlier one is already set.
+    fn want_alarm(&mut self, at: u64, fx: &mut Effects) {
+        if self.alarm.is_none_or(|set| at < set) {
+            self.alarm = Some(at);
+            fx.alarm = Some(at);
+        }
+    }
+
+    fn is_open(&self, conn: ConnId) -> bool {
+        self.conns.get(&conn).is_some_and(|c| !c.closed)
+    }
+
+    fn member(&self, conn: ConnId) -> Option<&Member> {
+        self.conns.get(&conn)?.member.as_ref()
+    }
+
+    /// The name `conn` joined as, if it is a member.
+    pub fn member_name(&self, conn: ConnId) -> Option<&str> {
+        self.member(conn).map(|m| m.name.as_str())
+    }
+
+    /// Members' names in join order.
+    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().filter_map(|c| self.member_name(*c))
+    }
+
+    /// Members' connections in join order.
+    pub fn member_conns(&self) -> &[ConnId] {
+        &self.members
+    }
+
+    pub fn member_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Open sockets, joined or not (not those the room closed and is waiting to see go).
+    pub fn connection_count(&self) -> usize {
+        self.conns.values().filter(|c| !c.closed).count()
+    }
+
+    pub fn last_id(&self) -> u64 {
+        self.history.last_id()
+    }
+
+    pub fn stored_count(&self) -> u64 {
+        self.history.stored_count()
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// How logs name a room: public rooms by name; private rooms by a short digest, never the id,
+/// since the id is the room's only secret.
+pub fn log_tag(room: &str) -> String {
+    if room.len() == 64 && room.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("private-{}", members::digest_hex(room, 8))
+    } else {
+        room.to_string()
+    }
+}
+
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! The outbox: frames the room decided to send during a burst of events, waiting for the flush.
+//!
+//! Each frame is queued once with its audience; the flush ([`super::Room::flush`]) turns the queue
+//! into one batch per recipient. Most members receive exactly the same frames, so they share one
+//! text; only a member with frames of its own (an error, its welcome, a typing it sent) gets a
+//! text of its own.
+
+use super::ConnId;
+use crate::protocol::{to_json, ChatMessage};
+
+/// A batch holds at most this many frames...
+pub const MAX_BATCH_FRAMES: usize = 256;
+/// ...and at most this many bytes, well under the runtime's 1 MiB per WebSocket message. A single
+/// larger frame (a big welcome) goes alone.
+pub const MAX_BATCH_BYTES: usize = 128 * 1024;
+
+#[derive(Debug, Default)]
+pub(super) struct Outbox {
+    pub entries: Vec<Entry>,
+    /// The burst's messages, in id order, waiting to be stored...
+    pub messages: Vec<ChatMessage>,
+    /// ...and, for each, its frame and sender.
+    pub sent: Vec<Pending>,
+}
+
+#[derive(Debug)]
+pub(super) struct Entry {
+    pub to: Audience,
+    pub frame: Queued,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Audience {
+    /// Everyone who was a member before this burst and still is at the flush, but `except`.
+    /// Members who joined during the burst get the room's state in their welcome instead.
+    Members { except: Option<ConnId> },
+    /// One socket.
+    Only(ConnId),
+}
+
+#[derive(Debug)]
+pub(super) enum Queued {
+    /// A serialized frame.
+    Text(String),
+    /// `messages[i]`: sent only if it was stored, else its sender gets `storage_failed`.
+    Message(usize),
+    /// The joiner's welcome, built at the flush so it holds the room as it is then.
+    Welcome { since: Option<u64> },
+}
+
+#[derive(Debug)]
+pub(super) struct Pending {
+    /// The message frame, serialized once for every recipient.
+    pub text: String,
+    pub sender: ConnId,
+    pub nonce: Option<String>,
+}
+
+impl Outbox {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn broadcast(&mut self, text: String, except: Option<ConnId>) {
+        self.push(Audience::Members { except }, Queued::Text(text));
+    }
+
+    pub fn only(&mut self, conn: ConnId, text: String) {
+        self.push(Audience::Only(conn), Queued::Text(text));
+    }
+
+    pub fn welcome(&mut self, conn: ConnId, since: Option<u64>) {
+        self.push(Audience::Only(conn), Queued::Welcome { since });
+    }
+
+    pub fn message(&mut self, sender: ConnId, message: ChatMessage) {
+        self.sent.push(Pending {
+            text: to_json(&message),
+            sender,
+            nonce: message.nonce.clone(),
+        });
+        self.messages.push(message);
+        let index = self.messages.len() - 1;
+        self.push(Audience::Members { except: None }, Queued::Message(index));
+    }
+
+    fn push(&mut self, to: Audience, frame: Queued) {
+        self.entries.push(Entry { to, frame });
+    }
+}
+
+/// Packs frames into batch texts: a lone frame as itself, several as a JSON array, split by
+/// [`MAX_BATCH_FRAMES`] and [`MAX_BATCH_BYTES`] (never dropped).
+pub fn pack<'a>(frames: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut batches = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut bytes = 0;
+    for frame in frames {
+        if !current.is_empty()
+            && (current.len() == MAX_BATCH_FRAMES || bytes + frame.len() + 1 > MAX_BATCH_BYTES)
+        {
+            batches.push(join(&current, bytes));
+            current.clear();
+            bytes = 0;
+        }
+        bytes += frame.len() + 1;
+        current.push(frame);
+    }
+    if !current.is_empty() {
+        batches.push(join(&current, bytes));
+    }
+    batches
+}
+
+fn join(frames: &[&str], bytes: usize) -> String {
+    if let [one] = frames {
+        return (*one).to_string();
+    }
+    let mut text = String::with_capacity(bytes + 2);
+    text.push('[');
+    for (i, frame) in frames.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(frame);
+    }
+    text.push(']');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_frame_is_itself_and_several_are_an_array() {
+        assert_eq!(pack(["{\"a\":1}"]), vec!["{\"a\":1}"]);
+        assert_eq!(pack(["{}", "{\"b\":2}"]), vec!["[{},{\"b\":2}]"]);
+        assert!(pack(Vec::<&str>::new()).is_empty());
+    }
+
+    #[test]
+    fn big_bursts_are_split_never_dropped() {
+        let frames: Vec<String> = (0..600).map(|i| format!("{{\"i\":{i}}}")).collect();
+        let batches = pack(frames.iter().map(String::as_str));
+        assert_eq!(batches.len(), 3);
+        let mut seen = Vec::new();
+        for b in &batches {
+            let v: Vec<serde_json::Value> = serde_json::from_str(b).unwrap();
+            assert!(v.len() <= MAX_BATCH_FRAMES);
+            seen.extend(v.into_iter().map(|f| f["i"].as_u64().unwrap()));
+        }
+        assert_eq!(seen, (0..600).collect::<Vec<_>>());
+
+        let big = format!("\"{}\"", "x".repeat(MAX_BATCH_BYTES));
+        let batches = pack(["1", big.as_str(), "2", "3"]);
+        assert_eq!(
+            batches,
+            vec!["1".to_string(), big.clone(), "[2,3]".to_string()]
+        );
+        for b in pack(vec!["\"aaaa\""; 40_000]) {
+            assert!(b.len() <= MAX_BATCH_BYTES);
+        }
+    }
+}
