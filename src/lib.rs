@@ -5,19 +5,36 @@
 //! WebSocket Hibernation API, keeps the room's history in its SQLite storage, and broadcasts join,
 //! message and leave events. The wire contract is `docs/protocol.md`.
 //!
-//! The crate is a pure core with a thin shell:
+//! The crate is a pure core with a thin shell. The core decides everything, storage included,
+//! and is tested on the host; the shell only adapts runtime events and carries out effects.
 //!
-//! - [`api`]: the HTTP routes and their errors;
-//! - [`protocol`]: the JSON frames on the wire, parsed and serialized with serde;
-//! - [`validate`]: the rules for room names, member names, message text and request parameters;
-//! - [`rate`]: the per-connection token bucket;
+//! # Layout
+//!
+//! - [`protocol`]: the JSON frames on the wire, parsed and serialized with serde; error and close
+//!   codes;
+//! - [`validate`]: the rules for room names, member names (Unicode: case folding, confusables),
+//!   message text and request parameters;
 //! - [`config`]: the room's limits, read from wrangler `[vars]`;
-//! - [`room`]: one room's logic as plain Rust, events in and frames out;
-//! - `shell` (WebAssembly only): the Worker router and the Durable Object adapter, the only code
-//!   that touches the `worker` crate.
+//! - [`rate`]: the token bucket behind the per-member and per-address limits;
+//! - [`api`]: the HTTP routes and their errors, as a pure function;
+//! - [`room`]: one room as plain Rust. [`room::Room::handle`] takes a runtime event and decides,
+//!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
+//!   packs the queued frames into one batch per member. One module per client frame (`join`,
+//!   `message`, `typing`) and per concept (`outbox`, `flush`, `history`, `quota`, `deadline`);
+//! - `shell` (WebAssembly only): the Worker router, the `ChatRoom` Durable Object that turns
+//!   runtime events into [`room::Event`]s and carries out [`room::Effects`], the SQLite store, the
+//!   sockets and the logs. It is the only code that touches the `worker` crate.
 //!
-//! Everything but the shell builds and is unit-tested on the host with `cargo test`; the shell is
-//! tested end to end against a real `wrangler dev` by the integration tests in `tests/`.
+//! # One message, one path
+//!
+//! A frame arrives at `ChatRoom::websocket_message` (shell), becomes `Event::Frame` for
+//! `Room::handle` (core: parse, check, assign the id, queue), and the shell schedules a flush.
+//! Once the burst of events is handled, `Room::flush` (core) writes the burst's messages in one
+//! statement through the `Store` and, only for what was stored, returns one batch per member; the
+//! shell sends them. The runtime's output gate holds those sends until the write is durable.
+//!
+//! Everything but the shell builds and is unit-tested on the host with `cargo test --lib`; the
+//! shell is tested end to end against a real `wrangler dev` by the integration tests in `tests/`.
 
 pub mod api;
 pub mod config;

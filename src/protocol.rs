@@ -1,6 +1,6 @@
 //! The wire format: JSON frames between clients and a room (see `docs/protocol.md`).
 //!
-//! Parsing is deliberately flat: every client frame deserializes into one [`RawFrame`] whose fields
+//! Parsing is deliberately flat: every client frame deserializes into one `RawFrame` whose fields
 //! are all optional, then [`ClientFrame::parse`] checks which ones the frame's `type` needs. That
 //! gives one clear error per mistake (`bad_request` for malformed JSON or a wrong field type,
 //! `invalid_name` / `invalid_message` for content) instead of serde's "no variant matched".

@@ -3,14 +3,15 @@
 //! Every runtime event takes the same path:
 //! 1. [`Room::handle`] takes an [`Event`] (a socket connected, a frame arrived, a socket went away,
 //!    the alarm rang) and decides: it changes membership, assigns message ids, and queues the
-//!    frames it wants sent in its [`outbox`]. It returns the [`Effects`] that cannot wait
+//!    frames it wants sent in its outbox (`outbox.rs`). It returns the [`Effects`] that cannot wait
 //!    (attachments to persist, sockets to close) and asks for a flush.
 //! 2. [`Room::flush`] runs once per burst of events: it stores the burst's messages through the
 //!    [`Store`] in one write and then, and only for what was stored, packs the outbox into one
 //!    batch per recipient.
 //!
-//! Each client frame has its own module with the same shape (check, decide, queue): [`join`],
-//! [`message`], [`typing`]; [`leave`] and [`deadline`] handle sockets that go away or time out.
+//! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
+//! `message.rs`, `typing.rs`; `leave.rs` and `deadline.rs` handle sockets that go away or time
+//! out; `quota.rs` holds the limits that survive reconnects.
 //!
 //! The room's memory is only a cache of two durable sources, so a room object that hibernates or
 //! is rebuilt by the runtime loses nothing:
@@ -284,6 +285,8 @@ pub fn log_tag(room: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod harness;
 #[cfg(test)]

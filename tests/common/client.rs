@@ -18,8 +18,6 @@ use super::util::clip;
 
 /// How long a test waits for a frame it expects.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
-/// The protocol's frame limit: frames strictly larger are `too_large`.
-pub const MAX_FRAME: usize = 16 * 1024;
 
 /// What arrived on a socket. WebSocket-level Ping/Pong control frames are transport noise that
 /// tungstenite answers itself; everything else is reported.
@@ -75,6 +73,18 @@ pub struct Refused {
 }
 
 pub async fn try_connect_port(port: u16, room: &str) -> Result<Client, Refused> {
+    try_connect_with(port, room, &[]).await
+}
+
+/// Like [`try_connect_port`], with extra headers on the upgrade request (e.g. a client address in
+/// `CF-Connecting-IP`).
+pub async fn try_connect_with(
+    port: u16,
+    room: &str,
+    headers: &[(&str, &str)],
+) -> Result<Client, Refused> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
     let tcp = tokio::time::timeout(
         Duration::from_secs(10),
         TcpStream::connect(("127.0.0.1", port)),
@@ -84,9 +94,16 @@ pub async fn try_connect_port(port: u16, room: &str) -> Result<Client, Refused> 
     .expect("TCP connect failed");
     tcp.set_nodelay(true).unwrap();
     let url = format!("ws://127.0.0.1:{port}/api/rooms/{room}/websocket");
+    let mut req = url.as_str().into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
     let Ok(res) = tokio::time::timeout(
         Duration::from_secs(30),
-        tokio_tungstenite::client_async(url.as_str(), tcp),
+        tokio_tungstenite::client_async(req, tcp),
     )
     .await
     else {
@@ -187,6 +204,33 @@ impl Client {
                         Some(cf) => Frame::Close(Some(u16::from(cf.code)), cf.reason.into_owned()),
                         None => Frame::Close(None, String::new()),
                     }),
+                },
+            };
+        }
+    }
+
+    /// The next WebSocket message as sent, a batch NOT split into its frames (control frames are
+    /// skipped), or None if nothing arrived within `d`. Panics if split frames are still pending.
+    pub async fn recv_raw_timeout(&mut self, d: Duration) -> Option<Frame> {
+        assert!(
+            self.pending.is_empty(),
+            "recv_raw_timeout after a batch was partly read"
+        );
+        let deadline = tokio::time::Instant::now() + d;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.ws.next()).await;
+            return match next {
+                Err(_) => None,
+                Ok(None) => Some(Frame::Ended),
+                Ok(Some(Err(e))) => Some(Frame::Error(e.to_string())),
+                Ok(Some(Ok(m))) => match m {
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+                    Message::Text(t) => Some(Frame::Text(t)),
+                    Message::Binary(b) => Some(Frame::Binary(b)),
+                    Message::Close(cf) => Some(Frame::Close(
+                        cf.as_ref().map(|c| u16::from(c.code)),
+                        cf.map(|c| c.reason.into_owned()).unwrap_or_default(),
+                    )),
                 },
             };
         }
@@ -342,12 +386,41 @@ impl Client {
         drop(self);
     }
 
+    /// Writes `texts` as masked WebSocket text frames in ONE write to the TCP stream, bypassing
+    /// the WebSocket state machine: the frames arrive together (a burst), and still go out on a
+    /// socket whose close frame the client has not read (a raw client that ignores closes).
+    pub async fn write_texts(&mut self, texts: &[String]) {
+        let bytes: Vec<u8> = texts.iter().flat_map(|t| masked_text_frame(t)).collect();
+        self.write_raw(&bytes).await;
+    }
+
     /// Writes raw bytes to the TCP stream under the WebSocket (e.g. half a frame).
     pub async fn write_raw(&mut self, bytes: &[u8]) {
         use tokio::io::AsyncWriteExt;
         let _ = self.ws.get_mut().write_all(bytes).await;
         let _ = self.ws.get_mut().flush().await;
     }
+}
+
+/// One client-to-server WebSocket text frame (FIN, masked, as RFC 6455 requires of clients).
+pub fn masked_text_frame(text: &str) -> Vec<u8> {
+    let payload = text.as_bytes();
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut out = vec![0x81u8];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
 }
 
 #[cfg(test)]

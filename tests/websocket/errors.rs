@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::common::*;
+use chatterly::protocol::MAX_FRAME_BYTES as MAX_FRAME;
 use serde_json::json;
 
 use super::{server, QUIET};

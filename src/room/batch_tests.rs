@@ -1,0 +1,166 @@
+//! Batching tests of the room: what a burst of events sends, and what a failed write does.
+
+use super::harness::{unlimited, Harness, ROOM};
+use super::history::VecStore;
+use super::*;
+use serde_json::json;
+
+fn room() -> Harness {
+    Harness::new(unlimited())
+}
+
+fn types(frames: &[serde_json::Value]) -> Vec<String> {
+    Harness::frame_types(frames)
+}
+
+#[test]
+fn a_lone_message_in_an_idle_room_is_a_plain_frame() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.say(1, "hi");
+    assert!(r.texts[&2][0].starts_with('{'));
+    assert_eq!(r.texts[&2].len(), 1);
+}
+
+#[test]
+fn a_burst_goes_out_as_one_batch_per_member_in_one_order() {
+    let mut r = room();
+    for conn in 1..=5 {
+        r.join(conn, &format!("m{conn}"));
+    }
+    r.clear();
+    for i in 0..3 {
+        for conn in [2, 4, 5] {
+            r.queue(
+                conn,
+                &json!({"type":"message","text":format!("{conn}-{i}")}),
+            );
+        }
+    }
+    r.queue(3, &json!({"type":"typing"}));
+    r.flush();
+    let expected: Vec<u64> = (1..=9).collect();
+    for conn in 1..=5 {
+        assert_eq!(r.texts[&conn].len(), 1, "one send for {conn}");
+        assert!(r.texts[&conn][0].starts_with('['));
+        let frames = r.take(conn);
+        let ids: Vec<u64> = frames.iter().filter_map(|f| f["id"].as_u64()).collect();
+        assert_eq!(ids, expected, "every member sees the same order");
+        let typing = frames.iter().filter(|f| f["type"] == "typing").count();
+        assert_eq!(
+            typing,
+            usize::from(conn != 3),
+            "the typist does not hear itself"
+        );
+    }
+    // One write for the burst.
+    assert_eq!(r.store.messages.len(), 9);
+}
+
+#[test]
+fn a_failed_write_sends_nothing_of_the_burst_and_tells_every_sender() {
+    let mut r = room();
+    for conn in 1..=3 {
+        r.join(conn, &format!("m{conn}"));
+    }
+    r.say(1, "before");
+    r.clear();
+    r.store.fail = true;
+    r.queue(1, &json!({"type":"message","text":"a","nonce":"a1"}));
+    r.queue(2, &json!({"type":"message","text":"b","nonce":"b1"}));
+    r.queue(2, &json!({"type":"message","text":"c"}));
+    r.queue(1, &json!({"type":"typing"}));
+    r.flush();
+    let errors = |frames: Vec<serde_json::Value>| -> Vec<(String, Option<String>)> {
+        frames
+            .into_iter()
+            .filter(|f| f["type"] == "error")
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["nonce"].as_str().map(String::from),
+                )
+            })
+            .collect()
+    };
+    let to1 = r.take(1);
+    assert!(to1.iter().all(|f| f["type"] != "message"));
+    assert_eq!(
+        errors(to1),
+        vec![("storage_failed".to_string(), Some("a1".to_string()))]
+    );
+    let to2 = r.take(2);
+    assert_eq!(types(&to2), vec!["error", "error", "typing"]);
+    assert_eq!(errors(to2)[0].1.as_deref(), Some("b1"));
+    assert_eq!(types(&r.take(3)), vec!["typing"]);
+    assert!(r.logs.iter().any(|l| l.event == "storage_failure"));
+    // Nothing stored was lost, and the room goes on once storage works again.
+    r.store.fail = false;
+    let m = r.say(3, "after");
+    assert!(m["id"].as_u64().unwrap() > 1);
+    let texts: Vec<&str> = r.store.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, vec!["before", "after"]);
+    let w = r.join(4, "late");
+    assert_eq!(w["history"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn joiners_of_a_burst_get_one_welcome_that_holds_the_burst() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.clear();
+    for conn in 2..=4 {
+        r.connect(conn);
+        r.queue(conn, &json!({"type":"join","name":format!("j{conn}")}));
+    }
+    r.queue(1, &json!({"type":"message","text":"hello"}));
+    r.queue(3, &json!({"type":"message","text":"me too","nonce":"x"}));
+    r.flush();
+    // Alice, already here, hears each join and both messages, in order.
+    assert_eq!(
+        types(&r.take(1)),
+        vec!["join", "join", "join", "message", "message"]
+    );
+    for conn in 2..=4 {
+        let frames = r.take(conn);
+        assert_eq!(types(&frames), vec!["welcome"], "no join twice for {conn}");
+        assert_eq!(frames[0]["members"], json!(["Alice", "j2", "j3", "j4"]));
+        assert_eq!(frames[0]["history"].as_array().unwrap().len(), 2);
+        assert_eq!(frames[0]["last_id"], 2);
+    }
+}
+
+#[test]
+fn a_member_who_leaves_mid_burst_gets_nothing_more() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.queue(1, &json!({"type":"message","text":"one"}));
+    r.event(Event::Gone {
+        conn: 2,
+        why: "close",
+    });
+    r.queue(1, &json!({"type":"message","text":"two"}));
+    r.flush();
+    assert!(r.take(2).is_empty());
+    assert_eq!(types(&r.take(1)), vec!["message", "leave", "message"]);
+}
+
+#[test]
+fn storage_in_tests_is_a_vec() {
+    let mut store = VecStore::default();
+    let mut r = Room::new(unlimited(), ROOM, StoredHistory::default());
+    assert_eq!(r.flush(&mut store, 0), Effects::default());
+}
+
+#[test]
+fn private_rooms_are_logged_by_a_tag_not_their_id() {
+    let id = "a".repeat(64);
+    let tag = log_tag(&id);
+    assert!(tag.starts_with("private-") && !tag.contains(&id[..16]));
+    assert_eq!(tag.len(), "private-".len() + 8);
+    assert_eq!(log_tag("lobby"), "lobby");
+}
