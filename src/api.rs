@@ -163,6 +163,7 @@ mod tests {
                 RoomName::Public("lobby".into()),
                 PageQuery {
                     before: Some(5),
+                    after: None,
                     limit: 2
                 }
             ))

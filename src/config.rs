@@ -22,6 +22,18 @@ pub struct Limits {
     pub address_max_members: usize,
     /// A member silent this long (no frame, no answered ping) is dropped; 0 disables it.
     pub idle_timeout_ms: u64,
+    /// How long after sending its author may edit or delete a message.
+    pub edit_window_ms: u64,
+    /// How long a kicked member's name and address may not rejoin.
+    pub kick_ban_ms: u64,
+    /// A member whose socket dropped keeps their seat this long, quietly; 0 turns it off.
+    pub presence_grace_ms: u64,
+    /// Distinct emoji on one message.
+    pub reactions_per_message: usize,
+    /// Reactions of one member on one message.
+    pub reactions_per_member: usize,
+    /// SHA-256 of the operator's `MODERATOR_KEY` secret: it makes its holder owner of any room.
+    pub moderator_hash: Option<String>,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -41,6 +53,14 @@ impl Default for Limits {
             address_max_members: 50,
             // The client pings every 25 s: three missed pings and a margin.
             idle_timeout_ms: 90_000,
+            edit_window_ms: 15 * 60 * 1000,
+            kick_ban_ms: 10 * 60 * 1000,
+            // Long enough for a reload or a deploy's restart, short enough that a member who
+            // really left is announced soon.
+            presence_grace_ms: 10_000,
+            reactions_per_message: 20,
+            reactions_per_member: 3,
+            moderator_hash: None,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -73,6 +93,19 @@ impl Limits {
                 .map_or(d.address_max_members, |n| n as usize),
             idle_timeout_ms: non_negative("IDLE_TIMEOUT_MS")
                 .map_or(d.idle_timeout_ms, |n| n as u64),
+            edit_window_ms: non_negative("EDIT_WINDOW_MS").map_or(d.edit_window_ms, |n| n as u64),
+            kick_ban_ms: non_negative("KICK_BAN_MS").map_or(d.kick_ban_ms, |n| n as u64),
+            presence_grace_ms: non_negative("PRESENCE_GRACE_MS")
+                .map_or(d.presence_grace_ms, |n| n as u64),
+            reactions_per_message: positive("REACTIONS_PER_MESSAGE")
+                .map_or(d.reactions_per_message, |n| n as usize),
+            reactions_per_member: positive("REACTIONS_PER_MEMBER")
+                .map_or(d.reactions_per_member, |n| n as usize),
+            // A secret, not a var: never logged, kept only as a digest.
+            moderator_hash: var("MODERATOR_KEY")
+                .map(|key| key.trim().to_string())
+                .filter(|key| !key.is_empty())
+                .map(|key| crate::room::digest(&key)),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,

@@ -7,8 +7,10 @@
 
 use std::borrow::Cow;
 
+mod emoji;
 mod names;
 
+pub use emoji::emoji;
 pub use names::{member_name, name_key};
 
 /// Longest public room name.
@@ -125,6 +127,9 @@ pub fn percent_decode(segment: &str) -> Result<Cow<'_, str>, &'static str> {
 pub struct PageQuery {
     /// Only messages with `id < before`; `None` means from the newest.
     pub before: Option<u64>,
+    /// Instead: every log entry (messages and changes) with `id > after`, oldest first, to fill a
+    /// gap after a truncated resume.
+    pub after: Option<u64>,
     pub limit: u32,
 }
 
@@ -136,6 +141,7 @@ pub const MAX_PAGE: u32 = 100;
 pub fn page_query(query: &str) -> Result<PageQuery, String> {
     let mut page = PageQuery {
         before: None,
+        after: None,
         limit: DEFAULT_PAGE,
     };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -143,28 +149,53 @@ pub fn page_query(query: &str) -> Result<PageQuery, String> {
         match key {
             "before" => {
                 let before = parse_positive(value).ok_or_else(|| {
-                    format!("before must be a positive message id, got {value:.20?}")
+                    format!("before must be a positive message id, got {}", echo(value))
                 })?;
                 page.before = Some(before);
+            }
+            "after" => {
+                let after = parse_id(value).ok_or_else(|| {
+                    format!("after must be a message id (0 or more), got {}", echo(value))
+                })?;
+                page.after = Some(after);
             }
             "limit" => {
                 page.limit = parse_positive(value)
                     .filter(|&n| n <= u64::from(MAX_PAGE))
                     .map(|n| n as u32)
-                    .ok_or_else(|| format!("limit must be 1-100, got {value:.20?}"))?;
+                    .ok_or_else(|| format!("limit must be 1-100, got {}", echo(value)))?;
             }
             _ => {}
         }
+    }
+    if page.before.is_some() && page.after.is_some() {
+        return Err("give before or after, not both".to_string());
     }
     Ok(page)
 }
 
 /// Digits only (no sign, no spaces), at least 1.
 fn parse_positive(value: &str) -> Option<u64> {
+    parse_id(value).filter(|&n| n >= 1)
+}
+
+/// Digits only (no sign, no spaces).
+fn parse_id(value: &str) -> Option<u64> {
     if value.is_empty() || value.len() > 19 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    value.parse().ok().filter(|&n| n >= 1)
+    value.parse().ok()
+}
+
+/// The caller's input, quoted and cut to a few dozen characters: an error message is no place to
+/// echo 16 KiB back.
+fn echo(value: &str) -> String {
+    const MAX: usize = 24;
+    let mut out: String = value.chars().take(MAX).collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    format!("{out:?}")
 }
 
 #[cfg(test)]
@@ -250,6 +281,7 @@ mod tests {
             page_query(""),
             Ok(PageQuery {
                 before: None,
+                after: None,
                 limit: DEFAULT_PAGE
             })
         );
@@ -257,6 +289,7 @@ mod tests {
             page_query("before=10&limit=100"),
             Ok(PageQuery {
                 before: Some(10),
+                after: None,
                 limit: 100
             })
         );

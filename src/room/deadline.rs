@@ -43,6 +43,20 @@ impl Room {
                 self.announce_leave(&member, "idle", now, fx);
             }
         }
+        // Away members who did not come back within the presence grace have left.
+        let mut gone: Vec<_> = self
+            .away
+            .iter()
+            .filter(|(_, a)| a.until <= now)
+            .map(|(key, a)| (a.member.order, key.clone()))
+            .collect();
+        gone.sort_unstable();
+        for (_, key) in gone {
+            if let Some(away) = self.away.remove(&key) {
+                self.outbox.forget_member(&key);
+                self.announce_leave(&away.member, "away", now, fx);
+            }
+        }
         self.quota.prune(now, &self.limits);
         if let Some(at) = self.next_deadline() {
             self.want_alarm(at, fx);
@@ -53,14 +67,15 @@ impl Room {
     pub(super) fn next_deadline(&self) -> Option<u64> {
         let (join_timeout, idle_timeout) =
             (self.limits.join_timeout_ms, self.limits.idle_timeout_ms);
-        self.conns
+        let sockets = self
+            .conns
             .values()
             .filter(|c| !c.closed)
             .filter_map(|c| match &c.member {
                 None => Some(c.accepted_at.saturating_add(join_timeout)),
                 Some(_) if idle_timeout > 0 => Some(c.last_heard.saturating_add(idle_timeout)),
                 Some(_) => None,
-            })
-            .min()
+            });
+        sockets.chain(self.away.values().map(|a| a.until)).min()
     }
 }

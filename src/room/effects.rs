@@ -43,6 +43,9 @@ pub struct Effects {
     pub alarm: Option<u64>,
     /// A test hook to carry out (only with `TEST_HOOKS=1`).
     pub debug: Option<Debug>,
+    /// Storage refused a write: drop the room's memory (it may be ahead of storage) and rebuild
+    /// it from storage and the sockets' attachments on the next event.
+    pub reload: bool,
 }
 
 /// Close `conn` with `code` (see [`crate::protocol::close`]).

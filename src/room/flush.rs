@@ -6,14 +6,12 @@
 //! sends one batch per member and commits once per burst does a fraction of the work under load,
 //! and in an idle room the burst is a single frame, sent as it is.
 
+use super::history::WriteBatch;
 use super::outbox::{pack, Audience, Outbox, Queued};
 use super::{ConnId, Effects, Room, Store};
 use crate::config::LogLevel;
 use crate::protocol::{to_json, ErrorCode, ErrorFrame, ServerFrame};
 use std::collections::{BTreeSet, HashMap, HashSet};
-
-/// Messages per write; a larger burst is stored in several writes (each all-or-nothing).
-const MAX_MESSAGES_PER_WRITE: usize = 256;
 
 /// An outbox entry resolved for delivery.
 enum View<'a> {
@@ -27,42 +25,57 @@ enum View<'a> {
 }
 
 impl Room {
-    /// Stores the burst's messages, then packs everything queued since the last flush into
+    /// Stores the burst's entries, then packs everything queued since the last flush into
     /// batches. Call once the current burst of events is handled.
     pub fn flush(&mut self, store: &mut dyn Store, _now: u64) -> Effects {
         let mut fx = Effects::default();
         let mut outbox = std::mem::take(&mut self.outbox);
-        let stored = self.store(std::mem::take(&mut outbox.messages), store, &mut fx);
+        let stored = self.store(&mut outbox, store, &mut fx);
         self.deliver(&outbox, stored, &mut fx);
+        // The room changed its memory when it decided (a reaction, a topic); storage refused
+        // those changes, so memory is rebuilt from storage and the sockets' attachments.
+        fx.reload = !stored;
         fx
     }
 
-    /// Stored before sent: writes the messages and returns how many (from the first) are durable.
-    /// What follows a failed write is not stored, and is never sent.
-    fn store(
-        &mut self,
-        mut messages: Vec<crate::protocol::ChatMessage>,
-        store: &mut dyn Store,
-        fx: &mut Effects,
-    ) -> usize {
-        let mut stored = 0;
-        for chunk in messages.chunks(MAX_MESSAGES_PER_WRITE) {
-            match store.append(chunk) {
-                Ok(()) => stored += chunk.len(),
-                Err(error) => {
-                    fx.log(
-                        LogLevel::Warn,
-                        "storage_failure",
-                        serde_json::json!({"operation": "append", "error": error.0,
-                            "messages": messages.len() - stored}),
-                    );
-                    break;
-                }
-            }
+    /// Stored before sent: writes everything the burst changed in one write. Returns whether it
+    /// is durable; if not, nothing of it is ever sent.
+    fn store(&mut self, outbox: &mut Outbox, store: &mut dyn Store, fx: &mut Effects) -> bool {
+        // Serialized now, so that a change later in the same burst (an edit) is in the frame.
+        for (pending, posted) in outbox.sent.iter_mut().zip(&outbox.messages) {
+            pending.text = to_json(&posted.message);
         }
-        messages.truncate(stored);
-        self.history.stored(messages, self.limits.history_cap);
-        let excess = self.history.excess(self.limits.history_cap);
+        let updates = outbox
+            .touched
+            .iter()
+            .filter_map(|id| match outbox.fetched.get(id) {
+                Some(posted) => Some(posted.message.clone()),
+                None => self.history.message_mut(*id).map(|p| p.message.clone()),
+            })
+            .collect();
+        let batch = WriteBatch {
+            messages: std::mem::take(&mut outbox.messages),
+            changes: outbox.changes.iter().map(|(c, _)| c.clone()).collect(),
+            updates,
+            erased: std::mem::take(&mut outbox.erased),
+            meta: std::mem::take(&mut outbox.meta),
+            members: std::mem::take(&mut outbox.members),
+        };
+        if batch.is_empty() {
+            return true;
+        }
+        if let Err(error) = store.write(&batch) {
+            fx.log(
+                LogLevel::Warn,
+                "storage_failure",
+                serde_json::json!({"operation": "write", "error": error.0,
+                    "messages": batch.messages.len(), "changes": batch.changes.len()}),
+            );
+            return false;
+        }
+        let cap = self.limits.history_cap;
+        self.history.stored(batch.messages, batch.changes, cap);
+        let excess = self.history.excess(cap);
         if excess > 0 {
             match store.delete_oldest(excess) {
                 Ok(()) => self.history.deleted(excess),
@@ -73,12 +86,12 @@ impl Room {
                 ),
             }
         }
-        stored
+        true
     }
 
     /// Turns the outbox into batches: one shared text for every member who has nothing of its
     /// own waiting, one text each for the others.
-    fn deliver(&self, outbox: &Outbox, stored: usize, fx: &mut Effects) {
+    fn deliver(&self, outbox: &Outbox, stored: bool, fx: &mut Effects) {
         // Texts made here (welcomes, storage errors) live as long as the views that borrow them.
         let mut made: HashMap<usize, String> = HashMap::new();
         for (i, entry) in outbox.entries.iter().enumerate() {
@@ -88,7 +101,7 @@ impl Room {
                         made.insert(i, text);
                     }
                 }
-                (Queued::Message(m), _) if *m >= stored => {
+                (Queued::Message(m), _) if !stored => {
                     let sent = &outbox.sent[*m];
                     let error = ErrorFrame::new(
                         ErrorCode::StorageFailed,
@@ -96,6 +109,23 @@ impl Room {
                     )
                     .with_nonce(sent.nonce.as_deref());
                     made.insert(i, to_json(&error));
+                }
+                (Queued::Change(c), _) => {
+                    let (change, _) = &outbox.changes[*c];
+                    let text = if stored {
+                        to_json(change)
+                    } else {
+                        let error = ErrorFrame::new(
+                            ErrorCode::StorageFailed,
+                            "the change could not be stored; it was not made",
+                        );
+                        let error = match change.target() {
+                            Some(target) => error.with_target(target),
+                            None => error,
+                        };
+                        to_json(&error)
+                    };
+                    made.insert(i, text);
                 }
                 _ => {}
             }
@@ -110,9 +140,17 @@ impl Room {
             let view = match (&entry.frame, entry.to) {
                 (Queued::Text(text), Audience::Members { except }) => View::All { except, text },
                 (Queued::Text(text), Audience::Only(conn)) => View::One { conn, text },
-                (Queued::Message(m), _) if *m < stored => View::All {
+                (Queued::Message(m), _) if stored => View::All {
                     except: None,
                     text: &outbox.sent[*m].text,
+                },
+                (Queued::Change(c), _) => match made.get(&i) {
+                    Some(text) if stored => View::All { except: None, text },
+                    Some(text) => View::One {
+                        conn: outbox.changes[*c].1,
+                        text,
+                    },
+                    None => continue,
                 },
                 (Queued::Message(m), _) => match made.get(&i) {
                     Some(text) => View::One {
@@ -182,26 +220,31 @@ impl Room {
                 });
             }
         }
-        if !outbox.messages.is_empty() || stored > 0 {
+        if !outbox.sent.is_empty() || !outbox.changes.is_empty() {
             fx.log(
                 LogLevel::Debug,
                 "flush",
-                serde_json::json!({"messages": stored, "members": self.members.len()}),
+                serde_json::json!({"messages": outbox.sent.len(), "changes": outbox.changes.len(),
+                    "stored": stored, "members": self.members.len()}),
             );
         }
     }
 
     /// The welcome for `conn`, if it is (still) a member: the members and history as they are now.
     fn welcome(&self, conn: ConnId, since: Option<u64>) -> Option<String> {
-        let name = self.member_name(conn)?;
+        let member = self.member(conn)?;
         let (history, truncated) = self.history.since(since);
         Some(to_json(&ServerFrame::Welcome {
             room: &self.name,
-            name,
+            name: &member.name,
             members: self.member_names().collect(),
+            away: self.away_names(),
             history,
             truncated,
             last_id: self.history.last_id(),
+            topic: &self.state.topic,
+            locked: self.state.locked,
+            owner: member.owner,
         }))
     }
 }

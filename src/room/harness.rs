@@ -2,6 +2,8 @@
 //! socket received (batches unpacked into frames) out.
 
 use super::history::VecStore;
+#[allow(unused_imports)]
+use super::history::Posted;
 use super::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -21,6 +23,8 @@ pub struct Harness {
     pub closed: Vec<Close>,
     pub logs: Vec<LogLine>,
     pub alarm: Option<u64>,
+    /// Sockets that went away without the room hearing of it (a restart of the room object).
+    pub dropped: Vec<ConnId>,
 }
 
 /// Rate limiting off: most tests send bursts; their own tests turn the limits on.
@@ -29,6 +33,8 @@ pub fn unlimited() -> Limits {
         rate_per_sec: 0.0,
         address_joins_per_min: 0,
         address_max_members: 0,
+        // Leaves are immediate unless a test is about the presence grace.
+        presence_grace_ms: 0,
         ..Limits::default()
     }
 }
@@ -50,7 +56,14 @@ impl Harness {
             closed: Vec::new(),
             logs: Vec::new(),
             alarm: None,
+            dropped: Vec::new(),
         }
+    }
+
+    /// The room object restarts: every socket drops at once, unheard; only storage survives.
+    pub fn restart(&mut self) {
+        self.dropped.extend(self.attachments.keys().copied());
+        self.rebuild();
     }
 
     fn apply(&mut self, fx: Effects) {
@@ -79,11 +92,14 @@ impl Harness {
         if fx.alarm.is_some() {
             self.alarm = fx.alarm;
         }
+        if fx.reload {
+            self.rebuild();
+        }
     }
 
     /// One event, without a flush (the burst goes on).
     pub fn event(&mut self, event: Event<'_>) {
-        let fx = self.room.handle(event, self.now);
+        let fx = self.room.handle(event, self.now, &mut self.store);
         self.apply(fx);
     }
 
@@ -179,18 +195,11 @@ impl Harness {
 
     /// The runtime rebuilt the object: only attachments and storage survive.
     pub fn rebuild(&mut self) {
-        let stored = &self.store.messages;
-        let recent_from = stored.len().saturating_sub(WELCOME_HISTORY);
-        let history = StoredHistory {
-            last_id: stored.iter().map(|m| m.id).max().unwrap_or(0),
-            stored: stored.len() as u64,
-            recent: stored[recent_from..].to_vec(),
-            older_max: stored[..recent_from].last().map_or(0, |m| m.id),
-        };
+        let history = self.store.load();
         let open: Vec<Attachment> = self
             .attachments
             .values()
-            .filter(|a| !self.gone_conns().contains(&a.conn))
+            .filter(|a| !self.gone_conns().contains(&a.conn) && !self.dropped.contains(&a.conn))
             .cloned()
             .collect();
         self.room = Room::new(self.limits.clone(), ROOM, history);

@@ -1,21 +1,62 @@
-//! What was said: the [`Store`] the room writes through, and the newest messages it keeps in
-//! memory for welcomes.
+//! What was said: the [`Store`] the room writes through, and the newest messages and log entries
+//! it keeps in memory for welcomes.
+//!
+//! The room's log is one strictly increasing id sequence of entries: messages, and changes to
+//! them or to the room (edit, delete, react, topic, lock, kick). Storage keeps every message in
+//! its current state and every change as it happened, so:
+//! - a fresh joiner gets the newest messages in their current state;
+//! - a member who resumes with `since` gets every entry after `since`, in order: messages in their
+//!   current state and the changes, which are harmless to apply twice. That is exact however long
+//!   they were away, and costs one indexed range read.
 //!
 //! The store is a trait so the room decides storage too: SQLite implements it in the shell, a
 //! `Vec` in the tests (so a storage failure is a host unit test).
 
-use crate::protocol::ChatMessage;
+use super::members::MemberRow;
+use crate::protocol::{Change, ChatMessage, EntryRef};
 use std::collections::VecDeque;
 
 /// The most history a `welcome` carries.
 pub const WELCOME_HISTORY: usize = 100;
 
-/// The room's durable history, as the room uses it.
+/// A message and who may change it: the digest of its author's session (never sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub message: ChatMessage,
+    pub author: Option<String>,
+}
+
+/// The room's durable state, as the room uses it.
 pub trait Store {
-    /// Stores `messages` (ids increasing) in one write: all of them, or none and an error.
-    fn append(&mut self, messages: &[ChatMessage]) -> Result<(), StoreError>;
-    /// Deletes the `count` oldest messages (the history cap).
+    /// Everything one burst changed, in one write: all of it, or none and an error.
+    fn write(&mut self, batch: &WriteBatch) -> Result<(), StoreError>;
+    /// A stored message by id (for changes to messages older than the ones in memory).
+    fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError>;
+    /// Deletes the `count` oldest log entries (the history cap).
     fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError>;
+}
+
+/// What one flush writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    /// New messages, ids increasing.
+    pub messages: Vec<Posted>,
+    /// New changes, ids increasing.
+    pub changes: Vec<Change>,
+    /// Stored messages whose current state changed (edited, deleted, reacted to).
+    pub updates: Vec<ChatMessage>,
+    /// Deleted messages: their text goes from earlier edits and from replies quoting them too.
+    pub erased: Vec<u64>,
+    /// Room state by key (`topic`, `locked`, `bans`), as JSON.
+    pub meta: Vec<(&'static str, String)>,
+    /// Members to remember (for presence across restarts) or to forget, by name key.
+    pub members: Vec<(String, Option<MemberRow>)>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        *self == WriteBatch::default()
+    }
 }
 
 /// A storage failure. Its text is for the log only: clients get a generic `storage_failed`.
@@ -25,17 +66,37 @@ pub struct StoreError(pub String);
 /// What the room kept durably, loaded when the room object starts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoredHistory {
-    /// Highest message id ever stored (0 for none).
+    /// Highest id ever stored (0 for none).
     pub last_id: u64,
-    /// Rows in storage.
+    /// Log entries in storage.
     pub stored: u64,
-    /// The newest rows (at most [`WELCOME_HISTORY`]), oldest first.
-    pub recent: Vec<ChatMessage>,
-    /// The highest stored id older than `recent` (0 if `recent` is all there is).
+    /// The newest messages (at most [`WELCOME_HISTORY`]), oldest first, in their current state.
+    pub recent: Vec<Posted>,
+    /// The changes among the newest [`WELCOME_HISTORY`] log entries, oldest first.
+    pub changes: Vec<Change>,
+    /// The highest stored id older than the newest [`WELCOME_HISTORY`] entries (0 if none).
     pub older_max: u64,
+    pub state: super::moderation::RoomState,
+    /// Members as last written (those without an open socket are away after a restart).
+    pub members: Vec<MemberRow>,
 }
 
-/// The in-memory side of the history: id assignment and the newest messages.
+#[derive(Debug, Clone)]
+enum Item {
+    Message(u64),
+    Change(Change),
+}
+
+impl Item {
+    fn id(&self) -> u64 {
+        match self {
+            Item::Message(id) => *id,
+            Item::Change(c) => c.id(),
+        }
+    }
+}
+
+/// The in-memory side of the log: id assignment, the newest messages, the newest entries.
 #[derive(Debug)]
 pub(super) struct History {
     /// The last id handed out. Ids of a failed write are never reused in this instance; after a
@@ -43,7 +104,8 @@ pub(super) struct History {
     assigned: u64,
     last_id: u64,
     stored: u64,
-    recent: VecDeque<ChatMessage>,
+    recent: VecDeque<Posted>,
+    log: VecDeque<Item>,
     older_max: u64,
 }
 
@@ -54,9 +116,10 @@ impl History {
             last_id: stored.last_id,
             stored: stored.stored,
             recent: VecDeque::with_capacity(WELCOME_HISTORY),
+            log: VecDeque::with_capacity(WELCOME_HISTORY),
             older_max: stored.older_max,
         };
-        history.push(stored.recent, u64::MAX);
+        history.push(stored.recent, stored.changes, u64::MAX);
         history
     }
 
@@ -65,52 +128,88 @@ impl History {
         self.assigned
     }
 
-    /// Records messages that are now durably stored. `cap` is the history cap.
-    pub fn stored(&mut self, messages: Vec<ChatMessage>, cap: u64) {
-        self.stored += messages.len() as u64;
-        if let Some(last) = messages.last() {
-            self.last_id = self.last_id.max(last.id);
-        }
-        self.push(messages, cap);
+    /// Records entries that are now durably stored. `cap` is the history cap.
+    pub fn stored(&mut self, messages: Vec<Posted>, changes: Vec<Change>, cap: u64) {
+        self.stored += (messages.len() + changes.len()) as u64;
+        let newest = messages.iter().map(|p| p.message.id);
+        let newest = newest.chain(changes.iter().map(Change::id)).max();
+        self.last_id = self.last_id.max(newest.unwrap_or(0));
+        self.push(messages, changes, cap);
     }
 
-    fn push(&mut self, messages: Vec<ChatMessage>, cap: u64) {
+    fn push(&mut self, messages: Vec<Posted>, changes: Vec<Change>, cap: u64) {
+        let mut items: Vec<Item> = messages.iter().map(|p| Item::Message(p.message.id)).collect();
+        items.extend(changes.into_iter().map(Item::Change));
+        items.sort_by_key(Item::id);
         self.recent.extend(messages);
+        self.log.extend(items);
         let keep = WELCOME_HISTORY.min(usize::try_from(cap).unwrap_or(usize::MAX));
         while self.recent.len() > keep {
-            if let Some(old) = self.recent.pop_front() {
-                self.older_max = self.older_max.max(old.id);
+            self.recent.pop_front();
+        }
+        while self.log.len() > keep {
+            if let Some(old) = self.log.pop_front() {
+                self.older_max = self.older_max.max(old.id());
             }
         }
-        // One slice, so welcomes borrow the history without copying it.
-        self.recent.make_contiguous();
     }
 
-    /// How many of the oldest stored messages exceed the cap.
+    /// A message in memory, by id.
+    pub fn message_mut(&mut self, id: u64) -> Option<&mut Posted> {
+        let i = self.recent.binary_search_by_key(&id, |p| p.message.id).ok()?;
+        self.recent.get_mut(i)
+    }
+
+    /// Erases a deleted message's text from the edits and quotes held in memory.
+    pub fn erase(&mut self, target: u64) {
+        for item in &mut self.log {
+            if let Item::Change(Change::Edit { target: t, text, .. }) = item {
+                if *t == target {
+                    text.clear();
+                }
+            }
+        }
+        for posted in &mut self.recent {
+            erase_quote(&mut posted.message, target);
+        }
+    }
+
+    /// How many of the oldest stored entries exceed the cap.
     pub fn excess(&self, cap: u64) -> u64 {
         self.stored.saturating_sub(cap)
     }
 
-    /// Records that the `count` oldest messages were deleted.
+    /// Records that the `count` oldest entries were deleted.
     pub fn deleted(&mut self, count: u64) {
         self.stored = self.stored.saturating_sub(count);
-        if self.stored <= self.recent.len() as u64 {
+        if self.stored <= self.log.len() as u64 {
             self.older_max = 0;
         }
     }
 
-    /// A welcome's history: the messages after `since` (or the newest ones), oldest first, at most
-    /// [`WELCOME_HISTORY`], and whether stored messages after `since` were left out.
-    pub fn since(&self, since: Option<u64>) -> (&[ChatMessage], bool) {
-        let recent = self.recent.as_slices().0;
+    /// A welcome's history. Without `since`: the newest messages in their current state. With
+    /// `since`: every entry after it, oldest first, at most [`WELCOME_HISTORY`], and whether stored
+    /// entries after `since` were left out.
+    pub fn since(&self, since: Option<u64>) -> (Vec<EntryRef<'_>>, bool) {
         match since {
-            None => (recent, false),
+            None => (self.recent.iter().map(|p| EntryRef::Message(&p.message)).collect(), false),
             Some(since) => {
-                let start = recent.partition_point(|m| m.id <= since);
-                // Exact, with gaps in the id sequence: only a stored message newer than `since`
+                let entries = self
+                    .log
+                    .iter()
+                    .filter(|item| item.id() > since)
+                    .filter_map(|item| match item {
+                        Item::Message(id) => {
+                            let i = self.recent.binary_search_by_key(id, |p| p.message.id).ok()?;
+                            Some(EntryRef::Message(&self.recent[i].message))
+                        }
+                        Item::Change(change) => Some(EntryRef::Change(change)),
+                    })
+                    .collect();
+                // Exact, with gaps in the id sequence: only a stored entry newer than `since`
                 // that is not in memory makes the welcome incomplete.
-                let truncated = self.stored > recent.len() as u64 && since < self.older_max;
-                (&recent[start..], truncated)
+                let truncated = self.stored > self.log.len() as u64 && since < self.older_max;
+                (entries, truncated)
             }
         }
     }
@@ -124,29 +223,105 @@ impl History {
     }
 }
 
-/// A store in memory, for tests: a `Vec`, and a switch that makes writes fail.
+/// A reply's quote of a deleted message becomes a tombstone too.
+pub fn erase_quote(message: &mut ChatMessage, target: u64) {
+    if message.reply_to == Some(target) {
+        if let Some(quote) = &mut message.reply {
+            quote.text.clear();
+            quote.deleted = true;
+        }
+    }
+}
+
+/// A store in memory, for tests: a `Vec` of entries, and a switch that makes writes fail.
 #[cfg(test)]
 #[derive(Debug, Default)]
 pub struct VecStore {
-    pub messages: Vec<ChatMessage>,
+    pub messages: Vec<Posted>,
+    pub changes: Vec<Change>,
+    pub meta: std::collections::BTreeMap<&'static str, String>,
+    pub members: std::collections::BTreeMap<String, MemberRow>,
     pub fail: bool,
 }
 
 #[cfg(test)]
+impl VecStore {
+    /// Every stored id, in order.
+    pub fn ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.messages.iter().map(|p| p.message.id).collect();
+        ids.extend(self.changes.iter().map(Change::id));
+        ids.sort_unstable();
+        ids
+    }
+
+    /// What a restarted room would load.
+    pub fn load(&self) -> StoredHistory {
+        let ids = self.ids();
+        let window: Vec<u64> = ids.iter().rev().take(WELCOME_HISTORY).copied().collect();
+        let from = self.messages.len().saturating_sub(WELCOME_HISTORY);
+        StoredHistory {
+            last_id: ids.last().copied().unwrap_or(0),
+            stored: ids.len() as u64,
+            recent: self.messages[from..].to_vec(),
+            changes: self.changes.iter().filter(|c| window.contains(&c.id())).cloned().collect(),
+            older_max: ids.iter().rev().nth(WELCOME_HISTORY).copied().unwrap_or(0),
+            state: super::moderation::RoomState::load(|key| self.meta.get(key).cloned()),
+            members: self.members.values().cloned().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
 impl Store for VecStore {
-    fn append(&mut self, messages: &[ChatMessage]) -> Result<(), StoreError> {
+    fn write(&mut self, batch: &WriteBatch) -> Result<(), StoreError> {
         if self.fail {
             return Err(StoreError("injected fault".into()));
         }
-        self.messages.extend_from_slice(messages);
+        self.messages.extend(batch.messages.iter().cloned());
+        self.changes.extend(batch.changes.iter().cloned());
+        for update in &batch.updates {
+            if let Some(p) = self.messages.iter_mut().find(|p| p.message.id == update.id) {
+                p.message = update.clone();
+            }
+        }
+        for &target in &batch.erased {
+            for change in &mut self.changes {
+                if let Change::Edit { target: t, text, .. } = change {
+                    if *t == target {
+                        text.clear();
+                    }
+                }
+            }
+            for p in &mut self.messages {
+                erase_quote(&mut p.message, target);
+            }
+        }
+        for (key, value) in &batch.meta {
+            self.meta.insert(key, value.clone());
+        }
+        for (key, row) in &batch.members {
+            match row {
+                Some(row) => self.members.insert(key.clone(), row.clone()),
+                None => self.members.remove(key),
+            };
+        }
         Ok(())
     }
 
+    fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError> {
+        Ok(self.messages.iter().find(|p| p.message.id == id).cloned())
+    }
+
     fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError> {
-        let n = usize::try_from(count)
-            .unwrap_or(usize::MAX)
-            .min(self.messages.len());
-        self.messages.drain(..n);
+        for _ in 0..count {
+            let (m, c) = (self.messages.first(), self.changes.first());
+            match (m.map(|p| p.message.id), c.map(Change::id)) {
+                (Some(a), Some(b)) if b < a => drop(self.changes.remove(0)),
+                (Some(_), _) => drop(self.messages.remove(0)),
+                (None, Some(_)) => drop(self.changes.remove(0)),
+                (None, None) => break,
+            }
+        }
         Ok(())
     }
 }

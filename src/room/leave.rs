@@ -1,14 +1,15 @@
 //! Sockets that go away: closed or dropped by the client ([`Room::leave`]), or ended by the room
 //! itself ([`Room::close_conn`]: a takeover, a timeout).
 
-use super::members::Member;
+use super::members::{Away, Member};
 use super::{ConnId, Effects, Room};
 use crate::config::LogLevel;
 use crate::protocol::{to_json, ServerFrame};
 
 impl Room {
-    /// The socket closed, errored or refused a send. A member's leave is announced; a socket
-    /// that never joined, or that the room had already closed, leaves silently.
+    /// The socket closed, errored or refused a send. A member is away for the presence grace (or
+    /// leaves at once without one); a socket that never joined, or that the room had already
+    /// closed, leaves silently.
     pub(super) fn leave(&mut self, conn: ConnId, why: &'static str, now: u64, fx: &mut Effects) {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
@@ -23,7 +24,35 @@ impl Room {
         if let Some(member) = c.member.take() {
             self.unseat(conn, &member);
             self.quota.member_left(&c);
-            self.announce_leave(&member, why, now, fx);
+            let grace = self.limits.presence_grace_ms;
+            if grace == 0 {
+                self.outbox.forget_member(&member.key);
+                return self.announce_leave(&member, why, now, fx);
+            }
+            // A reload, a network blip or a deploy: the member may be back in a moment, so the
+            // others see them away, not gone.
+            let until = now.saturating_add(grace);
+            self.outbox.broadcast(
+                to_json(&ServerFrame::Away {
+                    name: &member.name,
+                    at: now,
+                }),
+                None,
+            );
+            fx.log(
+                LogLevel::Info,
+                "away",
+                serde_json::json!({"members": self.members.len(), "reason": why}),
+            );
+            self.away.insert(
+                member.key.clone(),
+                Away {
+                    member,
+                    address: c.address,
+                    until,
+                },
+            );
+            self.want_alarm(until, fx);
         }
     }
 
@@ -47,6 +76,9 @@ impl Room {
         fx.close(conn, code, reason);
         if let Some(member) = &member {
             self.unseat(conn, member);
+            if code != crate::protocol::close::REPLACED {
+                self.outbox.forget_member(&member.key);
+            }
         }
         member
     }

@@ -31,6 +31,32 @@ pub struct MemberRecord {
     /// SHA-256 of the session secret (never the secret itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+    /// Joined with the room's owner key (or the operator's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
+}
+
+/// A member as the room remembers them in storage, so presence survives a restart of the room
+/// object (when every socket drops at once and no attachment is left).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub key: String,
+    pub name: String,
+    pub order: u64,
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub owner: bool,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A member whose socket dropped, keeping their seat until `until` (the presence grace).
+#[derive(Debug, Clone)]
+pub(super) struct Away {
+    pub member: Member,
+    pub address: Option<String>,
+    pub until: u64,
 }
 
 /// One open socket.
@@ -56,6 +82,20 @@ pub(super) struct Member {
     pub key: String,
     pub order: u64,
     pub session: Option<String>,
+    pub owner: bool,
+}
+
+impl Member {
+    pub fn row(&self, address: Option<String>) -> MemberRow {
+        MemberRow {
+            key: self.key.clone(),
+            name: self.name.clone(),
+            order: self.order,
+            session: self.session.clone(),
+            owner: self.owner,
+            address,
+        }
+    }
 }
 
 impl Conn {
@@ -82,6 +122,7 @@ impl Conn {
                 name: m.name.clone(),
                 order: m.order,
                 session: m.session.clone(),
+                owner: m.owner,
             }),
         }
     }

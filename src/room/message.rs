@@ -1,21 +1,28 @@
 //! `message`: check the text and the sender's quota, assign the next id, and queue it. It is
 //! stored and sent by the flush ([`super::flush`]), stored first.
 
-use super::{ConnId, Effects, Room};
-use crate::protocol::{ChatMessage, ErrorCode, ErrorFrame};
+use super::history::Posted;
+use super::{ConnId, Effects, Room, Store};
+use crate::protocol::{ChatMessage, ErrorCode, ErrorFrame, Quote};
 use crate::validate;
 
+/// How much of the answered message a reply quotes.
+pub const QUOTE_CHARS: usize = 100;
+
 impl Room {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn message(
         &mut self,
         conn: ConnId,
         text: &str,
         nonce: Option<&str>,
+        reply_to: Option<u64>,
         now: u64,
+        store: &mut dyn Store,
         fx: &mut Effects,
     ) {
-        match self.accept_message(conn, text, nonce, now) {
-            Ok(message) => self.outbox.message(conn, message),
+        match self.accept_message(conn, text, nonce, reply_to, now, store) {
+            Ok(posted) => self.outbox.message(conn, posted),
             Err(error) => self.reject(conn, error, now, fx),
         }
     }
@@ -25,8 +32,10 @@ impl Room {
         conn: ConnId,
         text: &str,
         nonce: Option<&str>,
+        reply_to: Option<u64>,
         now: u64,
-    ) -> Result<ChatMessage, ErrorFrame> {
+        store: &mut dyn Store,
+    ) -> Result<Posted, ErrorFrame> {
         // Errors about a message carry its nonce, so the client knows which one failed; a nonce
         // that is itself invalid is not echoed.
         let nonce = nonce.map(validate::nonce).transpose();
@@ -38,8 +47,27 @@ impl Room {
         let text =
             validate::message_text(text).map_err(|why| error(ErrorCode::InvalidMessage, why))?;
         let nonce = nonce.map_err(|why| ErrorFrame::new(ErrorCode::InvalidMessage, why))?;
+        let (name, key, author) = (member.name.clone(), member.key.clone(), member.session.clone());
+        // A reply quotes the start of what it answers, so every client can show it.
+        let reply = match reply_to {
+            None => None,
+            Some(target) => {
+                let quoted = self
+                    .posted_mut(target, store)
+                    .map_err(|e| e.with_nonce(echo))?
+                    .filter(|p| !p.message.deleted)
+                    .map(|p| Quote {
+                        name: p.message.name.clone(),
+                        text: p.message.text.chars().take(QUOTE_CHARS).collect(),
+                        deleted: false,
+                    });
+                Some(quoted.ok_or_else(|| {
+                    error(ErrorCode::NotFound, "the message to reply to does not exist")
+                })?)
+            }
+        };
         // The bucket is the member's name's, not the socket's: reconnecting does not refill it.
-        if let Err(retry_after_ms) = self.quota.message(&member.key, now, &self.limits) {
+        if let Err(retry_after_ms) = self.quota.message(&key, now, &self.limits) {
             let mut e = error(
                 ErrorCode::RateLimited,
                 "too many messages; this one was dropped",
@@ -47,12 +75,15 @@ impl Room {
             e.retry_after_ms = Some(retry_after_ms);
             return Err(e);
         }
-        Ok(ChatMessage {
-            id: self.history.next_id(),
-            name: member.name.clone(),
-            text: text.to_string(),
-            at: now,
-            nonce: nonce.map(str::to_string),
-        })
+        let mut message = ChatMessage::new(
+            self.history.next_id(),
+            name,
+            text.to_string(),
+            now,
+            nonce.map(str::to_string),
+        );
+        message.reply_to = reply_to;
+        message.reply = reply;
+        Ok(Posted { message, author })
     }
 }

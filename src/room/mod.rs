@@ -20,6 +20,7 @@
 //! - what was said: the stored history, whose newest rows seed [`Room::new`].
 
 mod deadline;
+mod edit;
 mod effects;
 mod flush;
 mod history;
@@ -27,19 +28,22 @@ mod join;
 mod leave;
 mod members;
 mod message;
+mod moderation;
 mod outbox;
 mod quota;
+mod react;
 mod typing;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
-pub use history::{Store, StoreError, StoredHistory, WELCOME_HISTORY};
-pub use members::{Attachment, MemberRecord};
+pub use history::{Posted, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY};
+pub use members::{Attachment, MemberRecord, MemberRow};
+pub use moderation::{Ban, RoomState, MAX_TOPIC};
 pub use outbox::{MAX_BATCH_BYTES, MAX_BATCH_FRAMES};
 
 use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json, ClientFrame, ErrorCode, ErrorFrame, ServerFrame};
 use history::History;
-use members::{Conn, Member};
+use members::{Away, Conn, Member};
 use outbox::Outbox;
 use quota::Quota;
 use std::collections::HashMap;
@@ -65,12 +69,19 @@ pub struct Room {
     history: History,
     quota: Quota,
     outbox: Outbox,
+    /// Members whose socket dropped, by name key, keeping their seat for the presence grace.
+    away: HashMap<String, Away>,
+    state: RoomState,
+    /// Members storage remembers, until [`Room::restore`] knows which of them have a socket.
+    remembered: Vec<MemberRow>,
     /// The alarm time this instance asked for (the runtime keeps one alarm per room).
     alarm: Option<u64>,
 }
 
 impl Room {
-    pub fn new(limits: Limits, name: &str, history: StoredHistory) -> Self {
+    pub fn new(limits: Limits, name: &str, mut stored: StoredHistory) -> Self {
+        let state = std::mem::take(&mut stored.state);
+        let remembered = std::mem::take(&mut stored.members);
         Room {
             limits,
             name: name.to_string(),
@@ -78,9 +89,12 @@ impl Room {
             by_key: HashMap::new(),
             members: Vec::new(),
             next_order: 0,
-            history: History::new(history),
+            history: History::new(stored),
             quota: Quota::default(),
             outbox: Outbox::default(),
+            away: HashMap::new(),
+            state,
+            remembered,
             alarm: None,
         }
     }
@@ -112,11 +126,40 @@ impl Room {
                         key,
                         order: record.order,
                         session: record.session,
+                        owner: record.owner,
                     });
                     self.quota.member_joined(&conn);
                 }
             }
             self.conns.insert(attachment.conn, conn);
+        }
+        // Members storage remembers but no socket holds: the room object restarted under them
+        // (a deploy). They are away, not gone, for the presence grace.
+        for row in std::mem::take(&mut self.remembered) {
+            if self.by_key.contains_key(&row.key) {
+                continue;
+            }
+            self.next_order = self.next_order.max(row.order.saturating_add(1));
+            if self.limits.presence_grace_ms == 0 {
+                self.outbox.forget_member(&row.key);
+                continue;
+            }
+            let until = now.saturating_add(self.limits.presence_grace_ms);
+            let member = Member {
+                name: row.name,
+                key: row.key.clone(),
+                order: row.order,
+                session: row.session,
+                owner: row.owner,
+            };
+            self.away.insert(
+                row.key,
+                Away {
+                    member,
+                    address: row.address,
+                    until,
+                },
+            );
         }
         let conns = &self.conns;
         self.members.sort_by_key(|c| {
@@ -131,12 +174,13 @@ impl Room {
         fx
     }
 
-    /// Handles one runtime event. Frames to send wait in the outbox until [`Room::flush`].
-    pub fn handle(&mut self, event: Event<'_>, now: u64) -> Effects {
+    /// Handles one runtime event. Frames to send wait in the outbox until [`Room::flush`]. The
+    /// store is read only for changes to messages older than the ones in memory.
+    pub fn handle(&mut self, event: Event<'_>, now: u64, store: &mut dyn Store) -> Effects {
         let mut fx = Effects::default();
         match event {
             Event::Connect { conn, address } => self.connect(conn, address, now, &mut fx),
-            Event::Frame { conn, text } => self.frame(conn, text, now, &mut fx),
+            Event::Frame { conn, text } => self.frame(conn, text, now, store, &mut fx),
             Event::Binary { conn } => {
                 let error = ErrorFrame::new(
                     ErrorCode::BadRequest,
@@ -161,7 +205,7 @@ impl Room {
     }
 
     /// One text frame: parse it, then hand it to the module of its type.
-    fn frame(&mut self, conn: ConnId, text: &str, now: u64, fx: &mut Effects) {
+    fn frame(&mut self, conn: ConnId, text: &str, now: u64, store: &mut dyn Store, fx: &mut Effects) {
         // A socket the room closed or replaced (or never saw) has no say any more.
         let Some(c) = self.conns.get_mut(&conn).filter(|c| !c.closed) else {
             return;
@@ -176,11 +220,26 @@ impl Room {
                 name,
                 since,
                 session,
-            } => self.join(conn, &name, since, session.as_deref(), now, fx),
-            ClientFrame::Message { text, nonce } => {
-                self.message(conn, &text, nonce.as_deref(), now, fx)
+                owner_key,
+            } => {
+                let keys = join::Keys {
+                    session: session.as_deref(),
+                    owner: owner_key.as_deref(),
+                };
+                self.join(conn, &name, since, keys, now, fx)
             }
+            ClientFrame::Message {
+                text,
+                nonce,
+                reply_to,
+            } => self.message(conn, &text, nonce.as_deref(), reply_to, now, store, fx),
             ClientFrame::Typing => self.typing(conn, now, fx),
+            ClientFrame::Edit { id, text } => self.edit(conn, id, &text, now, store, fx),
+            ClientFrame::Delete { id } => self.delete(conn, id, now, store, fx),
+            ClientFrame::React { id, emoji } => self.react(conn, id, &emoji, now, store, fx),
+            ClientFrame::Kick { name } => self.kick(conn, &name, now, fx),
+            ClientFrame::Lock { locked } => self.lock(conn, locked, now, fx),
+            ClientFrame::Topic { text } => self.topic(conn, &text, now, fx),
             ClientFrame::DebugReset if self.limits.test_hooks => {
                 self.outbox
                     .only(conn, to_json(&ServerFrame::DebugReset { ok: true }));
@@ -192,10 +251,8 @@ impl Room {
                 fx.debug = Some(Debug::FailWrites(on));
             }
             ClientFrame::DebugReset | ClientFrame::DebugFailWrites { .. } => {
-                let error = ErrorFrame::new(
-                    ErrorCode::BadRequest,
-                    "unknown frame type: expected join, message or typing",
-                );
+                let error =
+                    ErrorFrame::new(ErrorCode::BadRequest, crate::protocol::client::UNKNOWN_TYPE);
                 self.reject(conn, error, now, fx)
             }
         }
@@ -243,9 +300,19 @@ impl Room {
         self.member(conn).map(|m| m.name.as_str())
     }
 
-    /// Members' names in join order.
+    /// Members' names in join order, those away included.
     pub fn member_names(&self) -> impl Iterator<Item = &str> {
-        self.members.iter().filter_map(|c| self.member_name(*c))
+        let mut all: Vec<&Member> = self.members.iter().filter_map(|c| self.member(*c)).collect();
+        all.extend(self.away.values().map(|a| &a.member));
+        all.sort_by_key(|m| m.order);
+        all.into_iter().map(|m| m.name.as_str())
+    }
+
+    /// Names of the members who are away, in join order.
+    fn away_names(&self) -> Vec<&str> {
+        let mut away: Vec<&Member> = self.away.values().map(|a| &a.member).collect();
+        away.sort_by_key(|m| m.order);
+        away.into_iter().map(|m| m.name.as_str()).collect()
     }
 
     /// Members' connections in join order.
@@ -273,6 +340,11 @@ impl Room {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
+
+/// A SHA-256 in hex: how the room keeps secrets (sessions, owner keys) and addresses.
+pub fn digest(input: &str) -> String {
+    members::digest_hex(input, 64)
 }
 
 /// How logs name a room: public rooms by name; private rooms by a short digest, never the id,

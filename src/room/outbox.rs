@@ -5,8 +5,11 @@
 //! text; only a member with frames of its own (an error, its welcome, a typing it sent) gets a
 //! text of its own.
 
+use super::history::Posted;
+use super::members::MemberRow;
 use super::ConnId;
-use crate::protocol::{to_json, ChatMessage};
+use crate::protocol::Change;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A batch holds at most this many frames...
 pub const MAX_BATCH_FRAMES: usize = 256;
@@ -18,9 +21,19 @@ pub const MAX_BATCH_BYTES: usize = 128 * 1024;
 pub(super) struct Outbox {
     pub entries: Vec<Entry>,
     /// The burst's messages, in id order, waiting to be stored...
-    pub messages: Vec<ChatMessage>,
+    pub messages: Vec<Posted>,
     /// ...and, for each, its frame and sender.
     pub sent: Vec<Pending>,
+    /// The burst's changes, in id order, waiting to be stored, each with who made it.
+    pub changes: Vec<(Change, ConnId)>,
+    /// Stored messages read for a change in this burst (older than the ones in memory).
+    pub fetched: BTreeMap<u64, Posted>,
+    /// Stored messages whose current state this burst changed.
+    pub touched: BTreeSet<u64>,
+    /// Messages deleted in this burst.
+    pub erased: Vec<u64>,
+    pub meta: Vec<(&'static str, String)>,
+    pub members: Vec<(String, Option<MemberRow>)>,
 }
 
 #[derive(Debug)]
@@ -44,6 +57,8 @@ pub(super) enum Queued {
     Text(String),
     /// `messages[i]`: sent only if it was stored, else its sender gets `storage_failed`.
     Message(usize),
+    /// `changes[i]`: likewise.
+    Change(usize),
     /// The joiner's welcome, built at the flush so it holds the room as it is then.
     Welcome { since: Option<u64> },
 }
@@ -73,15 +88,43 @@ impl Outbox {
         self.push(Audience::Only(conn), Queued::Welcome { since });
     }
 
-    pub fn message(&mut self, sender: ConnId, message: ChatMessage) {
+    /// A new message. Its frame is serialized at the flush, so that changes later in the same
+    /// burst (an edit right after sending) are in it.
+    pub fn message(&mut self, sender: ConnId, posted: Posted) {
         self.sent.push(Pending {
-            text: to_json(&message),
+            text: String::new(),
             sender,
-            nonce: message.nonce.clone(),
+            nonce: posted.message.nonce.clone(),
         });
-        self.messages.push(message);
+        self.messages.push(posted);
         let index = self.messages.len() - 1;
         self.push(Audience::Members { except: None }, Queued::Message(index));
+    }
+
+    /// A new change, made by `actor`.
+    pub fn change(&mut self, actor: ConnId, change: Change) {
+        self.changes.push((change, actor));
+        let index = self.changes.len() - 1;
+        self.push(Audience::Members { except: None }, Queued::Change(index));
+    }
+
+    /// A message of this burst, not stored yet.
+    pub fn pending_mut(&mut self, id: u64) -> Option<&mut Posted> {
+        let i = self.messages.binary_search_by_key(&id, |p| p.message.id).ok()?;
+        self.messages.get_mut(i)
+    }
+
+    pub fn meta(&mut self, key: &'static str, value: String) {
+        self.meta.retain(|(k, _)| *k != key);
+        self.meta.push((key, value));
+    }
+
+    pub fn remember_member(&mut self, row: MemberRow) {
+        self.members.push((row.key.clone(), Some(row)));
+    }
+
+    pub fn forget_member(&mut self, key: &str) {
+        self.members.push((key.to_string(), None));
     }
 
     fn push(&mut self, to: Audience, frame: Queued) {

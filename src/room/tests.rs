@@ -2,6 +2,7 @@
 //! same path the shell takes (handle, then flush).
 
 use super::harness::{unlimited, Harness, ROOM};
+use super::history::VecStore;
 use super::*;
 use serde_json::json;
 
@@ -484,6 +485,7 @@ fn restore_never_admits_two_holders_of_one_name() {
             name: name.into(),
             order,
             session: None,
+            owner: false,
         })
     };
     let attachment = |conn, member| Attachment {
@@ -517,7 +519,7 @@ fn history_cap_trims_the_oldest() {
     }
     assert_eq!(r.store.messages.len(), 150);
     assert_eq!(r.room.stored_count(), 150);
-    assert_eq!(r.store.messages[0].id, 51);
+    assert_eq!(r.store.messages[0].message.id, 51);
     // A cap below the welcome size also bounds the welcome.
     let mut small = Harness::new(Limits {
         history_cap: 3,
@@ -566,6 +568,7 @@ fn binary_and_malformed_frames_are_bad_requests_and_logged_sparingly() {
             text: r#"{"type":"debug_reset"}"#,
         },
         0,
+        &mut VecStore::default(),
     );
     assert_eq!(fx.debug, Some(Debug::Reset));
 }

@@ -23,7 +23,7 @@
 
 use super::log::Logger;
 use super::sockets::Sockets;
-use super::storage::{self, SqlStore};
+use super::storage::{self, RawStorage, SqlStore};
 use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json};
@@ -44,6 +44,8 @@ extern "C" {
 
     /// The parts of `ctx` the `worker` crate does not wrap.
     type RawState;
+    #[wasm_bindgen(method, getter)]
+    fn storage(this: &RawState) -> RawStorage;
     #[wasm_bindgen(method, catch, js_name = getWebSocketAutoResponseTimestamp)]
     fn auto_response_timestamp(
         this: &RawState,
@@ -65,8 +67,9 @@ pub struct ChatRoom {
 struct Inner {
     state: State,
     raw_state: RawState,
-    /// `state.storage().sql()`, fetched once: each getter is a call into JS.
+    /// `state.storage().sql()` and `ctx.storage`, fetched once: each getter is a call into JS.
     sql: SqlStorage,
+    storage: RawStorage,
     limits: Limits,
     log: Logger,
     /// When this instance was created (the stats' `started_at`).
@@ -95,7 +98,13 @@ impl ChatRoom {
     pub fn new(state: DurableObjectState, env: Env) -> ChatRoom {
         let raw_state: RawState = JsValue::from(state.clone()).unchecked_into();
         let state = State::from(state);
-        let limits = Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+        // `MODERATOR_KEY` is a secret (`wrangler secret put`), the rest are vars.
+        let limits = Limits::from_vars(|name| {
+            env.var(name)
+                .or_else(|_| env.secret(name))
+                .ok()
+                .map(|v| v.to_string())
+        });
         // Keepalives are answered by the runtime without waking a hibernating room.
         if let Ok(pair) = WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
@@ -104,6 +113,7 @@ impl ChatRoom {
             let weak = weak.clone();
             Inner {
                 sql: state.storage().sql(),
+                storage: raw_state.storage(),
                 state,
                 raw_state,
                 log: Logger {
@@ -142,9 +152,10 @@ impl ChatRoom {
                 let _ = ws.close(Some(close::INTERNAL), Some("unknown connection"));
                 return Effects::default();
             };
+            let mut store = self.inner.store();
             match data.as_string() {
-                Some(text) => live.room.handle(Event::Frame { conn, text: &text }, now),
-                None => live.room.handle(Event::Binary { conn }, now),
+                Some(text) => live.room.handle(Event::Frame { conn, text: &text }, now, &mut store),
+                None => live.room.handle(Event::Binary { conn }, now, &mut store),
             }
         })?;
         self.inner.carry_out(effects);
@@ -194,7 +205,7 @@ impl ChatRoom {
                     Some((conn, at.get_time() as u64))
                 })
                 .collect();
-            live.room.handle(Event::Alarm { heard }, now)
+            live.room.handle(Event::Alarm { heard }, now, &mut inner.store())
         })?;
         inner.carry_out(effects);
         Ok(())
@@ -205,23 +216,20 @@ impl Inner {
     /// The room's HTTP side: the WebSocket upgrade, history pages and stats.
     async fn serve(self: &Rc<Self>, req: Request) -> worker::Result<Response> {
         let url = req.url()?;
+        // The Worker validated everything it forwards (`crate::api`).
         let mut room_name = String::new();
-        let (mut before, mut limit) = (None, 50);
+        let mut owner_hash = None;
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "room" => room_name = value.into_owned(),
-                "before" => before = value.parse().ok(),
-                "limit" => limit = value.parse().unwrap_or(50u32).clamp(1, 100),
+                "owner" => owner_hash = Some(value.into_owned()),
                 _ => {}
             }
         }
         match url.path() {
             "/websocket" => {
                 // A socket is what creates a room; reads never do.
-                if !self.tables.get() {
-                    storage::init(&self.sql)?;
-                    self.tables.set(true);
-                }
+                self.ensure_tables()?;
                 if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
                     storage::set_meta(&self.sql, "room", &room_name)?;
                 }
@@ -229,11 +237,37 @@ impl Inner {
                 self.accept(&room_name, address.as_deref())
             }
             "/messages" => {
-                let messages = storage::page(&self.sql, before, limit)?;
+                let query = crate::validate::page_query(url.query().unwrap_or(""))
+                    .map_err(worker::Error::RustError)?;
+                let messages = storage::page(&self.sql, &query)?;
                 router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
+            }
+            // A new private room: the Worker hands over the digest of its owner key, once.
+            "/claim" => {
+                self.ensure_tables()?;
+                if let (Some(hash), None) = (owner_hash, storage::get_meta(&self.sql, "owner")?) {
+                    storage::set_meta(&self.sql, "owner", &hash)?;
+                }
+                router::json_ok("{}")
             }
             "/stats" => self.stats(&room_name),
             _ => Response::error("not found", 404),
+        }
+    }
+
+    fn ensure_tables(&self) -> worker::Result<()> {
+        if !self.tables.get() {
+            storage::init(&self.sql)?;
+            self.tables.set(true);
+        }
+        Ok(())
+    }
+
+    /// The room's store, for one step.
+    fn store(&self) -> SqlStore<'_> {
+        SqlStore {
+            sql: &self.sql,
+            storage: &self.storage,
         }
     }
 
@@ -246,7 +280,7 @@ impl Inner {
             live.next_conn = live.next_conn.saturating_add(1);
             self.state.accept_web_socket(&pair.server);
             live.sockets.insert(conn, pair.server.clone());
-            live.room.handle(Event::Connect { conn, address }, now)
+            live.room.handle(Event::Connect { conn, address }, now, &mut self.store())
         })?;
         self.carry_out(effects);
         Response::from_websocket(pair.client)
@@ -260,7 +294,7 @@ impl Inner {
                 return Effects::default();
             };
             live.sockets.remove(conn);
-            live.room.handle(Event::Gone { conn, why }, now)
+            live.room.handle(Event::Gone { conn, why }, now, &mut self.store())
         });
         if let Ok(effects) = effects {
             self.carry_out(effects);
@@ -272,8 +306,7 @@ impl Inner {
         self.flush_scheduled.set(false);
         let now = now_ms();
         let effects = self.step(|live| {
-            let mut store = SqlStore { sql: &self.sql };
-            live.room.flush(&mut store, now)
+            live.room.flush(&mut self.store(), now)
         });
         if let Ok(effects) = effects {
             self.carry_out(effects);
@@ -324,6 +357,7 @@ impl Inner {
                         why: "send failed",
                     },
                     now,
+                    &mut self.store(),
                 )
             });
             if let Ok(more) = more {
@@ -335,6 +369,10 @@ impl Inner {
         }
         if let Some(at) = effects.alarm {
             self.alarm_by(at);
+        }
+        if effects.reload {
+            // Storage refused a write: memory may be ahead of it. Rebuild on the next event.
+            self.live.replace(None);
         }
         match effects.debug {
             Some(Debug::Reset) => {

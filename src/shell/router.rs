@@ -31,7 +31,17 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
         Route::CreateRoom => {
             // A fresh random id: unguessable, and listed nowhere.
             let id = rooms.unique_id().map_err(internal)?.to_string();
-            let body = serde_json::json!({ "room": id }).to_string();
+            // The owner key is shown once, here; the room keeps only its digest.
+            let owner_key = random_hex(32).map_err(internal)?;
+            let room = RoomName::Private(id.clone());
+            let stub = room_stub(env, &room)?;
+            let query = format!("&owner={}", crate::room::digest(&owner_key));
+            let claim = room_request(&room, "claim", &query, None)?;
+            let claimed = stub.fetch_with_request(claim).await.map_err(internal)?;
+            if claimed.status_code() != 200 {
+                return Err(internal(worker::Error::RustError("claim failed".into())));
+            }
+            let body = serde_json::json!({ "room": id, "owner_key": owner_key }).to_string();
             json_response(201, &body)
         }
         Route::WebSocket(room) => {
@@ -45,6 +55,9 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             let mut query = format!("&limit={}", page.limit);
             if let Some(before) = page.before {
                 query.push_str(&format!("&before={before}"));
+            }
+            if let Some(after) = page.after {
+                query.push_str(&format!("&after={after}"));
             }
             let forwarded = room_request(&room, "messages", &query, None)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
@@ -114,4 +127,13 @@ fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
 
 pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {
     json_response(200, body).map_err(|e| worker::Error::RustError(e.message))
+}
+
+/// `bytes` random bytes from the runtime's CSPRNG, as hex.
+fn random_hex(bytes: u32) -> worker::Result<String> {
+    let buf = js_sys::Uint8Array::new_with_length(bytes);
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())?;
+    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())?;
+    js_sys::Function::from(get).call1(&crypto, &buf)?;
+    Ok(buf.to_vec().iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -1,49 +1,34 @@
-//! The room's SQLite storage: one `messages` table (the history) and a `meta` table, and
-//! [`SqlStore`], the room's [`Store`].
+//! The room's SQLite storage and [`SqlStore`], the room's [`Store`]: the `messages` table is the
+//! room's log (messages in their current state and changes, one id sequence), `meta` its own
+//! state (topic, lock, owner key digest, bans), `members` who is in it (for presence across a
+//! restart).
 //!
 //! The SQL API is synchronous, and everything written during one flush is committed together.
 //! The runtime's output gate holds every frame sent after a write until that write is durable,
 //! which is what makes "stored before broadcast" hold without an `await`.
 
-use crate::protocol::ChatMessage;
-use crate::room::{Store, StoreError, StoredHistory, WELCOME_HISTORY};
-use serde::Deserialize;
+use crate::protocol::{to_json, Change, ChatMessage, Entry};
+use crate::room::{MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY};
+use crate::validate::PageQuery;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use worker::{SqlStorage, SqlStorageValue};
 
-#[wasm_bindgen]
-extern "C" {
-    /// `ctx.storage.sql`, for the one query on the hot path: binding a lone message's fields as
-    /// direct arguments skips building an argument array and copying each string twice.
-    type RawSql;
-    #[wasm_bindgen(method, catch, js_name = exec)]
-    fn exec_insert(
-        this: &RawSql,
-        query: &JsValue,
-        id: f64,
-        name: &str,
-        text: &str,
-        at: f64,
-        nonce: Option<String>,
-    ) -> Result<JsValue, JsValue>;
-}
-
-const INSERT_ONE: &str = "INSERT INTO messages (id, name, text, at, nonce) VALUES (?, ?, ?, ?, ?)";
-
-/// Several messages in one statement (so all or none), passed as one JSON array: the number of
-/// bound parameters stays one however large the burst.
-const INSERT_MANY: &str = "INSERT INTO messages (id, name, text, at, nonce)
-    SELECT json_extract(value, '$.id'), json_extract(value, '$.name'),
-           json_extract(value, '$.text'), json_extract(value, '$.at'),
-           json_extract(value, '$.nonce')
+/// Several entries in one statement, passed as one JSON array: the number of bound parameters
+/// stays one however large the burst. Each entry's frame is kept whole in `body`.
+const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce, body, author)
+    SELECT json_extract(value, '$.id'), json_extract(value, '$.kind'),
+           json_extract(value, '$.name'), '', json_extract(value, '$.at'),
+           json_extract(value, '$.nonce'), json_extract(value, '$.body'),
+           json_extract(value, '$.author')
     FROM json_each(?)";
 
-thread_local! {
-    /// The insert statement as a JS string, made once (the SQL API caches statements by text).
-    static INSERT_ONE_QUERY: JsValue = JsValue::from_str(INSERT_ONE);
-}
+/// Every column a log row has; `body` is the entry's frame as JSON (rows older than the log
+/// design have none and are read from the other columns).
+const COLUMNS: &str = "id, kind, name, text, at, nonce, body, author";
 
-/// Creates the tables. Called when a socket connects: reading a room never creates it.
+/// Creates (or upgrades) the tables. Called when a socket connects: reading a room never
+/// creates it.
 pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     sql.exec(
         "CREATE TABLE IF NOT EXISTS messages (
@@ -55,11 +40,31 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         )",
         None,
     )?;
+    // Rooms made before the log design get its columns; the old rows stay valid as they are.
+    let columns: Vec<Column> = sql.exec("PRAGMA table_info(messages)", None)?.to_array()?;
+    for (name, ddl) in [
+        ("kind", "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'"),
+        ("body", "ALTER TABLE messages ADD COLUMN body TEXT"),
+        ("author", "ALTER TABLE messages ADD COLUMN author TEXT"),
+    ] {
+        if !columns.iter().any(|c| c.name == name) {
+            sql.exec(ddl, None)?;
+        }
+    }
     sql.exec(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         None,
     )?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS members (key TEXT PRIMARY KEY, row TEXT NOT NULL)",
+        None,
+    )?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct Column {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -84,8 +89,54 @@ struct Counts {
     stored: f64,
 }
 
-/// The id sequence, the row count and the newest rows, to seed a room after a (re)start. An
-/// empty history for a room that never stored anything.
+/// One row of the log, as read.
+#[derive(Deserialize)]
+struct Row {
+    id: f64,
+    #[serde(default)]
+    kind: Option<String>,
+    name: String,
+    text: String,
+    at: f64,
+    nonce: Option<String>,
+    body: Option<String>,
+    author: Option<String>,
+}
+
+impl Row {
+    fn entry(self) -> Option<(Entry, Option<String>)> {
+        let entry = match self.body {
+            Some(body) => serde_json::from_str(&body).ok()?,
+            // A row from before the log design: a plain message.
+            None => Entry::Message(ChatMessage::new(
+                self.id as u64,
+                self.name,
+                self.text,
+                self.at as u64,
+                self.nonce,
+            )),
+        };
+        let _ = self.kind;
+        Some((entry, self.author))
+    }
+}
+
+fn rows(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> worker::Result<Vec<Row>> {
+    sql.exec(query, args)?.to_array()
+}
+
+fn messages_of(rows: Vec<Row>) -> Vec<Posted> {
+    rows.into_iter()
+        .filter_map(Row::entry)
+        .filter_map(|(entry, author)| match entry {
+            Entry::Message(message) => Some(Posted { message, author }),
+            Entry::Change(_) => None,
+        })
+        .collect()
+}
+
+/// Everything a room needs to start: the id sequence, the newest messages and entries, the
+/// room's own state and the members it remembers. Empty for a room that never stored anything.
 pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
     if !exists(sql)? {
         return Ok(StoredHistory::default());
@@ -96,76 +147,224 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
             None,
         )?
         .one()?;
+    let mut recent = messages_of(rows(
+        sql,
+        &format!("SELECT {COLUMNS} FROM messages WHERE kind = 'message' ORDER BY id DESC LIMIT ?"),
+        vec![(WELCOME_HISTORY as i64).into()],
+    )?);
+    recent.reverse();
     // One more than a welcome holds, to know the newest id it leaves out.
-    let mut recent = newest(sql, None, WELCOME_HISTORY as u32 + 1)?;
-    let older_max = if recent.len() > WELCOME_HISTORY {
-        recent.pop().map_or(0, |m| m.id)
+    let mut window = rows(
+        sql,
+        &format!("SELECT {COLUMNS} FROM messages ORDER BY id DESC LIMIT ?"),
+        vec![(WELCOME_HISTORY as i64 + 1).into()],
+    )?;
+    let older_max = if window.len() > WELCOME_HISTORY {
+        window.pop().map_or(0, |r| r.id as u64)
     } else {
         0
     };
-    recent.reverse();
+    let mut changes: Vec<Change> = window
+        .into_iter()
+        .filter_map(Row::entry)
+        .filter_map(|(entry, _)| match entry {
+            Entry::Change(change) => Some(change),
+            Entry::Message(_) => None,
+        })
+        .collect();
+    changes.reverse();
+    let meta = |key: &str| get_meta(sql, key).ok().flatten();
+    let members: Vec<MemberRow> = sql
+        .exec("SELECT row FROM members", None)?
+        .to_array::<MemberJson>()?
+        .into_iter()
+        .filter_map(|m| serde_json::from_str(&m.row).ok())
+        .collect();
     Ok(StoredHistory {
         last_id: counts.last_id as u64,
         stored: counts.stored as u64,
         recent,
+        changes,
         older_max,
+        state: RoomState::load(meta),
+        members,
     })
 }
 
-/// Up to `limit` messages with `id < before`, newest first.
-fn newest(sql: &SqlStorage, before: Option<u64>, limit: u32) -> worker::Result<Vec<ChatMessage>> {
-    // The largest id JavaScript numbers (and so the SQL API) carry exactly; the API checks
-    // `before` against it.
-    let before = before.map_or(crate::api::MAX_ID, |b| b.min(crate::api::MAX_ID)) as i64;
-    sql.exec(
-        "SELECT 'message' AS type, id, name, text, at, nonce FROM messages
-         WHERE id < ? ORDER BY id DESC LIMIT ?",
-        vec![before.into(), i64::from(limit).into()],
-    )?
-    .to_array()
+#[derive(Deserialize)]
+struct MemberJson {
+    row: String,
 }
 
-/// A page of history for `GET /api/rooms/{room}/messages`, oldest first.
-pub fn page(sql: &SqlStorage, before: Option<u64>, limit: u32) -> worker::Result<Vec<ChatMessage>> {
+/// A page of history for `GET /api/rooms/{room}/messages`, oldest first: the messages before
+/// `before` in their current state, or (with `after`) every entry after it.
+pub fn page(sql: &SqlStorage, query: &PageQuery) -> worker::Result<Vec<Entry>> {
     if !exists(sql)? {
         return Ok(Vec::new());
     }
-    let mut page = newest(sql, before, limit)?;
-    page.reverse();
-    Ok(page)
+    let limit = i64::from(query.limit);
+    let found = match query.after {
+        Some(after) => rows(
+            sql,
+            &format!("SELECT {COLUMNS} FROM messages WHERE id > ? ORDER BY id LIMIT ?"),
+            vec![(after.min(crate::api::MAX_ID) as i64).into(), limit.into()],
+        )?,
+        None => {
+            // The largest id JavaScript numbers (and so the SQL API) carry exactly; the API
+            // checks `before` against it.
+            let before = query.before.map_or(crate::api::MAX_ID, |b| b.min(crate::api::MAX_ID));
+            let mut newest = rows(
+                sql,
+                &format!(
+                    "SELECT {COLUMNS} FROM messages WHERE kind = 'message' AND id < ?
+                     ORDER BY id DESC LIMIT ?"
+                ),
+                vec![(before as i64).into(), limit.into()],
+            )?;
+            newest.reverse();
+            newest
+        }
+    };
+    Ok(found.into_iter().filter_map(Row::entry).map(|(e, _)| e).collect())
 }
 
-/// The room's [`Store`]: SQLite.
+/// The room's [`Store`]: SQLite, each flush in one transaction.
 pub struct SqlStore<'a> {
     pub sql: &'a SqlStorage,
+    pub storage: &'a RawStorage,
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ctx.storage`, for `transactionSync`, which the `worker` crate does not wrap.
+    pub type RawStorage;
+    #[wasm_bindgen(method, catch, js_name = transactionSync)]
+    fn transaction_sync(this: &RawStorage, run: &js_sys::Function) -> Result<JsValue, JsValue>;
+}
+
+/// A row to insert, as `INSERT_MANY` reads it.
+#[derive(Serialize)]
+struct NewRow<'a> {
+    id: u64,
+    kind: &'a str,
+    name: &'a str,
+    at: u64,
+    nonce: Option<&'a str>,
+    body: String,
+    author: Option<&'a str>,
+}
+
+impl SqlStore<'_> {
+    /// The statements of one flush, in order.
+    fn statements(batch: &WriteBatch) -> Vec<(String, Vec<SqlStorageValue>)> {
+        let mut out: Vec<(String, Vec<SqlStorageValue>)> = Vec::new();
+        let mut rows: Vec<NewRow> = Vec::new();
+        for p in &batch.messages {
+            let m = &p.message;
+            rows.push(NewRow {
+                id: m.id,
+                kind: "message",
+                name: &m.name,
+                at: m.at,
+                nonce: m.nonce.as_deref(),
+                body: to_json(m),
+                author: p.author.as_deref(),
+            });
+        }
+        for c in &batch.changes {
+            let (name, at) = change_actor(c);
+            rows.push(NewRow {
+                id: c.id(),
+                kind: c.kind(),
+                name,
+                at,
+                nonce: None,
+                body: to_json(c),
+                author: None,
+            });
+        }
+        if !rows.is_empty() {
+            out.push((INSERT_MANY.to_string(), vec![to_json(&rows).into()]));
+        }
+        for m in &batch.updates {
+            out.push((
+                "UPDATE messages SET body = ?, text = '' WHERE id = ?".to_string(),
+                vec![to_json(m).into(), (m.id as i64).into()],
+            ));
+        }
+        for &target in &batch.erased {
+            let target = target as i64;
+            // Deleted for real: the text of earlier edits and of quotes in replies goes too.
+            out.push((
+                "UPDATE messages SET body = json_set(body, '$.text', '')
+                 WHERE kind = 'edit' AND json_extract(body, '$.target') = ?"
+                    .to_string(),
+                vec![target.into()],
+            ));
+            out.push((
+                "UPDATE messages SET body = json_set(body, '$.reply.text', '', '$.reply.deleted', json('true'))
+                 WHERE kind = 'message' AND json_extract(body, '$.reply_to') = ?"
+                    .to_string(),
+                vec![target.into()],
+            ));
+        }
+        for (key, value) in &batch.meta {
+            out.push((UPSERT_META.to_string(), vec![(*key).into(), value.as_str().into()]));
+        }
+        for (key, row) in &batch.members {
+            match row {
+                Some(row) => out.push((
+                    "INSERT INTO members (key, row) VALUES (?, ?)
+                     ON CONFLICT (key) DO UPDATE SET row = excluded.row"
+                        .to_string(),
+                    vec![key.as_str().into(), to_json(row).into()],
+                )),
+                None => out.push((
+                    "DELETE FROM members WHERE key = ?".to_string(),
+                    vec![key.as_str().into()],
+                )),
+            }
+        }
+        out
+    }
+}
+
+fn change_actor(change: &Change) -> (&str, u64) {
+    match change {
+        Change::Edit { name, at, .. }
+        | Change::Delete { name, at, .. }
+        | Change::React { name, at, .. }
+        | Change::Topic { name, at, .. }
+        | Change::Lock { name, at, .. }
+        | Change::Kick { name, at, .. } => (name, *at),
+    }
 }
 
 impl Store for SqlStore<'_> {
-    fn append(&mut self, messages: &[ChatMessage]) -> Result<(), StoreError> {
-        let result = match messages {
-            [] => Ok(()),
-            [m] => {
-                let raw: &RawSql = self.sql.as_ref().unchecked_ref();
-                INSERT_ONE_QUERY
-                    .with(|query| {
-                        raw.exec_insert(
-                            query,
-                            m.id as f64,
-                            &m.name,
-                            &m.text,
-                            m.at as f64,
-                            m.nonce.clone(),
-                        )
-                    })
-                    .map(drop)
-                    .map_err(worker::Error::from)
+    fn write(&mut self, batch: &WriteBatch) -> Result<(), StoreError> {
+        let statements = Self::statements(batch);
+        let sql = self.sql.clone();
+        // All of the flush or none of it: transactionSync rolls back if a statement throws.
+        let run = Closure::once(move || -> Result<(), JsValue> {
+            for (query, args) in statements {
+                sql.exec(&query, args).map_err(JsValue::from)?;
             }
-            many => {
-                let json = crate::protocol::to_json(&many);
-                self.sql.exec(INSERT_MANY, vec![json.into()]).map(drop)
-            }
-        };
-        result.map_err(|e| StoreError(e.to_string()))
+            Ok(())
+        });
+        self.storage
+            .transaction_sync(run.as_ref().unchecked_ref())
+            .map(drop)
+            .map_err(|e| StoreError(js_error_text(&e)))
+    }
+
+    fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError> {
+        let found = rows(
+            self.sql,
+            &format!("SELECT {COLUMNS} FROM messages WHERE id = ? AND kind = 'message'"),
+            vec![(id as i64).into()],
+        )
+        .map_err(|e| StoreError(e.to_string()))?;
+        Ok(messages_of(found).into_iter().next())
     }
 
     fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError> {
@@ -178,6 +377,16 @@ impl Store for SqlStore<'_> {
             .map_err(|e| StoreError(e.to_string()))
     }
 }
+
+fn js_error_text(error: &JsValue) -> String {
+    js_sys::Reflect::get(error, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| "storage error".to_string())
+}
+
+const UPSERT_META: &str = "INSERT INTO meta (key, value) VALUES (?, ?)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// Test hook: a trigger that makes every message insert fail for real, or its removal.
 pub fn fail_writes(sql: &SqlStorage, on: bool) -> worker::Result<()> {
@@ -206,10 +415,6 @@ pub fn get_meta(sql: &SqlStorage, key: &str) -> worker::Result<Option<String>> {
 }
 
 pub fn set_meta(sql: &SqlStorage, key: &str, value: &str) -> worker::Result<()> {
-    sql.exec(
-        "INSERT INTO meta (key, value) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        vec![key.into(), value.into()],
-    )?;
+    sql.exec(UPSERT_META, vec![key.into(), value.into()])?;
     Ok(())
 }

@@ -1,0 +1,218 @@
+//! Frames the server sends: messages (live and in history), change events, presence and the
+//! welcome.
+
+use serde::{Deserialize, Serialize};
+
+/// A chat message as stored and as sent: the `message` frame and each `history` entry, always in
+/// its current state (edited, deleted, reacted to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "message")]
+pub struct ChatMessage {
+    pub id: u64,
+    pub name: String,
+    pub text: String,
+    /// Unix milliseconds, server clock.
+    pub at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The message this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<u64>,
+    /// The start of the answered message, so every client can quote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Quote>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<u64>,
+    /// A tombstone: the text is gone from storage too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// In first-use order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+impl ChatMessage {
+    pub fn new(id: u64, name: String, text: String, at: u64, nonce: Option<String>) -> Self {
+        ChatMessage {
+            id,
+            name,
+            text,
+            at,
+            nonce,
+            reply_to: None,
+            reply: None,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+        }
+    }
+}
+
+/// The quoted start of a message a reply answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub name: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+/// One emoji on a message and who put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub names: Vec<String>,
+}
+
+/// A change to the room, with its own id in the message sequence: applying one twice is harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    Edit {
+        id: u64,
+        target: u64,
+        text: String,
+        name: String,
+        at: u64,
+    },
+    Delete {
+        id: u64,
+        target: u64,
+        name: String,
+        at: u64,
+    },
+    React {
+        id: u64,
+        target: u64,
+        emoji: String,
+        on: bool,
+        name: String,
+        at: u64,
+    },
+    Topic {
+        id: u64,
+        text: String,
+        name: String,
+        at: u64,
+    },
+    Lock {
+        id: u64,
+        locked: bool,
+        name: String,
+        at: u64,
+    },
+    Kick {
+        id: u64,
+        /// Who was kicked.
+        target: String,
+        name: String,
+        at: u64,
+    },
+}
+
+impl Change {
+    pub fn id(&self) -> u64 {
+        match self {
+            Change::Edit { id, .. }
+            | Change::Delete { id, .. }
+            | Change::React { id, .. }
+            | Change::Topic { id, .. }
+            | Change::Lock { id, .. }
+            | Change::Kick { id, .. } => *id,
+        }
+    }
+
+    /// The message this change is about, if any.
+    pub fn target(&self) -> Option<u64> {
+        match self {
+            Change::Edit { target, .. }
+            | Change::Delete { target, .. }
+            | Change::React { target, .. } => Some(*target),
+            _ => None,
+        }
+    }
+
+    /// The frame's `type`, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Edit { .. } => "edit",
+            Change::Delete { .. } => "delete",
+            Change::React { .. } => "react",
+            Change::Topic { .. } => "topic",
+            Change::Lock { .. } => "lock",
+            Change::Kick { .. } => "kick",
+        }
+    }
+}
+
+/// One entry of the room's log: a message (in its current state) or a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Entry {
+    Message(ChatMessage),
+    Change(Change),
+}
+
+impl Entry {
+    pub fn id(&self) -> u64 {
+        match self {
+            Entry::Message(m) => m.id,
+            Entry::Change(c) => c.id(),
+        }
+    }
+}
+
+/// A borrowed log entry, for a welcome's history.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EntryRef<'a> {
+    Message(&'a ChatMessage),
+    Change(&'a Change),
+}
+
+/// Frames the server sends, other than `message` ([`ChatMessage`]), changes ([`Change`]) and
+/// `error` ([`super::ErrorFrame`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame<'a> {
+    Welcome {
+        room: &'a str,
+        name: &'a str,
+        members: Vec<&'a str>,
+        /// Members whose socket dropped, within their presence grace (also in `members`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        away: Vec<&'a str>,
+        history: Vec<EntryRef<'a>>,
+        truncated: bool,
+        last_id: u64,
+        topic: &'a str,
+        locked: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        owner: bool,
+    },
+    Join {
+        name: &'a str,
+        at: u64,
+    },
+    Leave {
+        name: &'a str,
+        at: u64,
+    },
+    Away {
+        name: &'a str,
+        at: u64,
+    },
+    Back {
+        name: &'a str,
+        at: u64,
+    },
+    Typing {
+        name: &'a str,
+    },
+    DebugReset {
+        ok: bool,
+    },
+    DebugFailWrites {
+        on: bool,
+    },
+}

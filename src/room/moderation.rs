@@ -1,0 +1,170 @@
+//! Someone in charge of the room: the owner (who joined with the room's owner key, or the
+//! operator's `MODERATOR_KEY`) can delete any message, kick a member, lock the room to new joins
+//! and set its topic. Every action is a change in the room's log, so it is announced to everyone
+//! and replayed to members who resume.
+
+use super::{ConnId, Effects, Room};
+use crate::config::LogLevel;
+use crate::protocol::{close, to_json, Change, ErrorCode, ErrorFrame, ServerFrame};
+use crate::validate;
+use serde::{Deserialize, Serialize};
+
+/// The most characters a topic has.
+pub const MAX_TOPIC: usize = 200;
+
+/// The room's own state, kept in storage beside the log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomState {
+    pub topic: String,
+    pub locked: bool,
+    /// SHA-256 of the owner key `POST /api/rooms` handed out (private rooms only).
+    pub owner_hash: Option<String>,
+    pub bans: Vec<Ban>,
+}
+
+/// A kicked member's name key and address may not join again until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ban {
+    pub key: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub until: u64,
+}
+
+impl RoomState {
+    /// Reads the state from storage's key-value lookup (`topic`, `locked`, `owner`, `bans`).
+    pub fn load(get: impl Fn(&str) -> Option<String>) -> Self {
+        RoomState {
+            topic: get("topic").unwrap_or_default(),
+            locked: get("locked").is_some_and(|v| v == "true"),
+            owner_hash: get("owner"),
+            bans: get("bans")
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The ban on this name key or address, if one is running: how long it has left.
+    pub fn banned(&self, key: &str, address: Option<&str>, now: u64) -> Option<u64> {
+        self.bans
+            .iter()
+            .filter(|b| b.until > now)
+            .filter(|b| b.key == key || (address.is_some() && b.address.as_deref() == address))
+            .map(|b| b.until - now)
+            .max()
+    }
+}
+
+impl Room {
+    /// Whether `conn` may act as the owner; the error to send if not.
+    fn owner_of(&self, conn: ConnId) -> Result<String, ErrorFrame> {
+        match self.member(conn) {
+            Some(m) if m.owner => Ok(m.name.clone()),
+            Some(_) => Err(ErrorFrame::new(
+                ErrorCode::Forbidden,
+                "only the room's owner can do that",
+            )),
+            None => Err(ErrorFrame::new(ErrorCode::NotJoined, "join the room first")),
+        }
+    }
+
+    pub(super) fn kick(&mut self, conn: ConnId, raw_name: &str, now: u64, fx: &mut Effects) {
+        let by = match self.owner_of(conn) {
+            Ok(by) => by,
+            Err(e) => return self.reject(conn, e, now, fx),
+        };
+        let key = validate::name_key(raw_name.trim());
+        let present = self.by_key.get(&key).copied();
+        let target = match present {
+            Some(target) => self.member(target).map(|m| m.name.clone()),
+            None => self.away.get(&key).map(|a| a.member.name.clone()),
+        };
+        let Some(target_name) = target else {
+            let error = ErrorFrame::new(ErrorCode::NotFound, "no member has that name");
+            return self.reject(conn, error, now, fx);
+        };
+        if present == Some(conn) {
+            let error = ErrorFrame::new(ErrorCode::Forbidden, "you cannot kick yourself");
+            return self.reject(conn, error, now, fx);
+        }
+        let address = match present {
+            Some(target) => {
+                let address = self.conns.get(&target).and_then(|c| c.address.clone());
+                self.close_conn(target, close::KICKED, "kicked", fx);
+                address
+            }
+            None => self.away.remove(&key).and_then(|a| a.address),
+        };
+        let until = now.saturating_add(self.limits.kick_ban_ms);
+        self.state.bans.retain(|b| b.until > now);
+        self.state.bans.push(Ban {
+            key: key.clone(),
+            address,
+            until,
+        });
+        self.outbox.meta("bans", to_json(&self.state.bans));
+        self.outbox.forget_member(&key);
+        let id = self.history.next_id();
+        self.outbox.change(
+            conn,
+            Change::Kick {
+                id,
+                target: target_name.clone(),
+                name: by,
+                at: now,
+            },
+        );
+        self.outbox.broadcast(
+            to_json(&ServerFrame::Leave {
+                name: &target_name,
+                at: now,
+            }),
+            None,
+        );
+        fx.log(
+            LogLevel::Info,
+            "kick",
+            serde_json::json!({"members": self.member_count(), "ban_ms": self.limits.kick_ban_ms}),
+        );
+    }
+
+    pub(super) fn lock(&mut self, conn: ConnId, locked: bool, now: u64, fx: &mut Effects) {
+        let by = match self.owner_of(conn) {
+            Ok(by) => by,
+            Err(e) => return self.reject(conn, e, now, fx),
+        };
+        self.state.locked = locked;
+        self.outbox.meta("locked", locked.to_string());
+        let id = self.history.next_id();
+        self.outbox.change(conn, Change::Lock { id, locked, name: by, at: now });
+        fx.log(LogLevel::Info, "lock", serde_json::json!({ "locked": locked }));
+    }
+
+    pub(super) fn topic(&mut self, conn: ConnId, text: &str, now: u64, fx: &mut Effects) {
+        let by = match self.owner_of(conn) {
+            Ok(by) => by,
+            Err(e) => return self.reject(conn, e, now, fx),
+        };
+        let text = text.trim();
+        if text.chars().count() > MAX_TOPIC || text.chars().any(char::is_control) {
+            let error = ErrorFrame::new(
+                ErrorCode::InvalidMessage,
+                "a topic is at most 200 characters, without control characters",
+            );
+            return self.reject(conn, error, now, fx);
+        }
+        self.state.topic = text.to_string();
+        self.outbox.meta("topic", text.to_string());
+        let id = self.history.next_id();
+        self.outbox.change(
+            conn,
+            Change::Topic {
+                id,
+                text: text.to_string(),
+                name: by,
+                at: now,
+            },
+        );
+        fx.log(LogLevel::Info, "topic", serde_json::json!({}));
+    }
+}
