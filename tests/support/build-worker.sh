@@ -5,31 +5,36 @@
 # gzip), and rustc's `strip = true` strips before wasm-bindgen, which then warns that it cannot
 # read the target features. Cargo.toml turns worker-build's own wasm-opt run off.
 #
-# `make build` runs it, and so does wrangler, as the [build] command in wrangler.toml:
+# `make build` runs it, and so does wrangler, as the [build] command in wrangler.toml. Builds run
+# one at a time and are skipped when no input changed since the last good build began.
 # - SKIP_WORKER_BUILD=1 (the tests, which build once first): do nothing.
-# - CHATTERLY_DEV=1 (`make dev`): wrangler runs it twice at start and again on every change under
-#   [build] watch_dir. Builds run one at a time and are skipped when no input changed since the
-#   last build began, so the start costs nothing and a burst of saves makes one build. wasm-opt is
-#   skipped (seconds matter more than size locally). After a failed build the errors are in
-#   wrangler's output and the previous build keeps being served.
+# - CHATTERLY_DEV=1 (`make dev`): wrangler runs it twice at start, which then costs nothing, and
+#   again on every change under [build] watch_dir (a burst of saves makes one or two builds).
+#   wasm-opt is skipped: seconds matter more than size locally. After a failed build the errors
+#   are in wrangler's output and the previous build keeps being served.
 set -uo pipefail
 [ -n "${SKIP_WORKER_BUILD:-}" ] && exit 0
 cd "$(dirname "$0")/../.." || exit 1
 
 # What the Worker is built from (names.js is bundled into the Worker, see src/validate/names.rs).
-inputs=(src Cargo.toml Cargo.lock public/js/names.js public/js/names-data.js)
+inputs=(src Cargo.toml Cargo.lock public/js/names.js public/js/names-data.js tests/support/build-worker.sh)
 # The features worker-build enables for its own wasm-opt run: the rustc defaults, plus exception
 # handling for wasm-bindgen's catch wrappers; nothing newer than workerd reads.
 features=(mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue reference-types
   exception-handling)
 
-# Outside build/, which worker-build replaces.
+# Outside build/, which worker-build replaces. A stamp is the start time of the last build that
+# succeeded: `release` (optimized) or `dev` (not optimized, good enough for make dev only).
 state=target/build-worker
 mkdir -p "$state"
 exec 9>"$state/lock"
 flock 9
-if [ -n "${CHATTERLY_DEV:-}" ] && [ -f "$state/built" ] && [ -f build/worker/shim.mjs ] &&
-  [ -z "$(find "${inputs[@]}" -newer "$state/built" -print -quit)" ]; then
+fresh() {
+  [ -f "$state/$1" ] && [ -f build/worker/shim.mjs ] && [ -f build/index_bg.wasm ] &&
+    [ -z "$(find "${inputs[@]}" -newer "$state/$1" -print -quit)" ]
+}
+if fresh release || { [ -n "${CHATTERLY_DEV:-}" ] && fresh dev; }; then
+  echo "build-worker: build/ is up to date"
   exit 0
 fi
 
@@ -45,9 +50,12 @@ if ! env "${dev_env[@]}" worker-build --release; then
   echo "build-worker: the build failed (errors above); still serving the previous build" >&2
   exit 0
 fi
-if [ -z "${CHATTERLY_DEV:-}" ]; then
+if [ -n "${CHATTERLY_DEV:-}" ]; then
+  rm -f "$state/release"
+  mv "$state/started" "$state/dev"
+else
   wasm-opt -O "${features[@]/#/--enable-}" --strip-debug build/index_bg.wasm -o build/index_bg.wasm ||
     exit 1
+  mv "$state/started" "$state/release"
 fi
-mv "$state/started" "$state/built"
 echo "build-worker: built in $((($(date +%s%N) - started) / 1000000)) ms"
