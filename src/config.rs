@@ -22,6 +22,10 @@ pub struct Limits {
     pub address_max_members: usize,
     /// A member silent this long (no frame, no answered ping) is dropped; 0 disables it.
     pub idle_timeout_ms: u64,
+    /// Presence frames (join, leave, typing) for members already in the room wait up to this
+    /// long to be sent together, so a crowd arriving costs each member a few sends, not one per
+    /// arrival; 0 sends them with every flush.
+    pub presence_batch_ms: u64,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -41,6 +45,7 @@ impl Default for Limits {
             address_max_members: 50,
             // The client pings every 25 s: three missed pings and a margin.
             idle_timeout_ms: 90_000,
+            presence_batch_ms: 100,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -73,6 +78,8 @@ impl Limits {
                 .map_or(d.address_max_members, |n| n as usize),
             idle_timeout_ms: non_negative("IDLE_TIMEOUT_MS")
                 .map_or(d.idle_timeout_ms, |n| n as u64),
+            presence_batch_ms: non_negative("PRESENCE_BATCH_MS")
+                .map_or(d.presence_batch_ms, |n| n as u64),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,

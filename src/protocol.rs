@@ -141,10 +141,10 @@ impl<'a> ClientFrame<'a> {
             let message = if e.is_syntax() || e.is_eof() {
                 "frame is not valid JSON".to_string()
             } else {
-                // serde's data errors name the field and the expected type; cap their length since
-                // they can quote the offending input.
+                // serde's data errors name the field and the expected type, and quote the
+                // offending input: keep the start, never kilobytes of it.
                 let mut m = format!("malformed frame: {e}");
-                truncate_chars(&mut m, 160);
+                truncate_chars(&mut m, 64);
                 m
             };
             ErrorFrame::new(ErrorCode::BadRequest, message)
@@ -331,7 +331,7 @@ mod tests {
     fn error_messages_are_bounded() {
         let long = format!(r#"{{"type":"join","name":{}}}"#, "1".repeat(5000));
         let err = ClientFrame::parse(&long).unwrap_err();
-        assert!(err.message.chars().count() <= 161, "{}", err.message);
+        assert!(err.message.chars().count() <= 65, "{}", err.message);
     }
 
     #[test]

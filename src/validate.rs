@@ -143,7 +143,7 @@ pub fn page_query(query: &str) -> Result<PageQuery, String> {
         match key {
             "before" => {
                 let before = parse_positive(value).ok_or_else(|| {
-                    format!("before must be a positive message id, got {value:.20?}")
+                    format!("before must be a positive message id, got {}", echo(value))
                 })?;
                 page.before = Some(before);
             }
@@ -151,12 +151,23 @@ pub fn page_query(query: &str) -> Result<PageQuery, String> {
                 page.limit = parse_positive(value)
                     .filter(|&n| n <= u64::from(MAX_PAGE))
                     .map(|n| n as u32)
-                    .ok_or_else(|| format!("limit must be 1-100, got {value:.20?}"))?;
+                    .ok_or_else(|| format!("limit must be 1-100, got {}", echo(value)))?;
             }
             _ => {}
         }
     }
     Ok(page)
+}
+
+/// The caller's input, quoted and cut to a few dozen characters: an error message is no place to
+/// echo kilobytes back.
+fn echo(value: &str) -> String {
+    const MAX: usize = 24;
+    let mut out: String = value.chars().take(MAX).collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    format!("{out:?}")
 }
 
 /// Digits only (no sign, no spaces), at least 1.

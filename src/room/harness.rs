@@ -29,6 +29,8 @@ pub fn unlimited() -> Limits {
         rate_per_sec: 0.0,
         address_joins_per_min: 0,
         address_max_members: 0,
+        // Presence goes out with every flush unless a test is about holding it.
+        presence_batch_ms: 0,
         ..Limits::default()
     }
 }

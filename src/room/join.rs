@@ -123,7 +123,7 @@ impl Room {
             }
         } else {
             self.members.push(conn);
-            self.outbox.broadcast(
+            self.outbox.presence(
                 to_json(&ServerFrame::Join {
                     name: &name,
                     at: now,

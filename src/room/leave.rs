@@ -58,7 +58,7 @@ impl Room {
         now: u64,
         fx: &mut Effects,
     ) {
-        self.outbox.broadcast(
+        self.outbox.presence(
             to_json(&ServerFrame::Leave {
                 name: &member.name,
                 at: now,

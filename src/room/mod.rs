@@ -67,6 +67,8 @@ pub struct Room {
     outbox: Outbox,
     /// The alarm time this instance asked for (the runtime keeps one alarm per room).
     alarm: Option<u64>,
+    /// When presence frames last went out to the members (see `PRESENCE_BATCH_MS`).
+    presence_sent_at: u64,
 }
 
 impl Room {
@@ -82,6 +84,7 @@ impl Room {
             quota: Quota::default(),
             outbox: Outbox::default(),
             alarm: None,
+            presence_sent_at: 0,
         }
     }
 
