@@ -38,10 +38,11 @@ setup-browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 build: setup
-	worker-build --release
+	tests/support/build-worker.sh
 
+# wrangler rebuilds on every saved change to src/ (see tests/support/build-worker.sh).
 dev: build
-	CI=true SKIP_WORKER_BUILD=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
+	CI=true CHATTERLY_DEV=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
 	  --persist-to .wrangler/state --show-interactive-dev-session=false
 
 test: build setup-browser fmt-check lint clippy unit integration deploy-check e2e

@@ -34,6 +34,10 @@ pub struct Limits {
     pub reactions_per_member: usize,
     /// SHA-256 of the operator's `MODERATOR_KEY` secret: it makes its holder owner of any room.
     pub moderator_hash: Option<String>,
+    /// Presence frames (join, leave, typing) for members already in the room wait up to this
+    /// long to be sent together, so a crowd arriving costs each member a few sends, not one per
+    /// arrival; 0 sends them with every flush.
+    pub presence_batch_ms: u64,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -61,6 +65,7 @@ impl Default for Limits {
             reactions_per_message: 20,
             reactions_per_member: 3,
             moderator_hash: None,
+            presence_batch_ms: 100,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -106,6 +111,8 @@ impl Limits {
                 .map(|key| key.trim().to_string())
                 .filter(|key| !key.is_empty())
                 .map(|key| crate::room::digest(&key)),
+            presence_batch_ms: non_negative("PRESENCE_BATCH_MS")
+                .map_or(d.presence_batch_ms, |n| n as u64),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,

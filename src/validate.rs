@@ -174,6 +174,17 @@ pub fn page_query(query: &str) -> Result<PageQuery, String> {
     Ok(page)
 }
 
+/// The caller's input, quoted and cut to a few dozen characters: an error message is no place to
+/// echo kilobytes back.
+fn echo(value: &str) -> String {
+    const MAX: usize = 24;
+    let mut out: String = value.chars().take(MAX).collect();
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    format!("{out:?}")
+}
+
 /// Digits only (no sign, no spaces), at least 1.
 fn parse_positive(value: &str) -> Option<u64> {
     parse_id(value).filter(|&n| n >= 1)
@@ -185,17 +196,6 @@ fn parse_id(value: &str) -> Option<u64> {
         return None;
     }
     value.parse().ok()
-}
-
-/// The caller's input, quoted and cut to a few dozen characters: an error message is no place to
-/// echo 16 KiB back.
-fn echo(value: &str) -> String {
-    const MAX: usize = 24;
-    let mut out: String = value.chars().take(MAX).collect();
-    if value.chars().count() > MAX {
-        out.push('…');
-    }
-    format!("{out:?}")
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ impl<'a> ClientFrame<'a> {
                 // serde's data errors name the field and the expected type; cap their length since
                 // they can quote the offending input.
                 let mut m = format!("malformed frame: {e}");
-                truncate_chars(&mut m, 160);
+                truncate_chars(&mut m, 64);
                 m
             };
             ErrorFrame::new(ErrorCode::BadRequest, message)

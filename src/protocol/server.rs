@@ -65,7 +65,11 @@ pub struct Reaction {
 }
 
 /// A change to the room, with its own id in the message sequence: applying one twice is harmless.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read back from storage with [`Change::from_value`] rather than a derived `Deserialize`: an
+/// internally tagged enum's derive buffers every field through serde's `Content`, which costs
+/// more Wasm than the room's whole budget allows for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     Edit {
@@ -132,6 +136,57 @@ impl Change {
         }
     }
 
+    /// A change as stored (its frame), or `None` if it is not one.
+    pub fn from_value(v: &serde_json::Value) -> Option<Change> {
+        let id = v.get("id")?.as_u64()?;
+        let name = v.get("name")?.as_str()?.to_string();
+        let at = v.get("at")?.as_u64()?;
+        let text = || v.get("text").and_then(|t| t.as_str()).map(str::to_string);
+        let target = || v.get("target").and_then(|t| t.as_u64());
+        Some(match v.get("type")?.as_str()? {
+            "edit" => Change::Edit {
+                id,
+                target: target()?,
+                text: text()?,
+                name,
+                at,
+            },
+            "delete" => Change::Delete {
+                id,
+                target: target()?,
+                name,
+                at,
+            },
+            "react" => Change::React {
+                id,
+                target: target()?,
+                emoji: v.get("emoji")?.as_str()?.to_string(),
+                on: v.get("on")?.as_bool()?,
+                name,
+                at,
+            },
+            "topic" => Change::Topic {
+                id,
+                text: text()?,
+                name,
+                at,
+            },
+            "lock" => Change::Lock {
+                id,
+                locked: v.get("locked")?.as_bool()?,
+                name,
+                at,
+            },
+            "kick" => Change::Kick {
+                id,
+                target: v.get("target")?.as_str()?.to_string(),
+                name,
+                at,
+            },
+            _ => return None,
+        })
+    }
+
     /// The frame's `type`, as stored.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -146,7 +201,7 @@ impl Change {
 }
 
 /// One entry of the room's log: a message (in its current state) or a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Entry {
     Message(ChatMessage),

@@ -80,7 +80,7 @@ fn oversized_frames_are_not_parsed() {
 fn error_messages_are_bounded() {
     let long = format!(r#"{{"type":"join","name":{}}}"#, "1".repeat(5000));
     let err = ClientFrame::parse(&long).unwrap_err();
-    assert!(err.message.chars().count() <= 161, "{}", err.message);
+    assert!(err.message.chars().count() <= 65, "{}", err.message);
 }
 
 #[test]

@@ -164,3 +164,54 @@ fn private_rooms_are_logged_by_a_tag_not_their_id() {
     assert_eq!(tag.len(), "private-".len() + 8);
     assert_eq!(log_tag("lobby"), "lobby");
 }
+
+#[test]
+fn a_crowd_arriving_costs_each_member_one_batch_not_one_send_per_arrival() {
+    let mut r = Harness::new(Limits {
+        presence_batch_ms: 100,
+        ..unlimited()
+    });
+    r.join(1, "Alice");
+    r.clear();
+    // Ten arrivals, each in its own burst, within the batching window: each joiner gets its
+    // welcome at once, Alice hears of them together.
+    for conn in 2..=11 {
+        r.now += 5;
+        let w = r.join(conn, &format!("j{conn}"));
+        assert_eq!(w["members"].as_array().unwrap().len() as u32, conn);
+    }
+    // The first arrival in a quiet room is told at once; the rest wait for the window.
+    assert_eq!(r.take(1).len(), 1);
+    r.now = 1_105;
+    r.flush();
+    assert_eq!(r.texts[&1].len(), 2, "two sends for ten joins");
+    assert_eq!(r.take(1).len(), 9);
+    // Each joiner hears only the joins after its own welcome.
+    for conn in 2..=11u32 {
+        let heard = r.take(conn);
+        assert_eq!(heard.len() as u32, 11 - conn, "{conn}: {heard:?}");
+    }
+}
+
+#[test]
+fn a_message_never_waits_and_takes_the_held_presence_with_it_in_order() {
+    let mut r = Harness::new(Limits {
+        presence_batch_ms: 100,
+        ..unlimited()
+    });
+    r.join(1, "Alice");
+    r.join(2, "Bob");
+    r.clear();
+    r.now += 10;
+    r.join(3, "Carol");
+    assert!(r.take(1).is_empty());
+    r.now += 10;
+    r.send(3, json!({"type":"message","text":"hi"}));
+    let to_alice = r.take(1);
+    assert_eq!(types(&to_alice), vec!["join", "message"], "{to_alice:?}");
+    assert_eq!(types(&r.take(3)), vec!["message"]);
+    // An idle room sends a lone join at once.
+    r.now += 1_000;
+    r.join(4, "Dan");
+    assert_eq!(r.one(1)["type"], "join");
+}

@@ -39,6 +39,8 @@ pub struct Effects {
     /// The outbox holds frames: call [`super::Room::flush`] once the current burst of events is
     /// handled.
     pub flush: bool,
+    /// Presence frames are being held (see `PRESENCE_BATCH_MS`): flush again in this many ms.
+    pub flush_in: Option<u64>,
     /// The room needs its alarm to ring by then (unix ms).
     pub alarm: Option<u64>,
     /// A test hook to carry out (only with `TEST_HOOKS=1`).

@@ -11,7 +11,7 @@ use super::outbox::{pack, Audience, Outbox, Queued};
 use super::{ConnId, Effects, Room, Store};
 use crate::config::LogLevel;
 use crate::protocol::{to_json, ErrorCode, ErrorFrame, ServerFrame};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// An outbox entry resolved for delivery.
 enum View<'a> {
@@ -27,11 +27,30 @@ enum View<'a> {
 impl Room {
     /// Stores the burst's entries, then packs everything queued since the last flush into
     /// batches. Call once the current burst of events is handled.
-    pub fn flush(&mut self, store: &mut dyn Store, _now: u64) -> Effects {
+    ///
+    /// Presence for members already here (a crowd's joins, typing) may wait up to
+    /// `PRESENCE_BATCH_MS` to go out together; welcomes, errors and messages never wait.
+    pub fn flush(&mut self, store: &mut dyn Store, now: u64) -> Effects {
         let mut fx = Effects::default();
+        let next_seq = self.outbox.next_seq;
         let mut outbox = std::mem::take(&mut self.outbox);
+        self.outbox.next_seq = next_seq;
+        let due = self
+            .presence_sent_at
+            .saturating_add(self.limits.presence_batch_ms);
+        if outbox.only_presence() && now < due {
+            let (held, private) = outbox
+                .entries
+                .into_iter()
+                .partition(|e| matches!(e.to, Audience::Members { .. }));
+            self.outbox.entries = held;
+            outbox.entries = private;
+            fx.flush_in = Some(due - now);
+        }
         let stored = self.store(&mut outbox, store, &mut fx);
-        self.deliver(&outbox, stored, &mut fx);
+        if self.deliver(&outbox, stored, &mut fx) {
+            self.presence_sent_at = now;
+        }
         // The room changed its memory when it decided (a reaction, a topic); storage refused
         // those changes, so memory is rebuilt from storage and the sockets' attachments.
         fx.reload = !stored;
@@ -90,8 +109,8 @@ impl Room {
     }
 
     /// Turns the outbox into batches: one shared text for every member who has nothing of its
-    /// own waiting, one text each for the others.
-    fn deliver(&self, outbox: &Outbox, stored: bool, fx: &mut Effects) {
+    /// own waiting, one text each for the others. Returns whether frames went to the members.
+    fn deliver(&mut self, outbox: &Outbox, stored: bool, fx: &mut Effects) -> bool {
         // Texts made here (welcomes, storage errors) live as long as the views that borrow them.
         let mut made: HashMap<usize, String> = HashMap::new();
         for (i, entry) in outbox.entries.iter().enumerate() {
@@ -99,6 +118,11 @@ impl Room {
                 (Queued::Welcome { since }, Audience::Only(conn)) => {
                     if let Some(text) = self.welcome(conn, *since) {
                         made.insert(i, text);
+                        // The welcome holds the effect of every entry queued so far (some may
+                        // still be waiting in the outbox): the member hears only later ones.
+                        if let Some(c) = self.conns.get_mut(&conn) {
+                            c.welcomed_seq = self.outbox.next_seq;
+                        }
                     }
                 }
                 (Queued::Message(m), _) if !stored => {
@@ -134,8 +158,6 @@ impl Room {
         let mut views = Vec::with_capacity(outbox.entries.len());
         // Sockets that get something of their own, or miss something others get.
         let mut special = BTreeSet::new();
-        // Members who joined during this burst: their welcome replaces what came before it.
-        let mut fresh = HashSet::new();
         for (i, entry) in outbox.entries.iter().enumerate() {
             let view = match (&entry.frame, entry.to) {
                 (Queued::Text(text), Audience::Members { except }) => View::All { except, text },
@@ -160,10 +182,7 @@ impl Room {
                     None => continue,
                 },
                 (Queued::Welcome { .. }, Audience::Only(conn)) => match made.get(&i) {
-                    Some(text) => {
-                        fresh.insert(conn);
-                        View::One { conn, text }
-                    }
+                    Some(text) => View::One { conn, text },
                     None => continue,
                 },
                 (Queued::Welcome { .. }, Audience::Members { .. }) => continue,
@@ -177,39 +196,81 @@ impl Room {
                 }
                 View::All { except: None, .. } => {}
             }
-            views.push(view);
+            views.push((entry.seq, view));
         }
-
+        // Members welcomed after the first of these entries hear only what came after theirs.
+        let first = views
+            .iter()
+            .find(|(_, v)| matches!(v, View::All { .. }))
+            .map(|(seq, _)| *seq);
+        let Some(first) = first else {
+            return self.deliver_own(&views, special, fx);
+        };
+        for &conn in &self.members {
+            if self
+                .conns
+                .get(&conn)
+                .is_some_and(|c| c.welcomed_seq > first)
+            {
+                special.insert(conn);
+            }
+        }
         let common: Vec<&str> = views
             .iter()
-            .filter_map(|v| match v {
+            .filter_map(|(_, v)| match v {
                 View::All { text, .. } => Some(*text),
                 View::One { .. } => None,
             })
             .collect();
-        if !common.is_empty() {
-            let to: Vec<ConnId> = self
-                .members
-                .iter()
-                .copied()
-                .filter(|c| !special.contains(c))
-                .collect();
-            if !to.is_empty() {
-                for text in pack(common) {
-                    fx.send.push(super::Batch {
-                        to: to.clone(),
-                        text,
-                    });
-                }
+        let to: Vec<ConnId> = self
+            .members
+            .iter()
+            .copied()
+            .filter(|c| !special.contains(c))
+            .collect();
+        let mut heard = false;
+        if !to.is_empty() {
+            for text in pack(common) {
+                heard = true;
+                fx.send.push(super::Batch {
+                    to: to.clone(),
+                    text,
+                });
             }
         }
+        heard |= self.deliver_own(&views, special, fx);
+        if !outbox.sent.is_empty() || !outbox.changes.is_empty() {
+            fx.log(
+                LogLevel::Debug,
+                "flush",
+                serde_json::json!({"messages": outbox.sent.len(), "changes": outbox.changes.len(),
+                    "stored": stored, "members": self.members.len()}),
+            );
+        }
+        heard
+    }
+
+    /// Each socket with frames of its own gets its own sequence. Returns whether any member
+    /// heard a frame meant for the members.
+    fn deliver_own(
+        &self,
+        views: &[(u64, View<'_>)],
+        special: BTreeSet<ConnId>,
+        fx: &mut Effects,
+    ) -> bool {
+        let mut heard = false;
         for conn in special {
-            if !self.is_open(conn) {
+            let Some(c) = self.conns.get(&conn).filter(|c| !c.closed) else {
                 continue;
-            }
-            let hears_all = self.member(conn).is_some() && !fresh.contains(&conn);
-            let own = views.iter().filter_map(|v| match *v {
-                View::All { except, text } if hears_all && except != Some(conn) => Some(text),
+            };
+            let welcomed = c.member.is_some().then_some(c.welcomed_seq);
+            let own = views.iter().filter_map(|(seq, v)| match *v {
+                View::All { except, text }
+                    if welcomed.is_some_and(|w| *seq >= w) && except != Some(conn) =>
+                {
+                    heard = true;
+                    Some(text)
+                }
                 View::One { conn: to, text } if to == conn => Some(text),
                 _ => None,
             });
@@ -220,14 +281,7 @@ impl Room {
                 });
             }
         }
-        if !outbox.sent.is_empty() || !outbox.changes.is_empty() {
-            fx.log(
-                LogLevel::Debug,
-                "flush",
-                serde_json::json!({"messages": outbox.sent.len(), "changes": outbox.changes.len(),
-                    "stored": stored, "members": self.members.len()}),
-            );
-        }
+        heard
     }
 
     /// The welcome for `conn`, if it is (still) a member: the members and history as they are now.

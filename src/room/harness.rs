@@ -35,6 +35,8 @@ pub fn unlimited() -> Limits {
         address_max_members: 0,
         // Leaves are immediate unless a test is about the presence grace.
         presence_grace_ms: 0,
+        // Presence goes out with every flush unless a test is about holding it.
+        presence_batch_ms: 0,
         ..Limits::default()
     }
 }

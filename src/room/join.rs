@@ -167,10 +167,10 @@ impl Room {
             }
             Seat::Return => self
                 .outbox
-                .broadcast(to_json(&ServerFrame::Back { name: &name, at: now }), Some(conn)),
+                .presence(to_json(&ServerFrame::Back { name: &name, at: now }), Some(conn)),
             Seat::New => self
                 .outbox
-                .broadcast(to_json(&ServerFrame::Join { name: &name, at: now }), Some(conn)),
+                .presence(to_json(&ServerFrame::Join { name: &name, at: now }), Some(conn)),
         }
         // In join order: a takeover or a return slots in where the member was.
         let conns = &self.conns;

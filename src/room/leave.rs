@@ -32,7 +32,7 @@ impl Room {
             // A reload, a network blip or a deploy: the member may be back in a moment, so the
             // others see them away, not gone.
             let until = now.saturating_add(grace);
-            self.outbox.broadcast(
+            self.outbox.presence(
                 to_json(&ServerFrame::Away {
                     name: &member.name,
                     at: now,
@@ -90,7 +90,7 @@ impl Room {
         now: u64,
         fx: &mut Effects,
     ) {
-        self.outbox.broadcast(
+        self.outbox.presence(
             to_json(&ServerFrame::Leave {
                 name: &member.name,
                 at: now,

@@ -70,6 +70,8 @@ pub(super) struct Conn {
     /// ping the runtime answered, whichever is later.
     pub last_heard: u64,
     pub last_typing: Option<u64>,
+    /// The outbox sequence number its welcome covered: it hears only frames queued after it.
+    pub welcomed_seq: u64,
     /// Rejected frames not yet logged (logged at most once per interval per connection).
     pub rejections: u32,
     pub rejections_logged_at: Option<u64>,
@@ -107,6 +109,7 @@ impl Conn {
             member: None,
             last_heard: accepted_at,
             last_typing: None,
+            welcomed_seq: 0,
             rejections: 0,
             rejections_logged_at: None,
         }

@@ -76,6 +76,8 @@ pub struct Room {
     remembered: Vec<MemberRow>,
     /// The alarm time this instance asked for (the runtime keeps one alarm per room).
     alarm: Option<u64>,
+    /// When presence frames last went out to the members (see `PRESENCE_BATCH_MS`).
+    presence_sent_at: u64,
 }
 
 impl Room {
@@ -96,6 +98,7 @@ impl Room {
             state,
             remembered,
             alarm: None,
+            presence_sent_at: 0,
         }
     }
 

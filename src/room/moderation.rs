@@ -114,7 +114,7 @@ impl Room {
                 at: now,
             },
         );
-        self.outbox.broadcast(
+        self.outbox.presence(
             to_json(&ServerFrame::Leave {
                 name: &target_name,
                 at: now,

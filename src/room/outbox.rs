@@ -20,6 +20,8 @@ pub const MAX_BATCH_BYTES: usize = 128 * 1024;
 #[derive(Debug, Default)]
 pub(super) struct Outbox {
     pub entries: Vec<Entry>,
+    /// The next entry's sequence number.
+    pub next_seq: u64,
     /// The burst's messages, in id order, waiting to be stored...
     pub messages: Vec<Posted>,
     /// ...and, for each, its frame and sender.
@@ -38,14 +40,17 @@ pub(super) struct Outbox {
 
 #[derive(Debug)]
 pub(super) struct Entry {
+    /// Strictly increasing across the room's life: a member hears the entries queued after its
+    /// welcome, which already holds the effect of every earlier one.
+    pub seq: u64,
     pub to: Audience,
     pub frame: Queued,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Audience {
-    /// Everyone who was a member before this burst and still is at the flush, but `except`.
-    /// Members who joined during the burst get the room's state in their welcome instead.
+    /// Every member whose welcome came before this entry (and still is one at the flush), but
+    /// `except`. Later joiners get the room's state in their welcome instead.
     Members { except: Option<ConnId> },
     /// One socket.
     Only(ConnId),
@@ -53,7 +58,7 @@ pub(super) enum Audience {
 
 #[derive(Debug)]
 pub(super) enum Queued {
-    /// A serialized frame.
+    /// A serialized frame: presence (join, leave, typing) for members, or a private frame.
     Text(String),
     /// `messages[i]`: sent only if it was stored, else its sender gets `storage_failed`.
     Message(usize),
@@ -76,7 +81,8 @@ impl Outbox {
         self.entries.is_empty()
     }
 
-    pub fn broadcast(&mut self, text: String, except: Option<ConnId>) {
+    /// A presence frame (join, leave, typing) for the members (but `except`).
+    pub fn presence(&mut self, text: String, except: Option<ConnId>) {
         self.push(Audience::Members { except }, Queued::Text(text));
     }
 
@@ -128,7 +134,25 @@ impl Outbox {
     }
 
     fn push(&mut self, to: Audience, frame: Queued) {
-        self.entries.push(Entry { to, frame });
+        self.entries.push(Entry {
+            seq: self.next_seq,
+            to,
+            frame,
+        });
+        self.next_seq += 1;
+    }
+
+    /// Whether every frame waiting for the members is presence (nothing that must go at once).
+    pub fn only_presence(&self) -> bool {
+        let mut any = false;
+        for entry in &self.entries {
+            match (&entry.to, &entry.frame) {
+                (Audience::Members { .. }, Queued::Text(_)) => any = true,
+                (Audience::Members { .. }, _) => return false,
+                (Audience::Only(_), _) => {}
+            }
+        }
+        any
     }
 }
 

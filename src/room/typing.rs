@@ -24,6 +24,6 @@ impl Room {
         }
         c.last_typing = Some(now);
         let frame = to_json(&ServerFrame::Typing { name: &member.name });
-        self.outbox.broadcast(frame, Some(conn));
+        self.outbox.presence(frame, Some(conn));
     }
 }

@@ -79,6 +79,8 @@ struct Inner {
     /// evicted instance is not kept alive by its own callback.
     flush_callback: Closure<dyn FnMut()>,
     flush_scheduled: Cell<bool>,
+    /// When a flush for held presence frames is due, if one is scheduled.
+    held_flush_at: Cell<Option<u64>>,
     /// Whether this instance made sure the tables exist.
     tables: Cell<bool>,
 }
@@ -128,6 +130,7 @@ impl ChatRoom {
                     }
                 }),
                 flush_scheduled: Cell::new(false),
+                held_flush_at: Cell::new(None),
                 tables: Cell::new(false),
             }
         });
@@ -304,6 +307,9 @@ impl Inner {
     /// The end of a burst: store and send what the room queued.
     fn flush(self: &Rc<Self>) {
         self.flush_scheduled.set(false);
+        if self.held_flush_at.get().is_some_and(|at| at <= now_ms()) {
+            self.held_flush_at.set(None);
+        }
         let now = now_ms();
         let effects = self.step(|live| {
             live.room.flush(&mut self.store(), now)
@@ -366,6 +372,15 @@ impl Inner {
         }
         if effects.flush && !self.flush_scheduled.replace(true) {
             set_timeout(self.flush_callback.as_ref().unchecked_ref(), 0);
+        }
+        // Presence held back to go out together: one more flush when it is due. (An extra flush
+        // finds nothing to do; a missing one would leave frames waiting.)
+        if let Some(ms) = effects.flush_in {
+            let at = now_ms().saturating_add(ms);
+            if self.held_flush_at.get().is_none_or(|t| at < t) {
+                self.held_flush_at.set(Some(at));
+                set_timeout(self.flush_callback.as_ref().unchecked_ref(), ms as i32);
+            }
         }
         if let Some(at) = effects.alarm {
             self.alarm_by(at);

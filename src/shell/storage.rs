@@ -106,7 +106,10 @@ struct Row {
 impl Row {
     fn entry(self) -> Option<(Entry, Option<String>)> {
         let entry = match self.body {
-            Some(body) => serde_json::from_str(&body).ok()?,
+            Some(body) if self.kind.as_deref().is_none_or(|k| k == "message") => {
+                Entry::Message(serde_json::from_str(&body).ok()?)
+            }
+            Some(body) => Entry::Change(Change::from_value(&serde_json::from_str(&body).ok()?)?),
             // A row from before the log design: a plain message.
             None => Entry::Message(ChatMessage::new(
                 self.id as u64,
@@ -116,7 +119,6 @@ impl Row {
                 self.nonce,
             )),
         };
-        let _ = self.kind;
         Some((entry, self.author))
     }
 }

@@ -1,0 +1,134 @@
+//! A burst from several senders arrives as JSON arrays, in one order for everyone; a lone frame
+//! in an idle room arrives as a plain object.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+use super::{recv_raw, serial, server, Raw, QUIET};
+
+const MEMBERS: usize = 6;
+const SENDERS: usize = 4;
+const PER_SENDER: usize = 5;
+
+#[tokio::test]
+async fn a_burst_from_several_senders_arrives_as_arrays_in_one_order() {
+    let _serial = serial().await;
+    let s = server();
+    let room = uniq("burst");
+    let mut clients = Vec::new();
+    for i in 0..MEMBERS {
+        let (c, _) = join(s, &room, &format!("m{i}")).await;
+        clients.push(c);
+    }
+    // Everyone has seen every join before the burst starts.
+    for (i, c) in clients.iter_mut().enumerate() {
+        let mut joins = 0;
+        while joins < MEMBERS - 1 - i {
+            joins += c.recv_json().await["type"].eq("join") as usize;
+        }
+    }
+
+    // Each sender writes its messages in one TCP write; all senders at once.
+    let frames: Vec<Vec<String>> = (0..SENDERS)
+        .map(|i| {
+            (0..PER_SENDER)
+                .map(|j| {
+                    json!({"type":"message","text":format!("s{i} #{j}"),"nonce":format!("s{i}-{j}")})
+                        .to_string()
+                })
+                .collect()
+        })
+        .collect();
+    let (senders, _) = clients.split_at_mut(SENDERS);
+    futures_util::future::join_all(
+        senders
+            .iter_mut()
+            .zip(&frames)
+            .map(|(c, f)| c.write_texts(f)),
+    )
+    .await;
+
+    // Every member reads the raw messages until it has all of them.
+    let total = SENDERS * PER_SENDER;
+    let mut views: Vec<(Vec<Value>, usize)> = Vec::new();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let (mut seen, mut batches) = (Vec::new(), 0);
+        while seen.len() < total {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(raw) = recv_raw(c, left).await else {
+                panic!(
+                    "m{i}: {} of {total} messages within 15 s: {seen:?}",
+                    seen.len()
+                );
+            };
+            if let Raw::Batch(frames) = &raw {
+                assert!(frames.len() >= 2, "m{i}: a one-element batch: {raw:?}");
+                batches += 1;
+            }
+            for f in raw.frames() {
+                assert_eq!(f["type"], "message", "m{i}: {f}");
+                seen.push(f);
+            }
+        }
+        c.expect_silence(QUIET).await;
+        views.push((seen, batches));
+    }
+
+    let (first, _) = &views[0];
+    let first_ids = ids(first);
+    assert_strictly_increasing(&first_ids);
+    for (i, (seen, batches)) in views.iter().enumerate() {
+        assert!(
+            *batches > 0,
+            "m{i} got the burst of {total} messages from {SENDERS} senders without one batch"
+        );
+        assert_eq!(seen, first, "m{i} saw another order than m0");
+    }
+    // Each sender's messages in its own order, and all of them stored, in the same order.
+    for i in 0..SENDERS {
+        let nonces: Vec<&str> = first
+            .iter()
+            .filter(|m| m["name"] == format!("m{i}"))
+            .map(|m| m["nonce"].as_str().unwrap())
+            .collect();
+        let want: Vec<String> = (0..PER_SENDER).map(|j| format!("s{i}-{j}")).collect();
+        assert_eq!(nonces, want, "m{i}'s messages");
+    }
+    let h = history_page(s, &room, "").await;
+    assert_eq!(
+        h.iter().map(msg_core).collect::<Vec<_>>(),
+        first.iter().map(msg_core).collect::<Vec<_>>()
+    );
+    let batches: Vec<usize> = views.iter().map(|(_, b)| *b).collect();
+    eprintln!("batches per member for {total} messages: {batches:?}");
+}
+
+#[tokio::test]
+async fn a_lone_frame_in_an_idle_room_is_a_plain_object() {
+    let _serial = serial().await;
+    let s = server();
+    let room = uniq("lone");
+    let (mut a, _) = join(s, &room, "Ann").await;
+    let (mut b, _) = join(s, &room, "Bob").await;
+    match recv_raw(&mut a, RECV_TIMEOUT).await {
+        Some(Raw::Lone(v)) => assert_join_frame(&v, "Bob"),
+        other => panic!("Bob's join in an idle room: {other:?}"),
+    }
+    tokio::time::sleep(QUIET).await;
+    a.send_json(&json!({"type":"message","text":"one","nonce":"n1"}))
+        .await;
+    for (who, c) in [("Ann", &mut a), ("Bob", &mut b)] {
+        match recv_raw(c, RECV_TIMEOUT).await {
+            Some(Raw::Lone(v)) => {
+                assert_eq!(v["type"], "message", "{who}: {v}");
+                assert_eq!(v["nonce"], "n1", "{who}: {v}");
+            }
+            other => panic!("{who}: one message in an idle room: {other:?}"),
+        }
+        c.expect_silence(QUIET).await;
+    }
+}
