@@ -218,18 +218,12 @@ impl ChatRoom {
 impl Inner {
     /// The room's HTTP side: the WebSocket upgrade, history pages and stats.
     async fn serve(self: &Rc<Self>, req: Request) -> worker::Result<Response> {
-        let url = req.url()?;
+        let url = req.inner().url();
+        let (path, query) = crate::api::split_url(&url);
         // The Worker validated everything it forwards (`crate::api`).
-        let mut room_name = String::new();
-        let mut owner_hash = None;
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "room" => room_name = value.into_owned(),
-                "owner" => owner_hash = Some(value.into_owned()),
-                _ => {}
-            }
-        }
-        match url.path() {
+        let room_name = crate::api::query_param(query, "room").unwrap_or_default().into_owned();
+        let owner_hash = crate::api::query_param(query, "owner").map(|v| v.into_owned());
+        match path {
             "/websocket" => {
                 // A socket is what creates a room; reads never do.
                 self.ensure_tables()?;
@@ -240,8 +234,7 @@ impl Inner {
                 self.accept(&room_name, address.as_deref())
             }
             "/messages" => {
-                let query = crate::validate::page_query(url.query().unwrap_or(""))
-                    .map_err(worker::Error::RustError)?;
+                let query = crate::validate::page_query(query).map_err(worker::Error::RustError)?;
                 let messages = storage::page(&self.sql, &query)?;
                 router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
             }
