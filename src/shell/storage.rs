@@ -10,7 +10,7 @@
 use crate::protocol::{to_json, Change, ChatMessage, Entry};
 use crate::room::{MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY};
 use crate::validate::PageQuery;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -41,13 +41,17 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         None,
     )?;
     // Rooms made before the log design get its columns; the old rows stay valid as they are.
-    let columns: Vec<Column> = sql.exec("PRAGMA table_info(messages)", None)?.to_array()?;
+    // `PRAGMA table_info` rows: cid, name, type, notnull, dflt_value, pk.
+    let columns: Vec<String> = raw_rows(sql, "PRAGMA table_info(messages)", vec![])?
+        .iter()
+        .map(|row| text(row, 1).unwrap_or_default())
+        .collect();
     for (name, ddl) in [
         ("kind", "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'"),
         ("body", "ALTER TABLE messages ADD COLUMN body TEXT"),
         ("author", "ALTER TABLE messages ADD COLUMN author TEXT"),
     ] {
-        if !columns.iter().any(|c| c.name == name) {
+        if !columns.iter().any(|c| c == name) {
             sql.exec(ddl, None)?;
         }
     }
@@ -62,48 +66,69 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct Column {
-    name: String,
+/// Rows as arrays of values, read by position: the cursor's `to_array`/`one` decode each row
+/// type through `serde_wasm_bindgen`, a decoder per type in the Wasm.
+fn raw_rows(
+    sql: &SqlStorage,
+    query: &str,
+    args: Vec<SqlStorageValue>,
+) -> worker::Result<Vec<Vec<SqlStorageValue>>> {
+    sql.exec(query, args)?.raw().collect()
 }
 
-#[derive(Deserialize)]
-struct Count {
-    n: f64,
+/// Column `i` of a row as text (`None` for NULL or a non-text value).
+fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
+    match row.get(i) {
+        Some(SqlStorageValue::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Column `i` of a row as a non-negative integer (0 for NULL or a non-number).
+fn int(row: &[SqlStorageValue], i: usize) -> u64 {
+    match row.get(i) {
+        Some(SqlStorageValue::Integer(n)) => (*n).max(0) as u64,
+        Some(SqlStorageValue::Float(f)) => *f as u64,
+        _ => 0,
+    }
 }
 
 /// Whether this room ever created its tables (a read-only question).
 pub fn exists(sql: &SqlStorage) -> worker::Result<bool> {
-    let count: Count = sql
-        .exec(
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'messages'",
-            None,
-        )?
-        .one()?;
-    Ok(count.n > 0.0)
+    let rows = raw_rows(
+        sql,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'",
+        vec![],
+    )?;
+    Ok(rows.first().is_some_and(|row| int(row, 0) > 0))
 }
 
-#[derive(Deserialize)]
-struct Counts {
-    last_id: f64,
-    stored: f64,
-}
-
-/// One row of the log, as read.
-#[derive(Deserialize)]
+/// One row of the log, as read (the columns of [`COLUMNS`]).
 struct Row {
-    id: f64,
-    #[serde(default)]
+    id: u64,
     kind: Option<String>,
     name: String,
     text: String,
-    at: f64,
+    at: u64,
     nonce: Option<String>,
     body: Option<String>,
     author: Option<String>,
 }
 
 impl Row {
+    fn read(row: &[SqlStorageValue]) -> Row {
+        Row {
+            id: int(row, 0),
+            kind: text(row, 1),
+            name: text(row, 2).unwrap_or_default(),
+            text: text(row, 3).unwrap_or_default(),
+            at: int(row, 4),
+            nonce: text(row, 5),
+            body: text(row, 6),
+            author: text(row, 7),
+        }
+    }
+
     fn entry(self) -> Option<(Entry, Option<String>)> {
         let entry = match self.body {
             Some(body) if self.kind.as_deref().is_none_or(|k| k == "message") => {
@@ -112,11 +137,7 @@ impl Row {
             Some(body) => Entry::Change(Change::from_value(&serde_json::from_str(&body).ok()?)?),
             // A row from before the log design: a plain message.
             None => Entry::Message(ChatMessage::new(
-                self.id as u64,
-                self.name,
-                self.text,
-                self.at as u64,
-                self.nonce,
+                self.id, self.name, self.text, self.at, self.nonce,
             )),
         };
         Some((entry, self.author))
@@ -124,7 +145,7 @@ impl Row {
 }
 
 fn rows(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> worker::Result<Vec<Row>> {
-    sql.exec(query, args)?.to_array()
+    Ok(raw_rows(sql, query, args)?.iter().map(|row| Row::read(row)).collect())
 }
 
 fn messages_of(rows: Vec<Row>) -> Vec<Posted> {
@@ -143,12 +164,12 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
     if !exists(sql)? {
         return Ok(StoredHistory::default());
     }
-    let counts: Counts = sql
-        .exec(
-            "SELECT COALESCE(MAX(id), 0) AS last_id, COUNT(*) AS stored FROM messages",
-            None,
-        )?
-        .one()?;
+    let counts = raw_rows(
+        sql,
+        "SELECT COALESCE(MAX(id), 0) AS last_id, COUNT(*) AS stored FROM messages",
+        vec![],
+    )?;
+    let (last_id, stored) = counts.first().map_or((0, 0), |row| (int(row, 0), int(row, 1)));
     let mut recent = messages_of(rows(
         sql,
         &format!("SELECT {COLUMNS} FROM messages WHERE kind = 'message' ORDER BY id DESC LIMIT ?"),
@@ -162,7 +183,7 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
         vec![(WELCOME_HISTORY as i64 + 1).into()],
     )?;
     let older_max = if window.len() > WELCOME_HISTORY {
-        window.pop().map_or(0, |r| r.id as u64)
+        window.pop().map_or(0, |r| r.id)
     } else {
         0
     };
@@ -176,26 +197,19 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
         .collect();
     changes.reverse();
     let meta = |key: &str| get_meta(sql, key).ok().flatten();
-    let members: Vec<MemberRow> = sql
-        .exec("SELECT row FROM members", None)?
-        .to_array::<MemberJson>()?
-        .into_iter()
-        .filter_map(|m| serde_json::from_str(&m.row).ok())
+    let members: Vec<MemberRow> = raw_rows(sql, "SELECT row FROM members", vec![])?
+        .iter()
+        .filter_map(|row| serde_json::from_str(&text(row, 0)?).ok())
         .collect();
     Ok(StoredHistory {
-        last_id: counts.last_id as u64,
-        stored: counts.stored as u64,
+        last_id,
+        stored,
         recent,
         changes,
         older_max,
         state: RoomState::load(meta),
         members,
     })
-}
-
-#[derive(Deserialize)]
-struct MemberJson {
-    row: String,
 }
 
 /// A page of history for `GET /api/rooms/{room}/messages`, oldest first: the messages before
@@ -401,19 +415,12 @@ pub fn fail_writes(sql: &SqlStorage, on: bool) -> worker::Result<()> {
     sql.exec(query, None).map(drop)
 }
 
-#[derive(Deserialize)]
-struct Value {
-    value: String,
-}
-
 pub fn get_meta(sql: &SqlStorage, key: &str) -> worker::Result<Option<String>> {
     if !exists(sql)? {
         return Ok(None);
     }
-    let rows: Vec<Value> = sql
-        .exec("SELECT value FROM meta WHERE key = ?", vec![key.into()])?
-        .to_array()?;
-    Ok(rows.into_iter().next().map(|v| v.value))
+    let rows = raw_rows(sql, "SELECT value FROM meta WHERE key = ?", vec![key.into()])?;
+    Ok(rows.first().and_then(|row| text(row, 0)))
 }
 
 pub fn set_meta(sql: &SqlStorage, key: &str, value: &str) -> worker::Result<()> {
