@@ -221,7 +221,9 @@ impl Inner {
         let url = req.inner().url();
         let (path, query) = crate::api::split_url(&url);
         // The Worker validated everything it forwards (`crate::api`).
-        let room_name = crate::api::query_param(query, "room").unwrap_or_default().into_owned();
+        let room_name = crate::api::query_param(query, "room")
+            .unwrap_or_default()
+            .into_owned();
         let owner_hash = crate::api::query_param(query, "owner").map(|v| v.into_owned());
         match path {
             "/websocket" => {

@@ -145,7 +145,10 @@ impl Row {
 }
 
 fn rows(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> worker::Result<Vec<Row>> {
-    Ok(raw_rows(sql, query, args)?.iter().map(|row| Row::read(row)).collect())
+    Ok(raw_rows(sql, query, args)?
+        .iter()
+        .map(|row| Row::read(row))
+        .collect())
 }
 
 fn messages_of(rows: Vec<Row>) -> Vec<Posted> {
@@ -169,7 +172,9 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
         "SELECT COALESCE(MAX(id), 0) AS last_id, COUNT(*) AS stored FROM messages",
         vec![],
     )?;
-    let (last_id, stored) = counts.first().map_or((0, 0), |row| (int(row, 0), int(row, 1)));
+    let (last_id, stored) = counts
+        .first()
+        .map_or((0, 0), |row| (int(row, 0), int(row, 1)));
     let mut recent = messages_of(rows(
         sql,
         &format!("SELECT {COLUMNS} FROM messages WHERE kind = 'message' ORDER BY id DESC LIMIT ?"),
@@ -419,7 +424,11 @@ pub fn get_meta(sql: &SqlStorage, key: &str) -> worker::Result<Option<String>> {
     if !exists(sql)? {
         return Ok(None);
     }
-    let rows = raw_rows(sql, "SELECT value FROM meta WHERE key = ?", vec![key.into()])?;
+    let rows = raw_rows(
+        sql,
+        "SELECT value FROM meta WHERE key = ?",
+        vec![key.into()],
+    )?;
     Ok(rows.first().and_then(|row| text(row, 0)))
 }
 
