@@ -6,8 +6,9 @@
 // One churn step: a fresh room, one or two members join, the first sends 5 messages and waits for
 // their echoes, everyone leaves. With no socket left and no request in flight, local workerd evicts
 // the room object 10 s later (server.c++ `handleShutdown`: `timer.afterDelay(10 * kj::SECONDS)`,
-// cancelled by any new request). `--concurrency` steps run at once, so at ~N steps/s about 10·N
-// evicted-but-not-yet-dropped rooms are in memory at any time.
+// cancelled by any new request); the room's join-deadline alarm rings 10 s after the connect and
+// restarts that wait, so a churned room stays ~20 s after its leave (checked at the start of each
+// run). `--concurrency` steps run at once, so at ~N steps/s about 20·N rooms are in memory.
 //
 //   node bench/churn.mjs [--instances 100000] [--minutes 25] [--concurrency 32] [--sample-every N]
 //     [--gc] [--csv FILE] [--chart FILE] [--storage DIR] [--settle 30]
