@@ -286,6 +286,9 @@ function redraw() {
   );
 }
 
+// Removes what a failed run leaves (the server, the state and the Worker copy).
+let cleanup = async () => {};
+
 async function main() {
   if (o.redraw) return redraw();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -294,6 +297,8 @@ async function main() {
   const csvFile = o.csv ?? path.join(results, `churn-${stamp}.csv`);
   const svgFile = o.chart ?? path.join(results, `churn-${stamp}.svg`);
   const work = fs.mkdtempSync(path.join(o.storage, 'chatterly-churn-'));
+  const removeWork = () => fs.rmSync(work, { recursive: true, force: true });
+  cleanup = removeWork;
   const persistTo = path.join(work, 'state');
   // A private copy of the built Worker: a rebuild or an edit in the shared work tree during a long
   // run would make wrangler reload the Worker (a new isolate) and void the curve.
@@ -316,8 +321,9 @@ async function main() {
   });
   const stop = async () => {
     await server.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    removeWork();
   };
+  cleanup = stop;
   process.once('SIGINT', () => stop().then(() => process.exit(130)));
   const base = server.url.replace('http:', 'ws:');
   const run = Date.now().toString(36);
@@ -458,7 +464,8 @@ async function main() {
   console.log(JSON.stringify(summary));
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   log(`churn: ${e.stack || e}`);
+  await cleanup();
   process.exit(1);
 });
