@@ -53,7 +53,9 @@ impl History {
             assigned: stored.last_id,
             last_id: stored.last_id,
             stored: stored.stored,
-            recent: VecDeque::with_capacity(WELCOME_HISTORY),
+            // Grows with the messages: most rooms never hold a full welcome's worth, and a
+            // preallocated one was most of an idle room's memory (bench/churn.mjs).
+            recent: VecDeque::new(),
             older_max: stored.older_max,
         };
         history.push(stored.recent, u64::MAX);

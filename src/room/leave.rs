@@ -13,6 +13,10 @@ impl Room {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
         };
+        if self.conns.is_empty() && self.alarm.is_some() {
+            self.alarm = None;
+            fx.cancel_alarm = true;
+        }
         if c.rejections > 0 {
             fx.log(
                 LogLevel::Info,

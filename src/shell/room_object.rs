@@ -350,6 +350,11 @@ impl Inner {
         }
         if let Some(at) = effects.alarm {
             self.alarm_by(at);
+        } else if effects.cancel_alarm {
+            let storage = self.state.storage();
+            worker::wasm_bindgen_futures::spawn_local(async move {
+                let _ = storage.delete_alarm().await;
+            });
         }
         match effects.debug {
             Some(Debug::Reset) => {
