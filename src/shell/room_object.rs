@@ -78,7 +78,7 @@ struct Inner {
     flush_scheduled: Cell<bool>,
     /// When a flush for held presence frames is due, if one is scheduled.
     held_flush_at: Cell<Option<u64>>,
-    /// Whether this instance made sure the tables exist.
+    /// Whether this instance made sure the tables and the room's name are stored.
     tables: Cell<bool>,
 }
 
@@ -220,13 +220,14 @@ impl Inner {
         }
         match url.path() {
             "/websocket" => {
-                // A socket is what creates a room; reads never do.
+                // A socket is what creates a room; reads never do. Once per instance: a crowd
+                // arriving should not cost a schema check and a read per socket.
                 if !self.tables.get() {
                     storage::init(&self.sql)?;
+                    if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
+                        storage::set_meta(&self.sql, "room", &room_name)?;
+                    }
                     self.tables.set(true);
-                }
-                if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
-                    storage::set_meta(&self.sql, "room", &room_name)?;
                 }
                 let address = req.headers().get("CF-Connecting-IP").ok().flatten();
                 self.accept(&room_name, address.as_deref())
