@@ -69,8 +69,9 @@ impl Room {
             }),
             None,
         );
+        self.presence_log.1 += 1;
         fx.log(
-            LogLevel::Info,
+            LogLevel::Debug,
             "leave",
             serde_json::json!({"members": self.members.len(), "reason": why}),
         );

@@ -69,6 +69,8 @@ pub struct Room {
     alarm: Option<u64>,
     /// When presence frames last went out to the members (see `PRESENCE_BATCH_MS`).
     presence_sent_at: u64,
+    /// Joins and leaves since the last `presence` log line.
+    presence_log: (u32, u32),
 }
 
 impl Room {
@@ -85,6 +87,7 @@ impl Room {
             outbox: Outbox::default(),
             alarm: None,
             presence_sent_at: 0,
+            presence_log: (0, 0),
         }
     }
 
