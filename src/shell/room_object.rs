@@ -207,18 +207,17 @@ impl ChatRoom {
 impl Inner {
     /// The room's HTTP side: the WebSocket upgrade, history pages and stats.
     async fn serve(self: &Rc<Self>, req: Request) -> worker::Result<Response> {
-        let url = req.url()?;
-        let mut room_name = String::new();
-        let (mut before, mut limit) = (None, 50);
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "room" => room_name = value.into_owned(),
-                "before" => before = value.parse().ok(),
-                "limit" => limit = value.parse().unwrap_or(50u32).clamp(1, 100),
-                _ => {}
-            }
-        }
-        match url.path() {
+        let url = req.inner().url();
+        let (path, query) = crate::api::split_url(&url);
+        // The Worker validated everything it forwards (`crate::api`).
+        let param = |key| crate::api::query_param(query, key);
+        let room_name = param("room").unwrap_or_default().into_owned();
+        let before = param("before").and_then(|v| v.parse().ok());
+        let limit = param("limit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50u32)
+            .clamp(1, 100);
+        match path {
             "/websocket" => {
                 // A socket is what creates a room; reads never do. Once per instance: a crowd
                 // arriving should not cost a schema check and a read per socket.

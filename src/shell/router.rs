@@ -18,14 +18,10 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 }
 
 async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
-    let url = req.url().map_err(internal)?;
+    let url = req.inner().url();
+    let (path, query) = api::split_url(&url);
     let upgrade = req.headers().get("Upgrade").ok().flatten();
-    let route = api::route(
-        req.method().as_ref(),
-        url.path(),
-        url.query().unwrap_or(""),
-        upgrade.as_deref(),
-    )?;
+    let route = api::route(req.method().as_ref(), path, query, upgrade.as_deref())?;
     let rooms = env.durable_object(ROOMS).map_err(internal)?;
     match route {
         Route::CreateRoom => {
