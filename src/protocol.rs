@@ -176,7 +176,7 @@ impl<'a> ClientFrame<'a> {
     }
 }
 
-fn truncate_chars(s: &mut String, max: usize) {
+pub(crate) fn truncate_chars(s: &mut String, max: usize) {
     if let Some((i, _)) = s.char_indices().nth(max) {
         s.truncate(i);
         s.push('…');

@@ -42,9 +42,7 @@ impl Room {
                 serde_json::json!({"joined": joined, "left": left, "members": self.members.len()}),
             );
         }
-        let next_seq = self.outbox.next_seq;
-        let mut outbox = std::mem::take(&mut self.outbox);
-        self.outbox.next_seq = next_seq;
+        let mut outbox = self.outbox.take();
         let due = self
             .presence_sent_at
             .saturating_add(self.limits.presence_batch_ms);

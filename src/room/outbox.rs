@@ -62,6 +62,14 @@ pub(super) struct Pending {
 }
 
 impl Outbox {
+    /// Everything queued so far, leaving an empty outbox that goes on with the same sequence.
+    pub fn take(&mut self) -> Outbox {
+        let next_seq = self.next_seq;
+        let queued = std::mem::take(self);
+        self.next_seq = next_seq;
+        queued
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -244,7 +244,7 @@ impl Inner {
     fn accept(self: &Rc<Self>, room_name: &str, address: Option<&str>) -> worker::Result<Response> {
         let pair = WebSocketPair::new()?;
         let now = now_ms();
-        let effects = self.step_named(room_name, |live| {
+        let effects = self.with_live(room_name, |live| {
             let conn = live.next_conn;
             live.next_conn = live.next_conn.saturating_add(1);
             self.state.accept_web_socket(&pair.server);
@@ -273,10 +273,10 @@ impl Inner {
     /// The end of a burst: store and send what the room queued.
     fn flush(self: &Rc<Self>) {
         self.flush_scheduled.set(false);
-        if self.held_flush_at.get().is_some_and(|at| at <= now_ms()) {
+        let now = now_ms();
+        if self.held_flush_at.get().is_some_and(|at| at <= now) {
             self.held_flush_at.set(None);
         }
-        let now = now_ms();
         let effects = self.step(|live| {
             let mut store = SqlStore { sql: &self.sql };
             live.room.flush(&mut store, now)
@@ -404,7 +404,7 @@ impl Inner {
     }
 
     fn stats(self: &Rc<Self>, room_name: &str) -> worker::Result<Response> {
-        let body = self.with_live_named(room_name, |live| {
+        let body = self.with_live(room_name, |live| {
             to_json(&serde_json::json!({
                 "room": live.room.name(),
                 "members": live.room.member_count(),
@@ -420,20 +420,13 @@ impl Inner {
 
     /// Runs one step of the room (`f` returns its effects), loading the room first if needed.
     fn step(self: &Rc<Self>, f: impl FnOnce(&mut Live) -> Effects) -> worker::Result<Effects> {
-        self.with_live_named("", f)
+        self.with_live("", f)
     }
 
-    fn step_named(
-        self: &Rc<Self>,
-        room_name: &str,
-        f: impl FnOnce(&mut Live) -> Effects,
-    ) -> worker::Result<Effects> {
-        self.with_live_named(room_name, f)
-    }
-
-    /// Runs `f` on the live state, loading it first if this instance has none yet (and carrying
-    /// out what the room decided while restoring).
-    fn with_live_named<R>(
+    /// Runs `f` on the live state, loading it first if this instance has none yet (the room's
+    /// name, when the caller knows it, names a room that storage does not know yet), and carries
+    /// out what the room decided while restoring.
+    fn with_live<R>(
         self: &Rc<Self>,
         room_name: &str,
         f: impl FnOnce(&mut Live) -> R,
