@@ -50,6 +50,7 @@ test: build setup-browser fmt-check lint clippy unit integration deploy-check e2
 
 fmt-check:
 	cargo fmt --check
+	cargo fmt --check --manifest-path bench/loadgen/Cargo.toml
 
 # Biome lints and checks the formatting of the JavaScript we ship (public/, tests/, bench/); no writes.
 # `npx biome check --write <files>` formats and fixes what it can.
@@ -60,6 +61,7 @@ lint:
 clippy:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --release -- -D warnings
+	cargo clippy --manifest-path bench/loadgen/Cargo.toml --all-targets -- -D warnings
 
 # The core's unit tests, then the browser client's logic in Node: no server, no browser.
 unit:

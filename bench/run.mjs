@@ -55,8 +55,15 @@ function printReport(file, opts) {
     .map((c) => ({ chartLabel: today.get(c.id)?.chartLabel, members: today.get(c.id)?.members, ...c }));
   const rows = summarize(d.runs, configs, servers);
   console.log(heading(d.env, d.repeats, d.opts?.quick, d.opts?.storage ?? 'ram'));
+  // A file that joins runs: a configuration measured again replaces the earlier run's rows.
+  if (d.merged)
+    console.log(`Joined runs: ${d.merged.parts.map((p) => `${p.configs.join(', ')} from ${p.date}`).join('; ')}.\n`);
   console.log(markdown(rows, d.size));
-  const svg = writeChart(file.replace(/\.json$/, '.svg'), rows, d.env, { ...opts, repeats: d.repeats, quick: d.opts?.quick });
+  const svg = writeChart(file.replace(/\.json$/, '.svg'), rows, d.env, {
+    ...opts,
+    repeats: d.repeats,
+    quick: d.opts?.quick,
+  });
   console.log(`\nchart: ${path.relative(ROOT, svg)}${opts.chart ? ` and ${opts.chart}` : ''}`);
 }
 

@@ -155,7 +155,10 @@ pub fn page_query(query: &str) -> Result<PageQuery, String> {
             }
             "after" => {
                 let after = parse_id(value).ok_or_else(|| {
-                    format!("after must be a message id (0 or more), got {}", echo(value))
+                    format!(
+                        "after must be a message id (0 or more), got {}",
+                        echo(value)
+                    )
                 })?;
                 page.after = Some(after);
             }
@@ -178,10 +181,9 @@ pub fn page_query(query: &str) -> Result<PageQuery, String> {
 /// echo kilobytes back.
 fn echo(value: &str) -> String {
     const MAX: usize = 24;
-    let mut out: String = value.chars().take(MAX).collect();
-    if value.chars().count() > MAX {
-        out.push('…');
-    }
+    // One character past the cut is enough for `truncate_chars` to see there was more.
+    let mut out: String = value.chars().take(MAX + 1).collect();
+    crate::protocol::truncate_chars(&mut out, MAX);
     format!("{out:?}")
 }
 

@@ -126,7 +126,7 @@ export function failures(runs, names) {
       const why =
         r.error ||
         res?.error ||
-        `lost ${res.lost}, errors ${JSON.stringify(res.errors)}, join failures ${JSON.stringify(res.join_failures)}, closes ${JSON.stringify(res.closes)}, presence ${JSON.stringify(res.presence)}`;
+        `lost ${res.lost}, id-order violations ${res.id_order_violations}, drained ${res.drained}, errors ${JSON.stringify(res.errors)}, join failures ${JSON.stringify(res.join_failures)}, closes ${JSON.stringify(res.closes)}, presence ${JSON.stringify(res.presence)}`;
       return `- ${r.config} #${r.repeat + 1} ${names[r.server]}: ${why}`;
     });
 }

@@ -139,14 +139,10 @@ impl<'a> ClientFrame<'a> {
             "debug_fail_writes" => Ok(ClientFrame::DebugFailWrites {
                 on: raw.on.unwrap_or(true),
             }),
-            _ => Err(ErrorFrame::new(
-                ErrorCode::BadRequest,
-                UNKNOWN_TYPE,
-            )),
+            _ => Err(ErrorFrame::new(ErrorCode::BadRequest, UNKNOWN_TYPE)),
         }
     }
 }
-
 
 /// The error for a frame of no known type.
 pub const UNKNOWN_TYPE: &str =

@@ -100,7 +100,12 @@ fn a_failed_write_sends_nothing_of_the_burst_and_tells_every_sender() {
     r.store.fail = false;
     let m = r.say(3, "after");
     assert!(m["id"].as_u64().unwrap() > 1);
-    let texts: Vec<&str> = r.store.messages.iter().map(|p| p.message.text.as_str()).collect();
+    let texts: Vec<&str> = r
+        .store
+        .messages
+        .iter()
+        .map(|p| p.message.text.as_str())
+        .collect();
     assert_eq!(texts, vec!["before", "after"]);
     let w = r.join(4, "late");
     assert_eq!(w["history"].as_array().unwrap().len(), 2);

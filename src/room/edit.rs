@@ -94,7 +94,10 @@ impl Room {
     fn live_message(&mut self, id: u64, store: &mut dyn Store) -> Result<&mut Posted, ErrorFrame> {
         match self.posted_mut(id, store)? {
             Some(posted) if !posted.message.deleted => Ok(posted),
-            _ => Err(ErrorFrame::new(ErrorCode::NotFound, "no message has that id")),
+            _ => Err(ErrorFrame::new(
+                ErrorCode::NotFound,
+                "no message has that id",
+            )),
         }
     }
 
@@ -207,7 +210,12 @@ impl Room {
         // The text goes from everywhere it was copied to.
         self.outbox.erased.push(id);
         self.history.erase(id);
-        for posted in self.outbox.messages.iter_mut().chain(self.outbox.fetched.values_mut()) {
+        for posted in self
+            .outbox
+            .messages
+            .iter_mut()
+            .chain(self.outbox.fetched.values_mut())
+        {
             erase_quote(&mut posted.message, id);
         }
         Ok(Change::Delete {
@@ -220,10 +228,15 @@ impl Room {
 
     /// Edits and reactions count against the member's message bucket.
     pub(super) fn take_token(&mut self, key: &str, now: u64) -> Result<(), ErrorFrame> {
-        self.quota.message(key, now, &self.limits).map_err(|retry_after_ms| {
-            let mut e = ErrorFrame::new(ErrorCode::RateLimited, "too many changes; this one was dropped");
-            e.retry_after_ms = Some(retry_after_ms);
-            e
-        })
+        self.quota
+            .message(key, now, &self.limits)
+            .map_err(|retry_after_ms| {
+                let mut e = ErrorFrame::new(
+                    ErrorCode::RateLimited,
+                    "too many changes; this one was dropped",
+                );
+                e.retry_after_ms = Some(retry_after_ms);
+                e
+            })
     }
 }

@@ -43,6 +43,9 @@ pub struct Effects {
     pub flush_in: Option<u64>,
     /// The room needs its alarm to ring by then (unix ms).
     pub alarm: Option<u64>,
+    /// The last socket left: delete the alarm, so the runtime can evict the empty room now
+    /// instead of waking it once more for a deadline nobody is waiting on.
+    pub cancel_alarm: bool,
     /// A test hook to carry out (only with `TEST_HOOKS=1`).
     pub debug: Option<Debug>,
     /// Storage refused a write: drop the room's memory (it may be ahead of storage) and rebuild

@@ -32,9 +32,15 @@ impl Room {
     /// `PRESENCE_BATCH_MS` to go out together; welcomes, errors and messages never wait.
     pub fn flush(&mut self, store: &mut dyn Store, now: u64) -> Effects {
         let mut fx = Effects::default();
-        let next_seq = self.outbox.next_seq;
-        let mut outbox = std::mem::take(&mut self.outbox);
-        self.outbox.next_seq = next_seq;
+        let (joined, left) = std::mem::take(&mut self.presence_log);
+        if joined + left > 0 {
+            fx.log(
+                LogLevel::Info,
+                "presence",
+                serde_json::json!({"joined": joined, "left": left, "members": self.members.len()}),
+            );
+        }
+        let mut outbox = self.outbox.take();
         let due = self
             .presence_sent_at
             .saturating_add(self.limits.presence_batch_ms);

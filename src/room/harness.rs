@@ -1,9 +1,9 @@
 //! A room driven as the shell drives it, for tests: events in, a flush per burst, and what each
 //! socket received (batches unpacked into frames) out.
 
-use super::history::VecStore;
 #[allow(unused_imports)]
 use super::history::Posted;
+use super::history::VecStore;
 use super::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

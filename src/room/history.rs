@@ -115,8 +115,10 @@ impl History {
             assigned: stored.last_id,
             last_id: stored.last_id,
             stored: stored.stored,
-            recent: VecDeque::with_capacity(WELCOME_HISTORY),
-            log: VecDeque::with_capacity(WELCOME_HISTORY),
+            // Grow with the messages: most rooms never hold a full welcome's worth, and a
+            // preallocated one was most of an idle room's memory (bench/churn.mjs).
+            recent: VecDeque::new(),
+            log: VecDeque::new(),
             older_max: stored.older_max,
         };
         history.push(stored.recent, stored.changes, u64::MAX);
@@ -138,7 +140,10 @@ impl History {
     }
 
     fn push(&mut self, messages: Vec<Posted>, changes: Vec<Change>, cap: u64) {
-        let mut items: Vec<Item> = messages.iter().map(|p| Item::Message(p.message.id)).collect();
+        let mut items: Vec<Item> = messages
+            .iter()
+            .map(|p| Item::Message(p.message.id))
+            .collect();
         items.extend(changes.into_iter().map(Item::Change));
         items.sort_by_key(Item::id);
         self.recent.extend(messages);
@@ -156,14 +161,20 @@ impl History {
 
     /// A message in memory, by id.
     pub fn message_mut(&mut self, id: u64) -> Option<&mut Posted> {
-        let i = self.recent.binary_search_by_key(&id, |p| p.message.id).ok()?;
+        let i = self
+            .recent
+            .binary_search_by_key(&id, |p| p.message.id)
+            .ok()?;
         self.recent.get_mut(i)
     }
 
     /// Erases a deleted message's text from the edits and quotes held in memory.
     pub fn erase(&mut self, target: u64) {
         for item in &mut self.log {
-            if let Item::Change(Change::Edit { target: t, text, .. }) = item {
+            if let Item::Change(Change::Edit {
+                target: t, text, ..
+            }) = item
+            {
                 if *t == target {
                     text.clear();
                 }
@@ -192,7 +203,13 @@ impl History {
     /// entries after `since` were left out.
     pub fn since(&self, since: Option<u64>) -> (Vec<EntryRef<'_>>, bool) {
         match since {
-            None => (self.recent.iter().map(|p| EntryRef::Message(&p.message)).collect(), false),
+            None => (
+                self.recent
+                    .iter()
+                    .map(|p| EntryRef::Message(&p.message))
+                    .collect(),
+                false,
+            ),
             Some(since) => {
                 let entries = self
                     .log
@@ -200,7 +217,10 @@ impl History {
                     .filter(|item| item.id() > since)
                     .filter_map(|item| match item {
                         Item::Message(id) => {
-                            let i = self.recent.binary_search_by_key(id, |p| p.message.id).ok()?;
+                            let i = self
+                                .recent
+                                .binary_search_by_key(id, |p| p.message.id)
+                                .ok()?;
                             Some(EntryRef::Message(&self.recent[i].message))
                         }
                         Item::Change(change) => Some(EntryRef::Change(change)),
@@ -263,7 +283,12 @@ impl VecStore {
             last_id: ids.last().copied().unwrap_or(0),
             stored: ids.len() as u64,
             recent: self.messages[from..].to_vec(),
-            changes: self.changes.iter().filter(|c| window.contains(&c.id())).cloned().collect(),
+            changes: self
+                .changes
+                .iter()
+                .filter(|c| window.contains(&c.id()))
+                .cloned()
+                .collect(),
             older_max: ids.iter().rev().nth(WELCOME_HISTORY).copied().unwrap_or(0),
             state: super::moderation::RoomState::load(|key| self.meta.get(key).cloned()),
             members: self.members.values().cloned().collect(),
@@ -286,7 +311,10 @@ impl Store for VecStore {
         }
         for &target in &batch.erased {
             for change in &mut self.changes {
-                if let Change::Edit { target: t, text, .. } = change {
+                if let Change::Edit {
+                    target: t, text, ..
+                } = change
+                {
                     if *t == target {
                         text.clear();
                     }

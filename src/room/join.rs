@@ -84,16 +84,23 @@ impl Room {
         }
 
         // Who holds the name now, and may this join take it?
-        let same = |theirs: Option<&String>| matches!((&session, theirs), (Some(a), Some(b)) if a == b);
+        let same =
+            |theirs: Option<&String>| matches!((&session, theirs), (Some(a), Some(b)) if a == b);
         let (seat, was_owner) = if let Some(&holder) = self.by_key.get(&key) {
             let held = self.member(holder);
             if !same(held.and_then(|m| m.session.as_ref())) {
-                return Err(error(ErrorCode::NameTaken, "that name is taken in this room"));
+                return Err(error(
+                    ErrorCode::NameTaken,
+                    "that name is taken in this room",
+                ));
             }
             (Seat::Replace(holder), held.is_some_and(|m| m.owner))
         } else if let Some(away) = self.away.get(&key) {
             if !same(away.member.session.as_ref()) {
-                return Err(error(ErrorCode::NameTaken, "that name is taken in this room"));
+                return Err(error(
+                    ErrorCode::NameTaken,
+                    "that name is taken in this room",
+                ));
             }
             (Seat::Return, away.member.owner)
         } else {
@@ -105,7 +112,10 @@ impl Room {
                 let hash = digest_hex(key, 64);
                 let room_key = self.state.owner_hash.as_ref() == Some(&hash);
                 if !room_key && self.limits.moderator_hash.as_ref() != Some(&hash) {
-                    return Err(error(ErrorCode::Forbidden, "that is not this room's owner key"));
+                    return Err(error(
+                        ErrorCode::Forbidden,
+                        "that is not this room's owner key",
+                    ));
                 }
                 true
             }
@@ -117,7 +127,10 @@ impl Room {
                 return Err(error(ErrorCode::RoomFull, "this room is full"));
             }
             if self.state.locked && !owner {
-                return Err(error(ErrorCode::RoomLocked, "this room is locked to new members"));
+                return Err(error(
+                    ErrorCode::RoomLocked,
+                    "this room is locked to new members",
+                ));
             }
             if self.quota.address_full(address.as_deref(), &self.limits) {
                 return Err(error(
@@ -145,7 +158,14 @@ impl Room {
     }
 
     /// Makes `conn` a member and queues what everyone hears of it.
-    fn seat(&mut self, conn: ConnId, admitted: Admitted, since: Option<u64>, now: u64, fx: &mut Effects) {
+    fn seat(
+        &mut self,
+        conn: ConnId,
+        admitted: Admitted,
+        since: Option<u64>,
+        now: u64,
+        fx: &mut Effects,
+    ) {
         let Admitted {
             name,
             key,
@@ -157,7 +177,10 @@ impl Room {
         // them leave.
         let order = match seat {
             Seat::Replace(old) => self.member(old).map_or(self.next_order, |m| m.order),
-            Seat::Return => self.away.remove(&key).map_or(self.next_order, |a| a.member.order),
+            Seat::Return => self
+                .away
+                .remove(&key)
+                .map_or(self.next_order, |a| a.member.order),
             Seat::New => self.next_order,
         };
         self.next_order = self.next_order.max(order.saturating_add(1));
@@ -165,12 +188,20 @@ impl Room {
             Seat::Replace(old) => {
                 self.close_conn(old, close::REPLACED, "session taken over", fx);
             }
-            Seat::Return => self
-                .outbox
-                .presence(to_json(&ServerFrame::Back { name: &name, at: now }), Some(conn)),
-            Seat::New => self
-                .outbox
-                .presence(to_json(&ServerFrame::Join { name: &name, at: now }), Some(conn)),
+            Seat::Return => self.outbox.presence(
+                to_json(&ServerFrame::Back {
+                    name: &name,
+                    at: now,
+                }),
+                Some(conn),
+            ),
+            Seat::New => self.outbox.presence(
+                to_json(&ServerFrame::Join {
+                    name: &name,
+                    at: now,
+                }),
+                Some(conn),
+            ),
         }
         // In join order: a takeover or a return slots in where the member was.
         let conns = &self.conns;
@@ -198,12 +229,17 @@ impl Room {
         }
         self.outbox.welcome(conn, since);
         let event = match seat {
-            Seat::New => "join",
+            Seat::New => {
+                self.presence_log.0 += 1;
+                "join"
+            }
             Seat::Replace(_) => "takeover",
             Seat::Return => "back",
         };
+        // One line per join is a third of a join's cost in a crowd (bench/README.md): the
+        // flush logs the sum at info, each join is a debug line.
         fx.log(
-            LogLevel::Info,
+            LogLevel::Debug,
             event,
             serde_json::json!({"members": self.members.len(), "owner": owner}),
         );

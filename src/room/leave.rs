@@ -14,6 +14,10 @@ impl Room {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
         };
+        if self.conns.is_empty() && self.alarm.is_some() {
+            self.alarm = None;
+            fx.cancel_alarm = true;
+        }
         if c.rejections > 0 {
             fx.log(
                 LogLevel::Info,
@@ -97,8 +101,9 @@ impl Room {
             }),
             None,
         );
+        self.presence_log.1 += 1;
         fx.log(
-            LogLevel::Info,
+            LogLevel::Debug,
             "leave",
             serde_json::json!({"members": self.members.len(), "reason": why}),
         );

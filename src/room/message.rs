@@ -47,7 +47,11 @@ impl Room {
         let text =
             validate::message_text(text).map_err(|why| error(ErrorCode::InvalidMessage, why))?;
         let nonce = nonce.map_err(|why| ErrorFrame::new(ErrorCode::InvalidMessage, why))?;
-        let (name, key, author) = (member.name.clone(), member.key.clone(), member.session.clone());
+        let (name, key, author) = (
+            member.name.clone(),
+            member.key.clone(),
+            member.session.clone(),
+        );
         // A reply quotes the start of what it answers, so every client can show it.
         let reply = match reply_to {
             None => None,
@@ -62,7 +66,10 @@ impl Room {
                         deleted: false,
                     });
                 Some(quoted.ok_or_else(|| {
-                    error(ErrorCode::NotFound, "the message to reply to does not exist")
+                    error(
+                        ErrorCode::NotFound,
+                        "the message to reply to does not exist",
+                    )
                 })?)
             }
         };

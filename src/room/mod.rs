@@ -78,6 +78,8 @@ pub struct Room {
     alarm: Option<u64>,
     /// When presence frames last went out to the members (see `PRESENCE_BATCH_MS`).
     presence_sent_at: u64,
+    /// Joins and leaves since the last `presence` log line.
+    presence_log: (u32, u32),
 }
 
 impl Room {
@@ -99,6 +101,7 @@ impl Room {
             remembered,
             alarm: None,
             presence_sent_at: 0,
+            presence_log: (0, 0),
         }
     }
 
@@ -208,7 +211,14 @@ impl Room {
     }
 
     /// One text frame: parse it, then hand it to the module of its type.
-    fn frame(&mut self, conn: ConnId, text: &str, now: u64, store: &mut dyn Store, fx: &mut Effects) {
+    fn frame(
+        &mut self,
+        conn: ConnId,
+        text: &str,
+        now: u64,
+        store: &mut dyn Store,
+        fx: &mut Effects,
+    ) {
         // A socket the room closed or replaced (or never saw) has no say any more.
         let Some(c) = self.conns.get_mut(&conn).filter(|c| !c.closed) else {
             return;
@@ -305,7 +315,11 @@ impl Room {
 
     /// Members' names in join order, those away included.
     pub fn member_names(&self) -> impl Iterator<Item = &str> {
-        let mut all: Vec<&Member> = self.members.iter().filter_map(|c| self.member(*c)).collect();
+        let mut all: Vec<&Member> = self
+            .members
+            .iter()
+            .filter_map(|c| self.member(*c))
+            .collect();
         all.extend(self.away.values().map(|a| &a.member));
         all.sort_by_key(|m| m.order);
         all.into_iter().map(|m| m.name.as_str())

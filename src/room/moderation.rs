@@ -136,8 +136,20 @@ impl Room {
         self.state.locked = locked;
         self.outbox.meta("locked", locked.to_string());
         let id = self.history.next_id();
-        self.outbox.change(conn, Change::Lock { id, locked, name: by, at: now });
-        fx.log(LogLevel::Info, "lock", serde_json::json!({ "locked": locked }));
+        self.outbox.change(
+            conn,
+            Change::Lock {
+                id,
+                locked,
+                name: by,
+                at: now,
+            },
+        );
+        fx.log(
+            LogLevel::Info,
+            "lock",
+            serde_json::json!({ "locked": locked }),
+        );
     }
 
     pub(super) fn topic(&mut self, conn: ConnId, text: &str, now: u64, fx: &mut Effects) {

@@ -77,6 +77,14 @@ pub(super) struct Pending {
 }
 
 impl Outbox {
+    /// Everything queued so far, leaving an empty outbox that goes on with the same sequence.
+    pub fn take(&mut self) -> Outbox {
+        let next_seq = self.next_seq;
+        let queued = std::mem::take(self);
+        self.next_seq = next_seq;
+        queued
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -116,7 +124,10 @@ impl Outbox {
 
     /// A message of this burst, not stored yet.
     pub fn pending_mut(&mut self, id: u64) -> Option<&mut Posted> {
-        let i = self.messages.binary_search_by_key(&id, |p| p.message.id).ok()?;
+        let i = self
+            .messages
+            .binary_search_by_key(&id, |p| p.message.id)
+            .ok()?;
         self.messages.get_mut(i)
     }
 

@@ -133,12 +133,20 @@ impl World {
                 self.h.flush();
                 let present = |room: &Room| -> Vec<String> {
                     let conns = room.member_conns().to_vec();
-                    conns.iter().filter_map(|c| room.member_name(*c)).map(String::from).collect()
+                    conns
+                        .iter()
+                        .filter_map(|c| room.member_name(*c))
+                        .map(String::from)
+                        .collect()
                 };
                 let before = present(&self.h.room);
                 self.h.rebuild();
                 // Away members come back from storage, unless a write failed meanwhile.
-                assert_eq!(before, present(&self.h.room), "a rebuild keeps every member, in order");
+                assert_eq!(
+                    before,
+                    present(&self.h.room),
+                    "a rebuild keeps every member, in order"
+                );
             }
         }
     }

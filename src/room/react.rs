@@ -33,18 +33,27 @@ impl Room {
         let emoji = validate::emoji(emoji)
             .map_err(|why| ErrorFrame::new(ErrorCode::InvalidEmoji, why))?
             .to_string();
-        let (per_message, per_member) =
-            (self.limits.reactions_per_message, self.limits.reactions_per_member);
+        let (per_message, per_member) = (
+            self.limits.reactions_per_message,
+            self.limits.reactions_per_member,
+        );
         let message = &self.live_message_ref(id, store)?.message;
         let mine = |r: &Reaction| r.names.contains(&actor.name);
-        let on = !message.reactions.iter().any(|r| r.emoji == emoji && mine(r));
+        let on = !message
+            .reactions
+            .iter()
+            .any(|r| r.emoji == emoji && mine(r));
         if on {
             let new_emoji = !message.reactions.iter().any(|r| r.emoji == emoji);
             if new_emoji && message.reactions.len() >= per_message {
-                return Err(too_many("this message has as many different reactions as it can hold"));
+                return Err(too_many(
+                    "this message has as many different reactions as it can hold",
+                ));
             }
             if message.reactions.iter().filter(|r| mine(r)).count() >= per_member {
-                return Err(too_many("you have as many reactions on this message as you can"));
+                return Err(too_many(
+                    "you have as many reactions on this message as you can",
+                ));
             }
         }
         self.take_token(&actor.key, now)?;

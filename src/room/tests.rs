@@ -572,3 +572,39 @@ fn binary_and_malformed_frames_are_bad_requests_and_logged_sparingly() {
     );
     assert_eq!(fx.debug, Some(Debug::Reset));
 }
+
+#[test]
+fn the_last_socket_leaving_cancels_the_alarm() {
+    let mut r = room();
+    r.connect(1);
+    r.join(2, "Alice");
+    assert!(r.alarm.is_some());
+    let fx = r.room.handle(
+        Event::Gone {
+            conn: 1,
+            why: "close",
+        },
+        r.now,
+        &mut r.store,
+    );
+    assert!(!fx.cancel_alarm, "a socket is still open");
+    let fx = r.room.handle(
+        Event::Gone {
+            conn: 2,
+            why: "close",
+        },
+        r.now,
+        &mut r.store,
+    );
+    assert!(fx.cancel_alarm);
+    // A new socket asks for the alarm again.
+    let fx = r.room.handle(
+        Event::Connect {
+            conn: 3,
+            address: None,
+        },
+        r.now,
+        &mut r.store,
+    );
+    assert_eq!(fx.alarm, Some(r.now + 10_000));
+}

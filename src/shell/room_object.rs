@@ -81,7 +81,7 @@ struct Inner {
     flush_scheduled: Cell<bool>,
     /// When a flush for held presence frames is due, if one is scheduled.
     held_flush_at: Cell<Option<u64>>,
-    /// Whether this instance made sure the tables exist.
+    /// Whether this instance made sure the tables and the room's name are stored.
     tables: Cell<bool>,
 }
 
@@ -157,7 +157,9 @@ impl ChatRoom {
             };
             let mut store = self.inner.store();
             match data.as_string() {
-                Some(text) => live.room.handle(Event::Frame { conn, text: &text }, now, &mut store),
+                Some(text) => live
+                    .room
+                    .handle(Event::Frame { conn, text: &text }, now, &mut store),
                 None => live.room.handle(Event::Binary { conn }, now, &mut store),
             }
         })?;
@@ -208,7 +210,8 @@ impl ChatRoom {
                     Some((conn, at.get_time() as u64))
                 })
                 .collect();
-            live.room.handle(Event::Alarm { heard }, now, &mut inner.store())
+            live.room
+                .handle(Event::Alarm { heard }, now, &mut inner.store())
         })?;
         inner.carry_out(effects);
         Ok(())
@@ -221,16 +224,19 @@ impl Inner {
         let url = req.inner().url();
         let (path, query) = crate::api::split_url(&url);
         // The Worker validated everything it forwards (`crate::api`).
-        let room_name = crate::api::query_param(query, "room")
-            .unwrap_or_default()
-            .into_owned();
-        let owner_hash = crate::api::query_param(query, "owner").map(|v| v.into_owned());
+        let param = |key| crate::api::query_param(query, key);
+        let room_name = param("room").unwrap_or_default().into_owned();
+        let owner_hash = param("owner").map(|v| v.into_owned());
         match path {
             "/websocket" => {
-                // A socket is what creates a room; reads never do.
-                self.ensure_tables()?;
-                if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
-                    storage::set_meta(&self.sql, "room", &room_name)?;
+                // A socket is what creates a room; reads never do. Once per instance: a crowd
+                // arriving should not cost a schema check and a read per socket.
+                if !self.tables.get() {
+                    storage::init(&self.sql)?;
+                    if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
+                        storage::set_meta(&self.sql, "room", &room_name)?;
+                    }
+                    self.tables.set(true);
                 }
                 let address = req.headers().get("CF-Connecting-IP").ok().flatten();
                 self.accept(&room_name, address.as_deref())
@@ -242,7 +248,9 @@ impl Inner {
             }
             // A new private room: the Worker hands over the digest of its owner key, once.
             "/claim" => {
-                self.ensure_tables()?;
+                // Not `tables`: that flag also means the room's name is stored, which only a
+                // socket's request carries.
+                storage::init(&self.sql)?;
                 if let (Some(hash), None) = (owner_hash, storage::get_meta(&self.sql, "owner")?) {
                     storage::set_meta(&self.sql, "owner", &hash)?;
                 }
@@ -251,14 +259,6 @@ impl Inner {
             "/stats" => self.stats(&room_name),
             _ => Response::error("not found", 404),
         }
-    }
-
-    fn ensure_tables(&self) -> worker::Result<()> {
-        if !self.tables.get() {
-            storage::init(&self.sql)?;
-            self.tables.set(true);
-        }
-        Ok(())
     }
 
     /// The room's store, for one step.
@@ -273,12 +273,13 @@ impl Inner {
     fn accept(self: &Rc<Self>, room_name: &str, address: Option<&str>) -> worker::Result<Response> {
         let pair = WebSocketPair::new()?;
         let now = now_ms();
-        let effects = self.step_named(room_name, |live| {
+        let effects = self.with_live(room_name, |live| {
             let conn = live.next_conn;
             live.next_conn = live.next_conn.saturating_add(1);
             self.state.accept_web_socket(&pair.server);
             live.sockets.insert(conn, pair.server.clone());
-            live.room.handle(Event::Connect { conn, address }, now, &mut self.store())
+            live.room
+                .handle(Event::Connect { conn, address }, now, &mut self.store())
         })?;
         self.carry_out(effects);
         Response::from_websocket(pair.client)
@@ -292,7 +293,8 @@ impl Inner {
                 return Effects::default();
             };
             live.sockets.remove(conn);
-            live.room.handle(Event::Gone { conn, why }, now, &mut self.store())
+            live.room
+                .handle(Event::Gone { conn, why }, now, &mut self.store())
         });
         if let Ok(effects) = effects {
             self.carry_out(effects);
@@ -302,13 +304,11 @@ impl Inner {
     /// The end of a burst: store and send what the room queued.
     fn flush(self: &Rc<Self>) {
         self.flush_scheduled.set(false);
-        if self.held_flush_at.get().is_some_and(|at| at <= now_ms()) {
+        let now = now_ms();
+        if self.held_flush_at.get().is_some_and(|at| at <= now) {
             self.held_flush_at.set(None);
         }
-        let now = now_ms();
-        let effects = self.step(|live| {
-            live.room.flush(&mut self.store(), now)
-        });
+        let effects = self.step(|live| live.room.flush(&mut self.store(), now));
         if let Ok(effects) = effects {
             self.carry_out(effects);
         }
@@ -379,6 +379,11 @@ impl Inner {
         }
         if let Some(at) = effects.alarm {
             self.alarm_by(at);
+        } else if effects.cancel_alarm {
+            let storage = self.state.storage();
+            worker::wasm_bindgen_futures::spawn_local(async move {
+                let _ = storage.delete_alarm().await;
+            });
         }
         if effects.reload {
             // Storage refused a write: memory may be ahead of it. Rebuild on the next event.
@@ -432,7 +437,7 @@ impl Inner {
     }
 
     fn stats(self: &Rc<Self>, room_name: &str) -> worker::Result<Response> {
-        let body = self.with_live_named(room_name, |live| {
+        let body = self.with_live(room_name, |live| {
             to_json(&serde_json::json!({
                 "room": live.room.name(),
                 "members": live.room.member_count(),
@@ -448,20 +453,13 @@ impl Inner {
 
     /// Runs one step of the room (`f` returns its effects), loading the room first if needed.
     fn step(self: &Rc<Self>, f: impl FnOnce(&mut Live) -> Effects) -> worker::Result<Effects> {
-        self.with_live_named("", f)
+        self.with_live("", f)
     }
 
-    fn step_named(
-        self: &Rc<Self>,
-        room_name: &str,
-        f: impl FnOnce(&mut Live) -> Effects,
-    ) -> worker::Result<Effects> {
-        self.with_live_named(room_name, f)
-    }
-
-    /// Runs `f` on the live state, loading it first if this instance has none yet (and carrying
-    /// out what the room decided while restoring).
-    fn with_live_named<R>(
+    /// Runs `f` on the live state, loading it first if this instance has none yet (the room's
+    /// name, when the caller knows it, names a room that storage does not know yet), and carries
+    /// out what the room decided while restoring.
+    fn with_live<R>(
         self: &Rc<Self>,
         room_name: &str,
         f: impl FnOnce(&mut Live) -> R,

@@ -8,7 +8,9 @@
 //! which is what makes "stored before broadcast" hold without an `await`.
 
 use crate::protocol::{to_json, Change, ChatMessage, Entry};
-use crate::room::{MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY};
+use crate::room::{
+    MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY,
+};
 use crate::validate::PageQuery;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -47,7 +49,10 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         .map(|row| text(row, 1).unwrap_or_default())
         .collect();
     for (name, ddl) in [
-        ("kind", "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'"),
+        (
+            "kind",
+            "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'",
+        ),
         ("body", "ALTER TABLE messages ADD COLUMN body TEXT"),
         ("author", "ALTER TABLE messages ADD COLUMN author TEXT"),
     ] {
@@ -233,7 +238,9 @@ pub fn page(sql: &SqlStorage, query: &PageQuery) -> worker::Result<Vec<Entry>> {
         None => {
             // The largest id JavaScript numbers (and so the SQL API) carry exactly; the API
             // checks `before` against it.
-            let before = query.before.map_or(crate::api::MAX_ID, |b| b.min(crate::api::MAX_ID));
+            let before = query
+                .before
+                .map_or(crate::api::MAX_ID, |b| b.min(crate::api::MAX_ID));
             let mut newest = rows(
                 sql,
                 &format!(
@@ -246,7 +253,11 @@ pub fn page(sql: &SqlStorage, query: &PageQuery) -> worker::Result<Vec<Entry>> {
             newest
         }
     };
-    Ok(found.into_iter().filter_map(Row::entry).map(|(e, _)| e).collect())
+    Ok(found
+        .into_iter()
+        .filter_map(Row::entry)
+        .map(|(e, _)| e)
+        .collect())
 }
 
 /// The room's [`Store`]: SQLite, each flush in one transaction.
@@ -330,7 +341,10 @@ impl SqlStore<'_> {
             ));
         }
         for (key, value) in &batch.meta {
-            out.push((UPSERT_META.to_string(), vec![(*key).into(), value.as_str().into()]));
+            out.push((
+                UPSERT_META.to_string(),
+                vec![(*key).into(), value.as_str().into()],
+            ));
         }
         for (key, row) in &batch.members {
             match row {

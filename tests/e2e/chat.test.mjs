@@ -97,6 +97,8 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     assert.equal(await input.inputValue(), 'line one\nline two');
     await input.press('Enter');
     await waitForMessage(bob.page, 'line one\nline two');
+    // Both get it in the same flush, but not at the same instant: Alice's own copy too.
+    await waitForMessage(alice.page, 'line one\nline two');
 
     assert.deepEqual(await messageTexts(alice.page), await messageTexts(bob.page));
     await assertNoDuplicates(alice.page);
