@@ -1,31 +1,38 @@
 // The connection to one room: join, reconnect with backoff, keepalive, and the frames in and out.
 // The decisions it delegates live beside it: pending.js (our messages awaiting an answer),
-// shown.js (which messages are shown), history.js (gaps and older pages), members.js, typing.js.
+// shown.js (which messages are shown), history.js (gaps and older pages), members.js, typing.js,
+// message-state.js (each message's edits, tombstone and reactions), room-state.js (topic, lock).
 // No DOM access: the socket, fetch, timers, clock and randomness are parameters, so it runs in
 // Node against a scripted socket (tests/unit/connection.test.mjs).
 //
 // Events (CustomEvent, data in `detail`):
 //   state    {state, retryAt?, attempt?}        'connecting' | 'connected' | 'waiting' | 'replaced' | 'closed' | 'failed'
-//   welcome  {room, name, members, first}        after every successful (re)join
-//   message  {message, own, live}                once per message id, never twice
+//   welcome  {room, name, members, first, owner} after every successful (re)join
+//   message  {message, own, live}                once per message id, never twice (a MessageView)
+//   update   {message, own}                      a shown message changed (edit, delete, reaction, quote)
+//   room     {topic, locked, owner}              the room's topic or lock changed (also on welcome)
+//   system   {text, at, kind}                    a room change to show as a line (topic, lock, kick)
 //   older    {messages: [{message, own}], hasOlder} | {error}   a page loaded by loadOlder()
-//   members  {members}                           the member list changed (replaced on welcome)
+//   members  {members, away}                     the member list changed (replaced on welcome)
 //   join     {name, at} / leave {name, at}       someone else joined / left
 //   typing   {name}                              someone else is typing
 //   pending  {item}                              a message of ours waits for the server's echo
 //   sent     {item, message}                     the echo of a pending message arrived (or was found in history)
 //   rejected {item, code, message, retryAfterMs} the server refused a pending message (it is dropped)
 //   gap      {state: 'retrying', retryAt} | {state: 'filled'}   missed messages could not be loaded yet / now are
-//   failure  {code, message}                     the join failed for good (name taken, invalid room, …)
-//   notice   {code, message}                     an error frame not tied to one of our messages
+//   failure  {code, message}                     the join failed for good (name taken, kicked, …)
+//   notice   {code, message, target?}            an error frame not tied to one of our messages
 
 import { backoffDelay } from './backoff.js';
-import { fetchPage, GapFiller } from './history.js';
+import { fetchEvents, fetchPage, GapFiller, isChange, isMessageEntry } from './history.js';
 import { MemberList } from './members.js';
+import { MessageStates } from './message-state.js';
 import { sameName } from './names.js';
 import { PendingMessages } from './pending.js';
 import {
+  ACTION_ERRORS,
   CLOSE_CLIENT_TIMEOUT,
+  CLOSE_KICKED,
   CLOSE_NORMAL,
   CLOSE_REPLACED,
   framesOf,
@@ -33,6 +40,7 @@ import {
   JOIN_ERRORS,
   MESSAGE_ERRORS,
 } from './protocol.js';
+import { changeText, isRoomChange, RoomState } from './room-state.js';
 import { OLDER_PAGE, ShownIds } from './shown.js';
 import { TypingSender } from './typing.js';
 import { randomHex } from './util.js';
@@ -54,12 +62,14 @@ export class ChatConnection extends EventTarget {
    * @param {string} o.name       the name to join with
    * @param {string} o.session    per-tab secret (16–128 printable ASCII)
    * @param {string} o.origin     e.g. "http://127.0.0.1:8787"
+   * @param {string} [o.ownerKey] the room's owner key (64 hex), sent with every join
    */
   constructor({
     room,
     name,
     session,
     origin,
+    ownerKey = '',
     WebSocketImpl = globalThis.WebSocket,
     fetchImpl = globalThis.fetch?.bind(globalThis),
     timers = globalThis,
@@ -76,6 +86,7 @@ export class ChatConnection extends EventTarget {
     this.room = room;
     this.name = name;
     this.session = session;
+    this.ownerKey = ownerKey;
     this.origin = origin.replace(/\/$/, '');
     this.WebSocketImpl = WebSocketImpl;
     this.fetchImpl = fetchImpl;
@@ -104,14 +115,22 @@ export class ChatConnection extends EventTarget {
     this.shown = new ShownIds();
     this.pending = new PendingMessages({ cryptoImpl });
     this.members = new MemberList();
+    this.states = new MessageStates();
+    this.roomState = new RoomState();
     this.typingSender = new TypingSender({ send: () => this.rawSend('{"type":"typing"}'), timers, now });
     const page = (before, limit) =>
       fetchPage({ origin: this.origin, room: this.room, before, limit, fetchImpl: this.fetchImpl });
     this.fetchPage = page;
     this.gaps = new GapFiller({
-      fetchPage: (before) => page(before),
-      onMessages: (list) => {
-        for (const m of list) this.onMessage(m, false);
+      // A gap page is at least as new as everything known when it was asked for.
+      fetchPage: async (after) => {
+        const version = this.lastId;
+        const list = await fetchEvents({ origin: this.origin, room: this.room, after, fetchImpl: this.fetchImpl });
+        list.version = version;
+        return list;
+      },
+      onMessages: (list, fetched) => {
+        for (const e of list) this.onEntry(e, fetched.version ?? this.lastId);
       },
       onState: (detail) => {
         if (detail.state === 'filled') this.resendPending();
@@ -124,7 +143,7 @@ export class ChatConnection extends EventTarget {
     });
   }
 
-  /** The highest message id shown: a rejoin asks for what came after it. */
+  /** The highest event id seen (messages and changes): a rejoin asks for what came after it. */
   get lastId() {
     return this.shown.lastId;
   }
@@ -174,6 +193,7 @@ export class ChatConnection extends EventTarget {
       }, this.joinTimeoutMs);
       const join = { type: 'join', name: this.name, session: this.session };
       if (this.joinedOnce) join.since = this.lastId;
+      if (this.ownerKey) join.owner_key = this.ownerKey;
       this.rawSend(JSON.stringify(join));
     };
     ws.onmessage = (ev) => {
@@ -234,12 +254,43 @@ export class ChatConnection extends EventTarget {
    * Queue a message: it is shown as pending and sent now, or after the next join.
    * Returns the pending item ({nonce, text}).
    */
-  send(text) {
+  send(text, { replyTo = null } = {}) {
     const item = this.pending.add(text, this.now());
+    if (Number.isSafeInteger(replyTo)) item.replyTo = replyTo;
     this.typingSender.messageSent();
     this.emit('pending', { item });
     if (this.state === 'connected') this.transmit(item);
     return item;
+  }
+
+  /** Replace the text of one of our messages. */
+  edit(id, text) {
+    return this.rawSend(JSON.stringify({ type: 'edit', id, text }));
+  }
+
+  /** Delete a message (ours, or any when we own the room). */
+  deleteMessage(id) {
+    return this.rawSend(JSON.stringify({ type: 'delete', id }));
+  }
+
+  /** Toggle our reaction `emoji` on a message. */
+  react(id, emoji) {
+    return this.rawSend(JSON.stringify({ type: 'react', id, emoji }));
+  }
+
+  /** Owner: remove a member from the room. */
+  kick(name) {
+    return this.rawSend(JSON.stringify({ type: 'kick', name }));
+  }
+
+  /** Owner: lock or unlock the room to new members. */
+  lock(locked) {
+    return this.rawSend(JSON.stringify({ type: 'lock', locked }));
+  }
+
+  /** Owner: set the room's topic ('' clears it). */
+  setTopic(text) {
+    return this.rawSend(JSON.stringify({ type: 'topic', text }));
   }
 
   /** Tell the room we are typing (throttled, see typing.js). */
@@ -258,8 +309,12 @@ export class ChatConnection extends EventTarget {
     try {
       const page = await this.fetchPage(this.shown.floor, OLDER_PAGE);
       if (this.state === 'closed') return false;
+      const version = this.lastId;
       const fresh = this.shown.acceptOlder(page, OLDER_PAGE);
-      const messages = fresh.map((message) => ({ message, own: sameName(message.name, this.name) }));
+      const messages = fresh.map((m) => ({
+        message: this.states.snapshot(m, version),
+        own: sameName(m.name, this.name),
+      }));
       this.emit('older', { messages, hasOlder: this.shown.hasOlder });
       return true;
     } catch (err) {
@@ -274,12 +329,15 @@ export class ChatConnection extends EventTarget {
   /** The list dropped these (its oldest) message ids: they may be loaded again later. */
   forget(ids) {
     this.shown.forget(ids);
+    this.states.forget(ids);
   }
 
   // ---- internals -------------------------------------------------------------------------
 
   transmit(item) {
-    if (this.rawSend(JSON.stringify({ type: 'message', text: item.text, nonce: item.nonce }))) {
+    const frame = { type: 'message', text: item.text, nonce: item.nonce };
+    if (item.replyTo !== undefined) frame.reply_to = item.replyTo;
+    if (this.rawSend(JSON.stringify(frame))) {
       this.pending.transmitted(item);
     }
   }
@@ -303,17 +361,30 @@ export class ChatConnection extends EventTarget {
       case 'message':
         if (isMessage(frame)) this.onMessage(frame, true);
         break;
+      case 'edit':
+      case 'delete':
+      case 'react':
+      case 'topic':
+      case 'lock':
+      case 'kick':
+        if (this.welcomed && isChange(frame)) this.onChange(frame, true);
+        break;
+      case 'away':
+      case 'back':
+        if (typeof frame.name !== 'string' || !this.welcomed) break;
+        if (this.members.setAway(frame.name, frame.type === 'away')) this.emitMembers();
+        break;
       case 'join':
         if (typeof frame.name !== 'string' || !this.welcomed) break;
         this.members.join(frame.name);
         this.emit('join', { name: frame.name, at: frame.at });
-        this.emit('members', { members: this.members.names });
+        this.emitMembers();
         break;
       case 'leave':
         if (typeof frame.name !== 'string' || !this.welcomed) break;
         this.members.leave(frame.name);
         this.emit('leave', { name: frame.name, at: frame.at });
-        this.emit('members', { members: this.members.names });
+        this.emitMembers();
         break;
       case 'typing':
         if (typeof frame.name === 'string' && !sameName(frame.name, this.name))
@@ -336,20 +407,25 @@ export class ChatConnection extends EventTarget {
     this.joinedOnce = true;
     this.attempt = 0;
     if (typeof frame.name === 'string' && frame.name) this.name = frame.name;
-    const members = this.members.reset(frame.members);
-    this.emit('welcome', { room: frame.room ?? this.room, name: this.name, members, first });
-    this.emit('members', { members });
+    const members = this.members.reset(frame.members, frame.away);
+    const entries = Array.isArray(frame.history) ? frame.history.filter((e) => isMessageEntry(e) || isChange(e)) : [];
+    entries.sort((a, b) => a.id - b.id);
+    const history = entries.filter(isMessageEntry);
+    // The history shows every message in its state as of the welcome: its last id.
+    const version = Math.max(Number.isSafeInteger(frame.last_id) ? frame.last_id : 0, entries.at(-1)?.id ?? 0);
+    const room = this.roomState.welcome(frame, version);
+    this.emit('welcome', { room: frame.room ?? this.room, name: this.name, members, first, owner: room.owner });
+    this.emit('room', room);
+    this.emitMembers();
     this.setState('connected');
     this.startPing();
 
-    const history = Array.isArray(frame.history) ? frame.history.filter(isMessage) : [];
-    history.sort((a, b) => a.id - b.id);
     if (first) this.shown.start(history);
-    for (const m of history) this.onMessage(m, false);
+    for (const e of entries) this.onEntry(e, version);
 
     // More than a welcome's worth of messages was missed while away: fill the gap page by page.
-    if (frame.truncated === true && !first && history.length > 0) {
-      await this.gaps.add(sinceBefore, history[0].id);
+    if (frame.truncated === true && !first && entries.length > 0) {
+      await this.gaps.add(sinceBefore, entries[0].id);
       if (ws !== this.ws || this.state !== 'connected') return;
     }
     this.resendPending();
@@ -365,14 +441,42 @@ export class ChatConnection extends EventTarget {
     for (const item of this.pending.toResend({ gapOpen: this.gaps.open })) this.transmit(item);
   }
 
-  onMessage(m, live) {
+  emitMembers() {
+    this.emit('members', { members: this.members.names, away: this.members.away });
+  }
+
+  /** A history or gap entry: a message in its state as of `version`, or a change event. */
+  onEntry(e, version) {
+    if (isMessageEntry(e)) this.onMessage(e, false, version);
+    else this.onChange(e, false);
+  }
+
+  onMessage(m, live, version = m.id) {
     const own = sameName(m.name, this.name);
     if (own) {
       const item = this.pending.confirm(m);
       if (item) this.emit('sent', { item, message: m });
     }
-    if (!this.shown.accept(m.id)) return;
-    this.emit('message', { message: m, own, live });
+    const known = this.states.has(m.id);
+    if (!this.shown.accept(m.id)) {
+      // Shown already (a rejoin's history): it may have changed meanwhile.
+      if (known) this.emit('update', { message: this.states.snapshot(m, version), own });
+      return;
+    }
+    this.emit('message', { message: this.states.snapshot(m, version), own, live });
+  }
+
+  /** A change event: counts for `since`, updates the messages or the room it names. */
+  onChange(frame, live) {
+    this.shown.seen(frame.id);
+    if (isRoomChange(frame)) {
+      if (this.roomState.apply(frame)) this.emit('room', this.roomState.view());
+      this.emit('system', { text: changeText(frame), at: frame.at, kind: frame.type, live });
+      return;
+    }
+    for (const message of this.states.apply(frame)) {
+      this.emit('update', { message, own: sameName(message.name, this.name) });
+    }
   }
 
   onError(frame) {
@@ -383,14 +487,16 @@ export class ChatConnection extends EventTarget {
       this.onJoinError(code, message, retryAfterMs);
       return;
     }
-    if (MESSAGE_ERRORS.has(code)) {
+    // An error about an edit, delete or react names its message as `target`: never a pending one.
+    const aboutAction = frame.target !== undefined || (ACTION_ERRORS.has(code) && typeof frame.nonce !== 'string');
+    if ((MESSAGE_ERRORS.has(code) || ACTION_ERRORS.has(code)) && !aboutAction) {
       const item = this.pending.reject(frame);
       if (item) {
         this.emit('rejected', { item, code, message, retryAfterMs });
         return;
       }
     }
-    this.emit('notice', { code, message });
+    this.emit('notice', { code, message, target: frame.target });
   }
 
   /**
@@ -438,6 +544,10 @@ export class ChatConnection extends EventTarget {
     if (this.state === 'closed' || this.state === 'failed') return;
     if (ev && ev.code === CLOSE_REPLACED) {
       this.setState('replaced');
+      return;
+    }
+    if (ev && ev.code === CLOSE_KICKED) {
+      this.fail('kicked', 'You were removed from the room.');
       return;
     }
     if (!this.joinedOnce && !wasWelcomed) {

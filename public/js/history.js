@@ -1,8 +1,21 @@
-// Older messages from `GET /api/rooms/{room}/messages?before=`: pages for scrolling up, and the
-// gap a rejoin leaves when more than a welcome's worth of messages was missed.
+// Pages of `GET /api/rooms/{room}/messages`: `before=` gives older messages for scrolling up;
+// `after=` gives every event (messages in their current state and change events) a rejoin missed
+// when more than a welcome's worth happened while away.
 
 import { backoffDelay } from './backoff.js';
+import { isMessageChange } from './message-state.js';
 import { isMessage, MAX_PAGE } from './protocol.js';
+import { isRoomChange } from './room-state.js';
+
+/** Whether a page or history entry is a change event. */
+export function isChange(v) {
+  return isMessageChange(v) || isRoomChange(v);
+}
+
+/** Whether a page or history entry is a message frame (history entries may omit `type`). */
+export function isMessageEntry(v) {
+  return isMessage(v) && (v.type === undefined || v.type === 'message');
+}
 
 /**
  * One page of stored messages with `id < before`, oldest first. Throws when the server cannot
@@ -18,10 +31,23 @@ export async function fetchPage({ origin, room, before, limit = MAX_PAGE, fetchI
 }
 
 /**
- * Fills gaps page by page, newest first, and retries with backoff when a page cannot be fetched,
+ * Every event with `id > after`, oldest first (messages and changes). Throws like fetchPage.
+ */
+export async function fetchEvents({ origin, room, after, limit = MAX_PAGE, fetchImpl }) {
+  const url = `${origin}/api/rooms/${encodeURIComponent(room)}/messages?after=${after}&limit=${limit}`;
+  const res = await fetchImpl(url);
+  if (!res.ok) throw new Error(`history answered ${res.status}`);
+  const body = await res.json();
+  if (!body || !Array.isArray(body.messages)) throw new Error('history answered without messages');
+  return body.messages.filter((e) => isMessageEntry(e) || isChange(e)).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Fills gaps page by page, oldest first (`after=` the last id seen), and retries with backoff when a page cannot be fetched,
  * until every gap is filled or `stop()` is called.
  *
- * onMessages(list)  messages found in a gap, oldest first
+ * fetchPage(after)  the events with id > after, oldest first (at most `limit`)
+ * onMessages(list, page)  the events found in a gap, oldest first, and the page they came in
  * onState(detail)   {state: 'retrying', retryAt, attempt} after a failure; {state: 'filled'} when
  *                   no gap is left (after a failure only, so a quiet success stays quiet)
  */
@@ -35,7 +61,9 @@ export class GapFiller {
     random = Math.random,
     backoff = { base: 1000, max: 30000 },
     maxPages = 20,
+    limit = MAX_PAGE,
   }) {
+    this.limit = limit;
     this.fetchOne = fetchOne;
     this.onMessages = onMessages;
     this.onState = onState;
@@ -55,7 +83,7 @@ export class GapFiller {
     return this.gaps.length > 0;
   }
 
-  /** Messages with after < id < before were missed; fill them. Resolves when filled or failed once. */
+  /** Events with after < id < before were missed; fill them. Resolves when filled or failed once. */
   add(after, before) {
     if (before > after + 1) this.gaps.push({ after, before, pages: 0 });
     return this.run();
@@ -79,10 +107,10 @@ export class GapFiller {
     this.running = true;
     try {
       while (this.gaps.length > 0) {
-        const gap = this.gaps.at(-1);
+        const gap = this.gaps[0];
         let page;
         try {
-          page = await this.fetchOne(gap.before);
+          page = await this.fetchOne(gap.after);
         } catch {
           if (this.stopped) return false;
           this.scheduleRetry();
@@ -90,12 +118,15 @@ export class GapFiller {
         }
         if (this.stopped) return false;
         const fresh = page.filter((m) => m.id > gap.after && m.id < gap.before);
-        if (fresh.length > 0) this.onMessages(fresh);
+        if (fresh.length > 0) this.onMessages(fresh, page);
         gap.pages += 1;
-        const oldest = page.length > 0 ? page[0].id : gap.after;
-        // An empty page or one that reaches the gap's start ends it (older ones may be deleted).
-        if (oldest <= gap.after + 1 || oldest >= gap.before || gap.pages >= this.maxPages) this.gaps.pop();
-        else gap.before = oldest;
+        const newest = page.length > 0 ? page.at(-1).id : gap.before;
+        // A short page, or one that reaches the gap's end, ends it.
+        if (page.length < this.limit || newest >= gap.before - 1 || newest <= gap.after || gap.pages >= this.maxPages) {
+          this.gaps.shift();
+        } else {
+          gap.after = newest;
+        }
       }
     } finally {
       this.running = false;

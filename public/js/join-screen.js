@@ -9,6 +9,9 @@ export const JOIN_ERROR_TEXT = {
   room_full: 'This room is full right now. Please try again later.',
   address_limit: 'Too many people from your network are in this room already. Please try again later.',
   rate_limited: 'Too many joins from your network just now. Please wait a minute and try again.',
+  room_locked: 'This room is locked: the owner does not let new people in right now.',
+  banned: 'You were removed from this room and cannot rejoin yet. Please try again later.',
+  kicked: 'You were removed from the room.',
   unreachable: 'Could not connect to the chat server. Check your connection and try again.',
 };
 

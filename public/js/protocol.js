@@ -34,6 +34,8 @@ export const CLOSE_NORMAL = 1000;
 export const CLOSE_REPLACED = 4001;
 /** The server closed a socket that was silent too long (`IDLE_TIMEOUT_MS`): reconnect as usual. */
 export const CLOSE_IDLE = 4002;
+/** Kicked by the room's owner: back to the join screen, never reconnect automatically. */
+export const CLOSE_KICKED = 4003;
 /** Sent by this client when it gives up on a socket (no welcome, no pong). */
 export const CLOSE_CLIENT_TIMEOUT = 4000;
 
@@ -45,7 +47,13 @@ export const JOIN_ERRORS = new Set([
   'invalid_room',
   'bad_request',
   'address_limit',
+  'room_locked',
+  'banned',
 ]);
+/** Error codes that refuse an edit, delete, react, reply or moderation frame (the socket stays usable). */
+export const ACTION_ERRORS = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);
+/** How long after its `at` the author may edit or delete a message (server: `EDIT_WINDOW_MS` default). */
+export const EDIT_WINDOW_MS = 15 * 60 * 1000;
 /** Error codes that refuse one message frame (they carry its nonce when it had one). */
 export const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 'storage_failed']);
 

@@ -45,6 +45,11 @@ export class ShownIds {
     return true;
   }
 
+  /** A change event: it counts for `since` like a message. */
+  seen(id) {
+    if (id > this.lastId) this.lastId = id;
+  }
+
   /** Whether the reader may load another page of older messages now. */
   canLoadOlder(itemCount) {
     return this.hasOlder && itemCount + OLDER_PAGE <= MAX_ITEMS;

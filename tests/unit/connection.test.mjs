@@ -273,12 +273,13 @@ test('join and leave keep the member list', () => {
 });
 
 test('truncated history after a long absence is filled from the history endpoint', async () => {
-  const page = (before) =>
-    Array.from({ length: 100 }, (_, i) => ({ id: before - 100 + i, name: 'Bob', text: `m${before - 100 + i}`, at: 1 }));
+  // Every event after `after`, oldest first, 100 at most (the room's last id is 350).
+  const page = (after) =>
+    Array.from({ length: 100 }, (_, i) => ({ id: after + 1 + i, name: 'Bob', text: `m${after + 1 + i}`, at: 1 }));
   const h = harness({
     fetch: async (url) => {
-      const before = Number(new URL(url).searchParams.get('before'));
-      return { ok: true, status: 200, json: async () => ({ messages: page(before).filter((m) => m.id > 0) }) };
+      const after = Number(new URL(url).searchParams.get('after'));
+      return { ok: true, status: 200, json: async () => ({ messages: page(after).filter((m) => m.id <= 350) }) };
     },
   });
   h.conn.connect();
@@ -451,9 +452,9 @@ test('a gap that cannot be filled is reported, retried with backoff, and filled 
   const h = harness({
     fetch: async (url) => {
       if (!up) return jsonResponse(503, { error: { code: 'unavailable' } });
-      const before = Number(new URL(url).searchParams.get('before'));
+      const after = Number(new URL(url).searchParams.get('after'));
       const ids = [];
-      for (let id = Math.max(6, before - 100); id < before; id += 1) ids.push(id);
+      for (let id = after + 1; id <= Math.min(200, after + 100); id += 1) ids.push(id);
       return jsonResponse(200, { messages: ids.map((id) => ({ id, name: 'Bob', text: `m${id}`, at: 1 })) });
     },
   });

@@ -29,15 +29,15 @@ test('fetchPage asks for the page before an id and returns valid messages, oldes
   }
 });
 
-test('the gap filler pages down to the gap start, then stops quietly', async () => {
+test('the gap filler pages up from the gap start to its end, then stops quietly', async () => {
   const clock = new Clock();
   const got = [];
   const states = [];
   const asked = [];
   const g = new GapFiller({
-    fetchPage: async (before) => {
-      asked.push(before);
-      return Array.from({ length: 100 }, (_, i) => ({ id: before - 100 + i })).filter((m) => m.id > 0);
+    fetchPage: async (after) => {
+      asked.push(after);
+      return Array.from({ length: 100 }, (_, i) => ({ id: after + 1 + i })).filter((m) => m.id <= 300);
     },
     onMessages: (list) => got.push(...list.map((m) => m.id)),
     onState: (s) => states.push(s),
@@ -45,7 +45,7 @@ test('the gap filler pages down to the gap start, then stops quietly', async () 
     now: clock.now,
   });
   assert.equal(await g.add(30, 260), true);
-  assert.deepEqual(asked, [260, 160, 60]);
+  assert.deepEqual(asked, [30, 130, 230]);
   assert.deepEqual(
     got.sort((a, b) => a - b),
     Array.from({ length: 229 }, (_, i) => i + 31),
@@ -60,9 +60,9 @@ test('the gap filler gives up on a gap after maxPages, and stop() ends retries',
   const clock = new Clock();
   let calls = 0;
   const g = new GapFiller({
-    fetchPage: async (before) => {
+    fetchPage: async (after) => {
       calls += 1;
-      return [{ id: before - 1 }];
+      return Array.from({ length: 100 }, (_, i) => ({ id: after + 1 + i }));
     },
     onMessages: () => {},
     onState: () => {},
@@ -70,7 +70,7 @@ test('the gap filler gives up on a gap after maxPages, and stop() ends retries',
     now: clock.now,
     maxPages: 3,
   });
-  await g.add(0, 1000);
+  await g.add(0, 10_000);
   assert.equal(calls, 3);
   const failing = new GapFiller({
     fetchPage: async () => {
