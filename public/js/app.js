@@ -12,6 +12,12 @@ const els = {
   joinForm: $('join-form'),
   joinName: $('join-name'),
   joinRoom: $('join-room'),
+  joinOwnerKey: $('join-owner-key'),
+  ownerKeyBox: $('owner-key-box'),
+  ownerKeyShare: $('owner-key-share'),
+  ownerKeyValue: $('owner-key-value'),
+  copyOwnerKey: $('copy-owner-key'),
+  ownerKeyStatus: $('owner-key-status'),
   joinError: $('join-error'),
   joinButton: $('join-button'),
   roomHintPublic: $('room-hint-public'),
@@ -24,6 +30,8 @@ const els = {
   copyStatus: $('copy-status'),
   chatScreen: $('chat-screen'),
   roomTitle: $('room-title'),
+  roomTopic: $('room-topic'),
+  roomLocked: $('room-locked'),
   connStatus: $('conn-status'),
   connText: $('conn-text'),
   connAnnounce: $('conn-announce'),
@@ -46,16 +54,27 @@ const els = {
   membersPanel: $('members-panel'),
   membersList: $('members-list'),
   membersCount: $('members-count'),
+  messageMenu: $('message-menu'),
+  replyPreview: $('reply-preview'),
+  replyName: $('reply-name'),
+  replyText: $('reply-text'),
+  replyCancel: $('reply-cancel'),
+  ownerPanel: $('owner-panel'),
+  topicForm: $('topic-form'),
+  topicInput: $('topic-input'),
+  lockButton: $('lock-button'),
+  lockState: $('lock-state'),
 };
 
 const saved = new Saved();
 
 const joinScreen = new JoinScreen({
   els,
-  onJoin: (room, name) => {
+  onJoin: (room, name, ownerKey) => {
     saved.name = name;
-    join(room, name);
+    join(room, name, ownerKey);
   },
+  onOwnerKey: (room, key) => saved.setOwnerKey(room, key),
 });
 
 const chatScreen = new ChatScreen({
@@ -67,9 +86,9 @@ const chatScreen = new ChatScreen({
   },
 });
 
-function join(room, name) {
+function join(room, name, ownerKey = '') {
   joinScreen.setJoining(true);
-  chatScreen.join(room, name);
+  chatScreen.join(room, name, ownerKey);
 }
 
 window.addEventListener('hashchange', () => {

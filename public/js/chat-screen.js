@@ -1,13 +1,20 @@
 // The chat screen: one connection to a room, drawn as the message list, the member list, the
-// typing line and the connection status. Decisions live in the modules it imports.
+// typing line, the connection status, the message menu and the owner panel. Decisions live in
+// the modules it imports.
 
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
+import { actionErrorText, LongPress, messageActions } from './message-actions.js';
+import { MessageMenu } from './message-menu.js';
+import { OwnerPanel } from './owner-panel.js';
 import { Announcer, statusView } from './status.js';
 import { Typists } from './typing.js';
 import { MessageList, renderMembers } from './ui.js';
 import { pageTitle, UnreadCount } from './unread.js';
 import { isPrivateRoom, roomLabel, roomLink, typingText } from './util.js';
+
+/** Error codes about an action (edit, delete, react, moderation): said under the composer. */
+const ACTION_NOTICES = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);
 
 /** What the history notice says about missed messages and older pages. */
 export function historyNotice(detail) {
@@ -33,6 +40,9 @@ export class ChatScreen {
     this.conn = null;
     this.room = '';
     this.name = '';
+    this.ownerKey = '';
+    this.roomView = { topic: '', locked: false, owner: false };
+    this.membersView = { members: [], away: [] };
     this.countdownTimer = null;
     this.noticeTimer = null;
     this.announcer = new Announcer();
@@ -50,11 +60,43 @@ export class ChatScreen {
       marker: els.newMessages,
       onTrim: (ids) => this.conn?.forget(ids),
       onNearTop: () => this.conn?.loadOlder(this.list.itemCount()),
+      onMenu: (id, button) => this.openMenu(id, button),
+      onReact: (id, emoji) => this.conn?.react(id, emoji),
     });
     this.composer = new Composer({
       els,
-      onSend: (text) => this.conn?.send(text),
+      onSend: (text, replyTo) => this.conn?.send(text, { replyTo }),
       onTyping: () => this.conn?.typing(),
+    });
+    this.menu = new MessageMenu({
+      el: els.messageMenu,
+      onChoose: (action, id, emoji) => this.choose(action, id, emoji),
+    });
+    this.ownerPanel = new OwnerPanel({
+      els,
+      onTopic: (text) => this.conn?.setTopic(text),
+      onLock: (locked) => this.conn?.lock(locked),
+    });
+    // A touch resting on a message opens its menu (hover shows the button on desktop).
+    const press = new LongPress({
+      onPress: (li) => {
+        const more = li.querySelector('.more-button');
+        if (more) this.openMenu(Number(li.dataset.id), more);
+      },
+    });
+    els.messages.addEventListener('pointerdown', (ev) => {
+      const li = ev.target.closest('.msg');
+      if (ev.pointerType === 'touch' && li?.dataset.id && !ev.target.closest('button, .editor')) press.start(li);
+    });
+    for (const type of ['pointerup', 'pointercancel', 'pointermove']) {
+      els.messages.addEventListener(type, (ev) => {
+        if (type !== 'pointermove' || Math.abs(ev.movementX) + Math.abs(ev.movementY) > 8) {
+          if (press.end() && type === 'pointerup') ev.preventDefault();
+        }
+      });
+    }
+    els.messages.addEventListener('contextmenu', (ev) => {
+      if (ev.target.closest('.msg') && press.fired) ev.preventDefault();
     });
 
     els.leaveButton.addEventListener('click', () => {
@@ -80,7 +122,7 @@ export class ChatScreen {
       els.membersToggle.setAttribute('aria-expanded', String(open));
     });
     document.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape' && els.membersPanel.classList.contains('open')) {
+      if (ev.key === 'Escape' && !this.menu.isOpen && els.membersPanel.classList.contains('open')) {
         els.membersPanel.classList.remove('open');
         els.membersToggle.setAttribute('aria-expanded', 'false');
         els.membersToggle.focus();
@@ -93,22 +135,43 @@ export class ChatScreen {
   }
 
   /** Connect to `room` as `name`; the screen shows once the first welcome arrives. */
-  join(room, name) {
+  join(room, name, ownerKey = '') {
     if (this.conn) this.conn.leave();
     this.room = room;
     this.name = name;
+    this.list.me = name;
     this.list.clear();
     this.typists.clear();
+    this.menu.close(false);
+    this.composer.setReply(null);
     this.setNotice('');
+    this.ownerKey = ownerKey || this.saved.ownerKey(room);
+    this.renderRoom({ topic: '', locked: false, owner: false });
 
-    const c = new ChatConnection({ room, name, session: this.saved.sessionSecret(), origin: location.origin });
+    const c = new ChatConnection({
+      room,
+      name,
+      session: this.saved.sessionSecret(),
+      origin: location.origin,
+      ownerKey: this.ownerKey,
+    });
     this.conn = c;
     const on = (type, fn) =>
       c.addEventListener(type, (ev) => {
         if (this.conn === c) fn(ev.detail);
       });
     on('welcome', (d) => this.welcomed(d));
-    on('members', (d) => this.renderMembers(d.members));
+    on('members', (d) => {
+      this.membersView = { members: d.members, away: d.away ?? [] };
+      this.renderMembers();
+    });
+    on('update', (d) => {
+      this.list.updateMessage(d.message, { own: d.own });
+      if (d.message.deleted) this.composer.replyDeleted(d.message.id);
+      if (d.message.deleted && this.menu.id === d.message.id) this.menu.close(false);
+    });
+    on('room', (d) => this.renderRoom(d));
+    on('system', (d) => this.list.addSystem(d.text, d.at));
     on('message', (d) => {
       this.list.addMessage(d.message, { own: d.own, live: d.live });
       this.typists.stop(d.message.name);
@@ -131,7 +194,13 @@ export class ChatScreen {
       this.composer.rejected(d);
     });
     on('gap', (d) => this.setNotice(historyNotice(d), d.state === 'filled' ? 4000 : 0));
-    on('notice', (d) => console.warn('chatterly:', d.code, d.message));
+    on('notice', (d) => {
+      if (d.code === 'rate_limited' || d.target !== undefined || ACTION_NOTICES.has(d.code)) {
+        this.composer.showError(actionErrorText(d));
+      } else {
+        console.warn('chatterly:', d.code, d.message);
+      }
+    });
     on('failure', (d) => this.exit(d));
     on('state', (d) => this.renderState(d));
     c.connect();
@@ -139,7 +208,14 @@ export class ChatScreen {
 
   welcomed(d) {
     this.name = d.name;
+    this.list.me = d.name;
     this.saved.enter(this.room, d.name);
+    // The key made us the owner: keep it for next time. Refused: forget it and say so.
+    if (this.ownerKey && d.owner) this.saved.setOwnerKey(this.room, this.ownerKey);
+    if (this.ownerKey && !d.owner && d.first) {
+      this.saved.setOwnerKey(this.room, '');
+      this.setNotice('The owner key was not accepted: you joined as a member.', 8000);
+    }
     if (location.hash !== `#${this.room}`) history.replaceState(null, '', `${location.pathname}#${this.room}`);
     if (!d.first) return;
     // The history that follows is not news: keep the live region quiet while it is drawn.
@@ -168,6 +244,8 @@ export class ChatScreen {
   /** The connection is closed (or failed): drop it and go back to the join screen. */
   exit(why) {
     this.conn = null;
+    this.menu.close(false);
+    this.composer.setReply(null);
     this.stopCountdown();
     this.announcer.reset();
     this.saved.leave();
@@ -180,11 +258,50 @@ export class ChatScreen {
     document.title = pageTitle(this.visible ? roomLabel(this.room) : '', this.unread.count);
   }
 
-  renderMembers(members) {
+  renderMembers() {
     const { els } = this;
-    renderMembers(els.membersList, members, this.name);
+    const { members, away } = this.membersView;
+    renderMembers(els.membersList, members, this.name, {
+      away,
+      owner: this.roomView.owner,
+      onKick: (name) => this.conn?.kick(name),
+    });
     els.membersCount.textContent = String(members.length);
     els.membersToggleCount.textContent = String(members.length);
+  }
+
+  /** The room's topic and lock in the header, and the owner panel. */
+  renderRoom(view) {
+    const { els } = this;
+    const ownerChanged = view.owner !== this.roomView.owner;
+    this.roomView = view;
+    els.roomTopic.textContent = view.topic;
+    els.roomTopic.hidden = !view.topic;
+    els.roomTopic.title = view.topic;
+    els.roomLocked.hidden = !view.locked;
+    this.ownerPanel.render(view);
+    if (ownerChanged) this.renderMembers();
+  }
+
+  /** Open the menu of message `id` next to `button`. */
+  openMenu(id, button) {
+    const v = this.list.views.get(id);
+    if (!v || !this.conn) return;
+    const actions = messageActions(v.message, { me: this.name, owner: this.roomView.owner });
+    this.menu.open(button, v.message, actions, this.name);
+  }
+
+  /** A menu item was chosen for message `id`. */
+  choose(action, id, emoji) {
+    const v = this.list.views.get(id);
+    if (!v || !this.conn) return;
+    if (action === 'react') this.conn.react(id, emoji);
+    else if (action === 'delete') this.conn.deleteMessage(id);
+    else if (action === 'edit') this.list.startEdit(id, (text) => this.conn?.edit(id, text));
+    else if (action === 'reply') {
+      this.composer.setReply(v.message);
+      this.composer.focus();
+    }
   }
 
   renderState(d) {

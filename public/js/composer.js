@@ -1,6 +1,7 @@
 // The message composer: Enter sends, Shift+Enter makes a new line, a character count near the
 // limit, errors under the field, and refused text put back.
 
+import { actionErrorText, excerpt, quoteView } from './message-actions.js';
 import { MAX_TEXT_CHARS } from './protocol.js';
 import { charCount, textProblem } from './util.js';
 
@@ -13,6 +14,12 @@ export function rejectionText({ code, message, retryAfterMs }) {
   if (code === 'too_large') return { text: 'That message is too large to send.', ms: 6000 };
   if (code === 'storage_failed') {
     return { text: 'The room could not save that message. It is back in the box: send it again.', ms: 6000 };
+  }
+  if (code === 'not_found') {
+    return { text: 'The message you replied to no longer exists. Your text is back in the box.', ms: 6000 };
+  }
+  if (code === 'forbidden' || code === 'invalid_emoji' || code === 'edit_window') {
+    return { text: actionErrorText({ code, message }), ms: 6000 };
   }
   return { text: `Message not sent: ${message}`, ms: 6000 };
 }
@@ -33,13 +40,24 @@ export class Composer {
   /**
    * @param {object} o
    * @param {Record<string, HTMLElement>} o.els
-   * @param {(text: string) => void} o.onSend   a valid message to send
+   * @param {(text: string, replyTo: number|null) => void} o.onSend   a valid message to send
    * @param {() => void} o.onTyping             the person typed something
    */
   constructor({ els, onSend, onTyping }) {
     this.els = els;
     this.onSend = onSend;
     this.errorTimer = null;
+    this.replyTo = null;
+    els.replyCancel.addEventListener('click', () => {
+      this.setReply(null);
+      this.focus();
+    });
+    els.input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && this.replyTo !== null) {
+        ev.preventDefault();
+        this.setReply(null);
+      }
+    });
     els.composer.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.send();
@@ -72,10 +90,34 @@ export class Composer {
       return;
     }
     els.composerError.textContent = '';
-    this.onSend(text);
+    this.onSend(text, this.replyTo);
+    this.setReply(null);
     els.input.value = '';
     this.updateCharCount();
     els.input.focus();
+  }
+
+  /**
+   * Answer message `m` (a MessageView), or stop answering (null): the preview above the field
+   * says to whom, with a button to cancel.
+   */
+  setReply(m) {
+    const { els } = this;
+    this.replyTo = m ? m.id : null;
+    els.replyPreview.hidden = !m;
+    if (!m) {
+      els.replyName.textContent = '';
+      els.replyText.textContent = '';
+      return;
+    }
+    const quote = quoteView({ name: m.name, text: excerpt(m.text), deleted: m.deleted });
+    els.replyName.textContent = quote.name;
+    els.replyText.textContent = quote.text;
+  }
+
+  /** The message being answered was deleted: the preview shows the tombstone. */
+  replyDeleted(id) {
+    if (this.replyTo === id) this.els.replyText.textContent = 'message deleted';
   }
 
   /** The server refused a message: say why and put its text back. */

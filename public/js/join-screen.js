@@ -12,6 +12,7 @@ export const JOIN_ERROR_TEXT = {
   room_locked: 'This room is locked: the owner does not let new people in right now.',
   banned: 'You were removed from this room and cannot rejoin yet. Please try again later.',
   kicked: 'You were removed from the room.',
+  invalid_owner_key: 'An owner key is 64 characters of 0–9 and a–f, as shown when the room was created.',
   unreachable: 'Could not connect to the chat server. Check your connection and try again.',
 };
 
@@ -19,6 +20,7 @@ export const JOIN_ERROR_TEXT = {
 export function joinErrorField(code) {
   if (code === 'name_taken' || code === 'invalid_name') return 'name';
   if (code === 'invalid_room') return 'room';
+  if (code === 'invalid_owner_key') return 'ownerKey';
   return null;
 }
 
@@ -26,23 +28,26 @@ export class JoinScreen {
   /**
    * @param {object} o
    * @param {Record<string, HTMLElement>} o.els
-   * @param {(room: string, name: string) => void} o.onJoin
+   * @param {(room: string, name: string, ownerKey: string) => void} o.onJoin
+   * @param {(room: string, ownerKey: string) => void} [o.onOwnerKey]  a new private room's key
    */
-  constructor({ els, onJoin }) {
+  constructor({ els, onJoin, onOwnerKey = () => {} }) {
     this.els = els;
     this.onJoin = onJoin;
+    this.onOwnerKey = onOwnerKey;
     els.joinForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.submit();
     });
     els.joinRoom.addEventListener('input', () => this.updateRoomHint());
-    for (const input of [els.joinName, els.joinRoom]) {
+    for (const input of [els.joinName, els.joinRoom, els.joinOwnerKey]) {
       input.addEventListener('input', () => {
         if (els.joinError.textContent) this.clearError();
       });
     }
     els.createRoom.addEventListener('click', () => this.createPrivateRoom());
     els.copyLink.addEventListener('click', () => this.copyLink());
+    els.copyOwnerKey.addEventListener('click', () => this.copy(els.ownerKeyValue, els.ownerKeyStatus, 'Owner key'));
   }
 
   get visible() {
@@ -78,7 +83,13 @@ export class JoinScreen {
       this.showError('invalid_room');
       return;
     }
-    this.onJoin(room, name);
+    const ownerKey = els.joinOwnerKey.value.trim().toLowerCase();
+    if (ownerKey && !/^[0-9a-f]{64}$/.test(ownerKey)) {
+      els.ownerKeyBox.open = true;
+      this.showError('invalid_owner_key');
+      return;
+    }
+    this.onJoin(room, name, ownerKey);
   }
 
   /** A join error: the known codes get our wording, others the server's message. */
@@ -87,7 +98,8 @@ export class JoinScreen {
     els.joinError.textContent = JOIN_ERROR_TEXT[code] || message || 'Could not join the room.';
     els.joinError.dataset.code = code || '';
     const field = joinErrorField(code);
-    const input = field === 'name' ? els.joinName : field === 'room' ? els.joinRoom : null;
+    const inputs = { name: els.joinName, room: els.joinRoom, ownerKey: els.joinOwnerKey };
+    const input = field ? inputs[field] : null;
     if (input) {
       input.setAttribute('aria-invalid', 'true');
       input.focus();
@@ -100,6 +112,7 @@ export class JoinScreen {
     els.joinError.dataset.code = '';
     els.joinName.removeAttribute('aria-invalid');
     els.joinRoom.removeAttribute('aria-invalid');
+    els.joinOwnerKey.removeAttribute('aria-invalid');
   }
 
   setJoining(busy) {
@@ -131,6 +144,12 @@ export class JoinScreen {
         throw new Error(body?.error?.message || `The server answered ${res.status}.`);
       }
       els.joinRoom.value = body.room;
+      // The owner key is shown once: this browser keeps it, so its maker owns the room on return.
+      const ownerKey = typeof body.owner_key === 'string' ? body.owner_key : '';
+      els.ownerKeyShare.hidden = !ownerKey;
+      els.ownerKeyValue.value = ownerKey;
+      els.ownerKeyStatus.textContent = '';
+      if (ownerKey) this.onOwnerKey(body.room, ownerKey);
       this.updateRoomHint();
       els.shareLink.value = roomLink(location.origin, body.room);
       els.copyStatus.textContent = '';
@@ -145,21 +164,27 @@ export class JoinScreen {
     }
   }
 
-  async copyLink() {
-    const { els } = this;
+  copyLink() {
+    return this.copy(this.els.shareLink, this.els.copyStatus, 'Link');
+  }
+
+  /** Copy an input's value; `what` names it in the status line. */
+  async copy(input, status, what) {
     try {
-      await navigator.clipboard.writeText(els.shareLink.value);
-      els.copyStatus.textContent = 'Link copied to the clipboard.';
+      await navigator.clipboard.writeText(input.value);
+      status.textContent = `${what} copied to the clipboard.`;
     } catch {
-      els.shareLink.focus();
-      els.shareLink.select();
+      input.focus();
+      input.select();
       let ok = false;
       try {
         ok = document.execCommand('copy');
       } catch {
         ok = false;
       }
-      els.copyStatus.textContent = ok ? 'Link copied to the clipboard.' : 'Select the link and copy it (Ctrl+C).';
+      status.textContent = ok
+        ? `${what} copied to the clipboard.`
+        : `Select the ${what.toLowerCase()} and copy it (Ctrl+C).`;
     }
   }
 }

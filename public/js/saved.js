@@ -9,6 +9,8 @@ import { isValidRoom, nameProblem } from './util.js';
 const NAME_KEY = 'chatterly.name';
 const SESSION_KEY = 'chatterly.session';
 const ACTIVE_KEY = 'chatterly.active';
+const OWNER_KEY_PREFIX = 'chatterly.owner.';
+const OWNER_KEY_RE = /^[0-9a-f]{64}$/;
 const SESSION_RE = new RegExp(`^[\\x21-\\x7e]{${MIN_SESSION_CHARS},${MAX_SESSION_CHARS}}$`);
 
 function get(store, key) {
@@ -58,6 +60,18 @@ export class Saved {
       set(this.session, SESSION_KEY, s);
     }
     return s;
+  }
+
+  /** The owner key kept for `room` (this browser made the room, or was given the key), or ''. */
+  ownerKey(room) {
+    const key = get(this.local, OWNER_KEY_PREFIX + room) || '';
+    return OWNER_KEY_RE.test(key) ? key : '';
+  }
+
+  /** Keep (or, with '', forget) the owner key of `room`, so its owner is the owner on return. */
+  setOwnerKey(room, key) {
+    if (key && OWNER_KEY_RE.test(key)) set(this.local, OWNER_KEY_PREFIX + room, key);
+    else remove(this.local, OWNER_KEY_PREFIX + room);
   }
 
   /** This tab is in `room` as `name`. */

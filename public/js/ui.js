@@ -1,6 +1,7 @@
 // DOM building for the chat screen. Every piece of user text goes in through textContent:
 // nothing here parses HTML.
 
+import { quoteView, reactionView } from './message-actions.js';
 import { nameKey, sameName } from './names.js';
 import { trimCount } from './shown.js';
 
@@ -64,27 +65,81 @@ function avatar(name) {
   return a;
 }
 
-/** The list item for one message. */
-export function messageElement(m, { own = false, pending = false } = {}) {
+/** The list item for one message (a MessageView, or a pending item). */
+export function messageElement(m, { own = false, pending = false, me = '' } = {}) {
   const li = h('li', `msg${own ? ' own' : ''}${pending ? ' is-pending' : ''}`);
-  if (!pending) li.dataset.id = String(m.id);
+  if (!pending) {
+    li.dataset.id = String(m.id);
+    li.tabIndex = -1; // arrow keys move between messages; the More actions button is the tab stop
+  }
   if (pending) li.dataset.nonce = m.nonce;
   li.dataset.name = nameKey(m.name); // groups runs by one member
   li.dataset.at = String(validTime(m.at));
   li.dataset.day = dayKey(m.at);
+  fillMessage(li, m, { pending, me });
+  return li;
+}
 
-  li.append(avatar(m.name));
+/** (Re)draw a message's content in place; an open inline editor is kept. */
+export function fillMessage(li, m, { pending = false, me = '' } = {}) {
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
-  const author = h('span', 'author', m.name);
-  meta.append(author, document.createTextNode(' '));
+  meta.append(h('span', 'author', m.name), document.createTextNode(' '));
   if (pending) meta.append(h('span', 'sending', 'Sending…'));
   else meta.append(timeElement(m.at));
-  const bubble = h('p', 'bubble', m.text);
-  if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
-  body.append(meta, bubble);
-  li.append(body);
-  return li;
+  if (m.editedAt && !m.deleted) {
+    const edited = h('span', 'edited', '(edited)');
+    edited.title = `Edited ${fullFormat.format(new Date(validTime(m.editedAt)))}`;
+    meta.append(document.createTextNode(' '), edited);
+  }
+  body.append(meta);
+  const quote = quoteView(m.reply);
+  if (quote) {
+    const q = h('blockquote', `reply-quote${quote.deleted ? ' deleted' : ''}`);
+    if (m.replyTo !== null && m.replyTo !== undefined) q.dataset.target = String(m.replyTo);
+    q.append(h('span', 'visually-hidden', 'Replying to '), h('span', 'quote-name', quote.name));
+    q.append(document.createTextNode(': '), h('span', 'quote-text', quote.text));
+    body.append(q);
+  }
+  const editor = li.querySelector(':scope .editor');
+  li.classList.toggle('deleted', !!m.deleted);
+  if (m.deleted) {
+    li.classList.remove('editing');
+    body.append(h('p', 'bubble tombstone', 'message deleted'));
+  } else if (editor && li.classList.contains('editing')) {
+    body.append(editor);
+  } else {
+    const bubble = h('p', 'bubble', m.text);
+    if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
+    body.append(bubble);
+  }
+  if (!pending && m.reactions?.length) {
+    const bar = h('div', 'reactions');
+    bar.setAttribute('role', 'group');
+    bar.setAttribute('aria-label', 'Reactions');
+    for (const r of m.reactions) {
+      const view = reactionView(r, me);
+      const b = h('button', `reaction${view.mine ? ' mine' : ''}`, view.text);
+      b.type = 'button';
+      b.dataset.emoji = r.emoji;
+      b.title = view.title;
+      b.setAttribute('aria-label', view.label);
+      b.setAttribute('aria-pressed', String(view.mine));
+      bar.append(b);
+    }
+    body.append(bar);
+  }
+  const parts = [avatar(m.name), body];
+  if (!pending && !m.deleted) {
+    const more = h('button', 'more-button', '⋯');
+    more.type = 'button';
+    more.setAttribute('aria-haspopup', 'menu');
+    more.setAttribute('aria-expanded', 'false');
+    more.setAttribute('aria-label', `More actions for the message from ${m.name}`);
+    more.title = 'More actions';
+    parts.push(more);
+  }
+  li.replaceChildren(...parts);
 }
 
 /** A system line, e.g. "Bob joined". */
@@ -97,12 +152,19 @@ export function systemElement(text, at) {
 }
 
 function dividerElement(at) {
+  // A list item (a `role` on it would take it out of the list): its heading-like text says the day.
   const li = h('li', 'day-divider');
   li.dataset.day = dayKey(at);
   li.dataset.at = String(validTime(at));
-  li.setAttribute('role', 'separator');
   li.append(h('span', null, dayLabel(at)));
   return li;
+}
+
+/** The nearest message before or after `li` (day dividers and system lines skipped). */
+function sibling(li, dir) {
+  let n = li[dir];
+  while (n && !(n.classList.contains('msg') && n.dataset.id)) n = n[dir];
+  return n;
 }
 
 /**
@@ -115,8 +177,20 @@ export class MessageList {
    * @param {(ids: number[]) => void} [o.onTrim]  the oldest messages were dropped from the list
    * @param {() => void} [o.onNearTop]            the reader scrolled near the top (load older ones)
    */
-  constructor({ scroller, list, pendingList, marker, onTrim = () => {}, onNearTop = () => {} }) {
+  constructor({
+    scroller,
+    list,
+    pendingList,
+    marker,
+    onTrim = () => {},
+    onNearTop = () => {},
+    onMenu = () => {},
+    onReact = () => {},
+  }) {
     this.scroller = scroller;
+    /** id -> {message, own}: what each shown message looks like now */
+    this.views = new Map();
+    this.me = '';
     this.list = list;
     this.pendingList = pendingList;
     this.marker = marker;
@@ -135,9 +209,138 @@ export class MessageList {
       this.scrollToBottom(true);
       this.hideMarker();
     });
+    list.addEventListener('click', (ev) => {
+      const li = ev.target.closest('.msg');
+      if (!li?.dataset.id) return;
+      const id = Number(li.dataset.id);
+      const more = ev.target.closest('.more-button');
+      if (more) onMenu(id, more);
+      const reaction = ev.target.closest('.reaction');
+      if (reaction) onReact(id, reaction.dataset.emoji);
+      const quote = ev.target.closest('.reply-quote');
+      if (quote?.dataset.target) this.focusMessage(Number(quote.dataset.target));
+    });
+    // Arrow keys move between messages; Enter on a message opens its menu.
+    list.addEventListener('keydown', (ev) => {
+      const li = ev.target.closest('.msg');
+      if (!li?.dataset.id || ev.target.closest('.editor')) return;
+      if (ev.key === 'ArrowUp' || ev.key === 'ArrowDown') {
+        const next = sibling(li, ev.key === 'ArrowUp' ? 'previousElementSibling' : 'nextElementSibling');
+        if (next) {
+          ev.preventDefault();
+          next.focus();
+        }
+      } else if (
+        ev.target === li &&
+        (ev.key === 'Enter' || ev.key === 'ContextMenu' || (ev.key === 'F10' && ev.shiftKey))
+      ) {
+        const more = li.querySelector('.more-button');
+        if (more) {
+          ev.preventDefault();
+          onMenu(Number(li.dataset.id), more);
+        }
+      }
+    });
+  }
+
+  /** The list item of a shown message, or null. */
+  item(id) {
+    return this.list.querySelector(`:scope > .msg[data-id="${id}"]`);
+  }
+
+  /** Move focus to a shown message (a quote was clicked), if it is still in the list. */
+  focusMessage(id) {
+    const li = this.item(id);
+    if (!li) return;
+    li.scrollIntoView({ block: 'center' });
+    li.focus();
+  }
+
+  /** A shown message changed (edit, delete, reaction, quote): redraw it where it is. */
+  updateMessage(m, { own = false } = {}) {
+    const li = this.item(m.id);
+    if (!li) return;
+    this.views.set(m.id, { message: m, own });
+    const wasAtBottom = this.atBottom();
+    const hadFocus = li.contains(document.activeElement) && document.activeElement !== li;
+    const focusedEmoji = document.activeElement?.dataset?.emoji;
+    fillMessage(li, m, { me: this.me });
+    if (hadFocus && !li.classList.contains('editing')) {
+      const again = (focusedEmoji && li.querySelector(`.reaction[data-emoji="${CSS.escape(focusedEmoji)}"]`)) || li;
+      again.focus();
+    }
+    if (wasAtBottom) this.scrollToBottom();
+  }
+
+  /** Redraw every message (our name changed). */
+  redrawAll() {
+    for (const [id, v] of this.views) {
+      const li = this.item(id);
+      if (li) fillMessage(li, v.message, { me: this.me });
+    }
+  }
+
+  /**
+   * Inline editing of message `id`: Enter saves (`onSave(text)`), Escape cancels. Focus goes back
+   * to the message afterwards.
+   */
+  startEdit(id, onSave) {
+    const li = this.item(id);
+    const v = this.views.get(id);
+    if (!li || !v || v.message.deleted) return;
+    if (li.classList.contains('editing')) {
+      li.querySelector('.editor textarea')?.focus();
+      return;
+    }
+    const form = h('form', 'editor');
+    form.noValidate = true;
+    const label = h('label', 'visually-hidden', 'Edit message');
+    const input = h('textarea', 'editor-input');
+    input.id = `edit-${id}`;
+    label.htmlFor = input.id;
+    input.value = v.message.text;
+    input.rows = Math.min(6, v.message.text.split('\n').length);
+    const hint = h('p', 'editor-hint', 'Enter to save, Escape to cancel');
+    hint.id = `edit-hint-${id}`;
+    input.setAttribute('aria-describedby', hint.id);
+    const save = h('button', 'btn btn-primary btn-small', 'Save');
+    save.type = 'submit';
+    const cancel = h('button', 'btn btn-ghost btn-small', 'Cancel');
+    cancel.type = 'button';
+    const row = h('div', 'editor-row');
+    row.append(save, cancel);
+    form.append(label, input, row, hint);
+    const end = () => {
+      li.classList.remove('editing');
+      const now = this.views.get(id);
+      if (now) fillMessage(li, now.message, { me: this.me });
+      li.focus();
+    };
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const text = input.value.trim();
+      if (text && text !== v.message.text) onSave(text);
+      end();
+    });
+    cancel.addEventListener('click', end);
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        end();
+      } else if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    li.classList.add('editing');
+    li.querySelector('.bubble')?.replaceWith(form);
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
   }
 
   clear() {
+    this.views.clear();
     this.list.replaceChildren();
     this.pendingList.replaceChildren();
     this.hideMarker();
@@ -194,7 +397,10 @@ export class MessageList {
     let dropped = 0;
     while (dropped < n && this.list.firstElementChild) {
       const li = this.list.firstElementChild;
-      if (li.classList.contains('msg')) ids.push(Number(li.dataset.id));
+      if (li.classList.contains('msg')) {
+        ids.push(Number(li.dataset.id));
+        this.views.delete(Number(li.dataset.id));
+      }
       if (!li.classList.contains('day-divider')) dropped += 1;
       li.remove();
     }
@@ -209,7 +415,8 @@ export class MessageList {
   addOlder(messages) {
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
     for (const { message, own } of messages) {
-      const li = messageElement(message, { own });
+      this.views.set(message.id, { message, own });
+      const li = messageElement(message, { own, me: this.me });
       this.insertInOrder(li, message.id);
     }
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
@@ -217,7 +424,8 @@ export class MessageList {
 
   /** Insert a stored message in id order (system lines are ordered by time). */
   addMessage(m, { own = false, live = true } = {}) {
-    const li = messageElement(m, { own });
+    this.views.set(m.id, { message: m, own });
+    const li = messageElement(m, { own, me: this.me });
     this.update(() => this.insertInOrder(li, m.id), { force: own && live, countsAsNew: !own });
     return li;
   }
@@ -287,14 +495,30 @@ export class MessageList {
   }
 }
 
-/** Replace the member list. */
-export function renderMembers(listEl, members, me) {
+/**
+ * Replace the member list. Away members are dimmed and say so; the owner gets a Remove button
+ * for everyone else (`onKick`).
+ */
+export function renderMembers(listEl, members, me, { away = [], owner = false, onKick = () => {} } = {}) {
+  const awayKeys = new Set(away.map(nameKey));
   const items = members.map((name) => {
     const li = h('li', 'member');
     li.append(avatar(name), h('span', 'member-name', name));
     if (me && sameName(name, me)) {
       li.classList.add('me');
       li.append(h('span', 'you', '(you)'));
+    } else {
+      if (awayKeys.has(nameKey(name))) {
+        li.classList.add('away');
+        li.append(h('span', 'away-label', '(away)'));
+      }
+      if (owner) {
+        const kick = h('button', 'btn btn-ghost btn-small kick-button', 'Remove');
+        kick.type = 'button';
+        kick.setAttribute('aria-label', `Remove ${name} from the room`);
+        kick.addEventListener('click', () => onKick(name, kick));
+        li.append(kick);
+      }
     }
     return li;
   });

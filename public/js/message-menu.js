@@ -1,0 +1,140 @@
+// The message menu (DOM only): one floating role="menu" shared by every message, opened from a
+// message's "More actions" button, Enter on a message, or a long press. The common emoji come
+// first, then Reply, Edit and Delete as messageActions() allows. Arrow keys move, Escape closes
+// and gives focus back to the button. Delete asks once more inside the menu.
+
+import { menuKey, REACTION_CHOICES } from './message-actions.js';
+import { sameName } from './names.js';
+import { h } from './ui.js';
+
+export class MessageMenu {
+  /**
+   * @param {object} o
+   * @param {HTMLElement} o.el   the (hidden) role="menu" element
+   * @param {(action: string, id: number, emoji?: string) => void} o.onChoose
+   */
+  constructor({ el, onChoose }) {
+    this.el = el;
+    this.onChoose = onChoose;
+    this.button = null;
+    this.id = null;
+    el.addEventListener('keydown', (ev) => {
+      const items = this.items();
+      const index = items.indexOf(document.activeElement);
+      const next = menuKey(ev.key, index, items.length);
+      if (next === null) return;
+      if (next === 'close') {
+        if (ev.key === 'Escape') ev.preventDefault();
+        this.close(ev.key === 'Escape');
+        return;
+      }
+      ev.preventDefault();
+      items[next].focus();
+    });
+    el.addEventListener('click', (ev) => {
+      const item = ev.target.closest('[data-action]');
+      if (!item || this.id === null) return;
+      const { action, emoji } = item.dataset;
+      if (action === 'delete' && !item.dataset.confirm) {
+        item.dataset.confirm = '1';
+        item.textContent = 'Delete for everyone?';
+        item.focus();
+        return;
+      }
+      const id = this.id;
+      this.close(action !== 'edit' && action !== 'reply');
+      this.onChoose(action, id, emoji);
+    });
+    document.addEventListener('pointerdown', (ev) => {
+      if (this.id !== null && !el.contains(ev.target) && ev.target !== this.button) this.close(false);
+    });
+    window.addEventListener('resize', () => this.close(false));
+  }
+
+  get isOpen() {
+    return this.id !== null;
+  }
+
+  items() {
+    return [...this.el.querySelectorAll('[role^="menuitem"]')];
+  }
+
+  /**
+   * Open for message `m` next to `button`.
+   * @param {import('./message-state.js').MessageView} m
+   * @param {{reply: boolean, react: boolean, edit: boolean, delete: boolean}} actions
+   */
+  open(button, m, actions, me) {
+    if (this.id === m.id) {
+      this.close(true);
+      return;
+    }
+    this.close(false);
+    this.id = m.id;
+    this.button = button;
+    const parts = [];
+    if (actions.react) {
+      const row = h('div', 'menu-reactions');
+      row.setAttribute('role', 'group');
+      row.setAttribute('aria-label', 'React');
+      for (const emoji of REACTION_CHOICES) {
+        const mine = m.reactions.some((r) => r.emoji === emoji && r.names.some((n) => sameName(n, me)));
+        const b = item('menu-emoji', emoji, 'react', 'menuitemcheckbox');
+        b.dataset.emoji = emoji;
+        b.setAttribute('aria-checked', String(mine));
+        b.setAttribute('aria-label', `React with ${emoji}`);
+        row.append(b);
+      }
+      parts.push(row);
+    }
+    if (actions.reply) parts.push(item('menu-item', 'Reply', 'reply'));
+    if (actions.edit) parts.push(item('menu-item', 'Edit', 'edit'));
+    if (actions.delete) parts.push(item('menu-item danger', 'Delete', 'delete'));
+    this.el.replaceChildren(...parts);
+    this.el.setAttribute('aria-label', `Actions for the message from ${m.name}`);
+    this.el.hidden = false;
+    button.setAttribute('aria-expanded', 'true');
+    const li = button.closest('.msg');
+    li?.classList.add('menu-open');
+    this.place(button);
+    this.items()[0]?.focus();
+  }
+
+  /** Under (or above, near the bottom) the button; a sheet at the bottom on phones (CSS). */
+  place(button) {
+    const r = button.getBoundingClientRect();
+    const menu = this.el.getBoundingClientRect();
+    const below = r.bottom + 4 + menu.height <= window.innerHeight;
+    const top = below ? r.bottom + 4 : Math.max(4, r.top - 4 - menu.height);
+    const left = Math.max(4, Math.min(r.right - menu.width, window.innerWidth - menu.width - 4));
+    this.el.style.top = `${Math.round(top)}px`;
+    this.el.style.left = `${Math.round(left)}px`;
+  }
+
+  /** Close; `restoreFocus` gives focus back to the button that opened it. */
+  close(restoreFocus) {
+    if (this.id === null) return;
+    const button = this.button;
+    const li = button?.closest('.msg');
+    this.id = null;
+    this.button = null;
+    this.el.hidden = true;
+    this.el.replaceChildren();
+    if (button) {
+      button.setAttribute('aria-expanded', 'false');
+      li?.classList.remove('menu-open');
+      // The message may have been redrawn meanwhile (a reaction came in): its new button, then.
+      const target = button.isConnected ? button : (li?.querySelector('.more-button') ?? li);
+      if (restoreFocus) target?.focus();
+    }
+  }
+}
+
+function item(className, text, action, role = 'menuitem') {
+  const b = h('button', className, text);
+  b.type = 'button';
+  b.tabIndex = -1;
+  b.dataset.action = action;
+  b.setAttribute('role', role);
+  return b;
+}
