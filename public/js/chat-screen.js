@@ -122,7 +122,8 @@ export class ChatScreen {
       els.membersToggle.setAttribute('aria-expanded', String(open));
     });
     document.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape' && !this.menu.isOpen && els.membersPanel.classList.contains('open')) {
+      // Escape closes the innermost thing only: the menu, an editor or a reply take it first.
+      if (ev.key === 'Escape' && !ev.defaultPrevented && els.membersPanel.classList.contains('open')) {
         els.membersPanel.classList.remove('open');
         els.membersToggle.setAttribute('aria-expanded', 'false');
         els.membersToggle.focus();
