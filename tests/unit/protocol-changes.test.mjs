@@ -38,7 +38,7 @@ test('every action and join error the client names is one the server sends and t
   assert.ok(JOIN_ERRORS.has('room_locked') && JOIN_ERRORS.has('banned'));
 });
 
-test('the topic limit and the default edit window are the server's', () => {
+test('the topic limit and the default edit window are the server values', () => {
   assert.match(SRC, new RegExp(`const MAX_TOPIC[A-Z_]*: usize = ${MAX_TOPIC_CHARS};`));
   assert.match(SRC, /edit_window_ms: 15 \* 60 \* 1000,/);
   assert.equal(EDIT_WINDOW_MS, 15 * 60 * 1000);
