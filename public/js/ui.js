@@ -264,9 +264,14 @@ export class MessageList {
     const wasAtBottom = this.atBottom();
     const hadFocus = li.contains(document.activeElement) && document.activeElement !== li;
     const focusedEmoji = document.activeElement?.dataset?.emoji;
+    const focusedMore = document.activeElement?.classList.contains('more-button');
     fillMessage(li, m, { me: this.me });
+    // Redrawing replaced the focused button: focus its successor, so keyboard users stay put.
     if (hadFocus && !li.classList.contains('editing')) {
-      const again = (focusedEmoji && li.querySelector(`.reaction[data-emoji="${CSS.escape(focusedEmoji)}"]`)) || li;
+      const again =
+        (focusedEmoji && li.querySelector(`.reaction[data-emoji="${CSS.escape(focusedEmoji)}"]`)) ||
+        (focusedMore && li.querySelector('.more-button')) ||
+        li;
       again.focus();
     }
     if (wasAtBottom) this.scrollToBottom();
