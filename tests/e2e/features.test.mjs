@@ -77,7 +77,8 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     const room = uniqueRoom('features');
     const alice = await person();
     await joinRoom(alice, 'Alice', room);
-    const bob = await person();
+    // Bob is on a phone, in dark mode: the menu is a sheet at the bottom.
+    const bob = await person({ viewport: { width: 380, height: 740 }, colorScheme: 'dark' });
     await joinRoom(bob, 'Bob', room);
     await waitForMembers(alice.page, ['Alice', 'Bob']);
 
