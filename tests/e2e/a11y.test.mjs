@@ -91,7 +91,9 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
 
       await send(alice.page, 'Hello, this is a message with a reaction and a reply.');
       await waitForMessage(bob.page, 'Hello, this is a message with a reaction and a reply.');
-      const first = bob.page.locator('#messages .msg', { hasText: 'Hello, this is' });
+      const first = bob.page.locator('#messages .msg', {
+        has: bob.page.locator('.bubble', { hasText: 'Hello, this is' }),
+      });
       await first.hover();
       await first.locator('.more-button').click();
       await bob.page.locator('#message-menu [data-emoji="👍"]').click();
@@ -105,7 +107,9 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
       );
       await send(alice.page, 'To be deleted');
       await waitForMessage(alice.page, 'To be deleted');
-      const gone = alice.page.locator('#messages .msg', { hasText: 'To be deleted' });
+      const gone = alice.page.locator('#messages .msg', {
+        has: alice.page.locator('.bubble', { hasText: 'To be deleted' }),
+      });
       await gone.hover();
       await gone.locator('.more-button').click();
       await alice.page.locator('#message-menu [data-action="delete"]').click();
@@ -117,7 +121,9 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
         await useScheme(bob.page, scheme);
         await assertNoViolations(alice.page, `chat screen (${scheme})`);
         // The message menu, open.
-        const msg = bob.page.locator('#messages .msg', { hasText: 'Hello, this is' });
+        const msg = bob.page.locator('#messages .msg', {
+          has: bob.page.locator('.bubble', { hasText: 'Hello, this is' }),
+        });
         await msg.hover();
         await msg.locator('.more-button').click();
         await bob.page.locator('#message-menu').waitFor({ state: 'visible' });
