@@ -149,13 +149,19 @@ pub struct Server {
 }
 
 /// Every test client connects from one loopback address, so the per-address limits are off
-/// unless a test sets them (their own tests do, with a `CF-Connecting-IP` per client).
+/// unless a test sets them (their own tests do, with a `CF-Connecting-IP` per client). The
+/// presence grace is off too: most tests expect a closed socket to be a leave at once; the
+/// grace's own tests turn it on.
 fn with_loopback_defaults(vars: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    for name in ["ADDRESS_JOINS_PER_MIN", "ADDRESS_MAX_MEMBERS"] {
+    for name in [
+        "ADDRESS_JOINS_PER_MIN",
+        "ADDRESS_MAX_MEMBERS",
+        "PRESENCE_GRACE_MS",
+    ] {
         if !all.iter().any(|(k, _)| k == name) {
             all.push((name.to_string(), "0".to_string()));
         }
