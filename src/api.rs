@@ -118,6 +118,28 @@ pub fn query_param<'q>(query: &'q str, key: &str) -> Option<std::borrow::Cow<'q,
         .and_then(|(_, v)| validate::percent_decode(v).ok())
 }
 
+/// The value of `key` in a query string as it stands (still percent-encoded): for passing a value
+/// on in another URL unchanged.
+pub fn raw_query_param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// A WebSocket request's optional `tag`: what a client names itself by so that it reconnects to
+/// the same relay of a big room (the browser client sends a digest of its session). Anything
+/// but a short token is ignored: the room then hashes the client's address instead.
+pub fn session_tag(query: &str) -> Option<&str> {
+    raw_query_param(query, "tag").filter(|t| {
+        !t.is_empty()
+            && t.len() <= 64
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
 fn method_not_allowed(allowed: &str) -> HttpError {
     HttpError::new(
         405,
@@ -229,6 +251,16 @@ mod tests {
             route("GET", "/api/rooms/lobby/stats", "", None),
             Ok(Route::Stats(RoomName::Public("lobby".into())))
         );
+    }
+
+    #[test]
+    fn session_tags_are_short_tokens() {
+        assert_eq!(session_tag("tag=ab12-_Z"), Some("ab12-_Z"));
+        assert_eq!(session_tag("x=1&tag=abc"), Some("abc"));
+        assert_eq!(session_tag("tag="), None);
+        assert_eq!(session_tag("tag=a%20b"), None);
+        assert_eq!(session_tag(&format!("tag={}", "a".repeat(65))), None);
+        assert_eq!(raw_query_param("room=a%20b&k=1", "room"), Some("a%20b"));
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub struct Limits {
     /// long to be sent together, so a crowd arriving costs each member a few sends, not one per
     /// arrival; 0 sends them with every flush.
     pub presence_batch_ms: u64,
+    /// Past this many connections in all, new sockets go to relay objects (`crate::relay`);
+    /// 0 keeps every socket on the room object.
+    pub relay_threshold: usize,
+    /// Sockets per relay object.
+    pub relay_members: usize,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -66,6 +71,10 @@ impl Default for Limits {
             reactions_per_member: 3,
             moderator_hash: None,
             presence_batch_ms: 100,
+            // bench/README.md's capacity model: one object fans a message out to ~1,000 sockets
+            // in a few milliseconds; past that the room's sends grow with every member.
+            relay_threshold: 1000,
+            relay_members: 1000,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -113,6 +122,9 @@ impl Limits {
                 .map(|key| crate::room::digest(&key)),
             presence_batch_ms: non_negative("PRESENCE_BATCH_MS")
                 .map_or(d.presence_batch_ms, |n| n as u64),
+            relay_threshold: non_negative("RELAY_THRESHOLD")
+                .map_or(d.relay_threshold, |n| n as usize),
+            relay_members: positive("RELAY_MEMBERS").map_or(d.relay_members, |n| n as usize),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,
@@ -147,6 +159,8 @@ mod tests {
                     "IDLE_TIMEOUT_MS" => "-1",
                     "LOG_LEVEL" => "debug",
                     "TEST_HOOKS" => "1",
+                    "RELAY_THRESHOLD" => "0",
+                    "RELAY_MEMBERS" => "0",
                     _ => return None,
                 }
                 .to_string(),
@@ -162,5 +176,7 @@ mod tests {
         assert_eq!(l.idle_timeout_ms, 90_000);
         assert_eq!(l.log_level, LogLevel::Debug);
         assert!(l.test_hooks);
+        assert_eq!(l.relay_threshold, 0, "0 turns relays off");
+        assert_eq!(l.relay_members, 1000, "a relay holds at least one socket");
     }
 }

@@ -21,6 +21,8 @@
 //!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
 //!   packs the queued frames into one batch per member. One module per client frame (`join`,
 //!   `message`, `typing`) and per concept (`outbox`, `flush`, `history`, `quota`, `deadline`);
+//! - [`relay`]: rooms bigger than one object: which object holds a new socket (the room or one of
+//!   its relays) and the batches on the link between a relay and its room;
 //! - `shell` (WebAssembly only): the Worker router, the `ChatRoom` Durable Object that turns
 //!   runtime events into [`room::Event`]s and carries out [`room::Effects`], the SQLite store, the
 //!   sockets and the logs. It is the only code that touches the `worker` crate.
@@ -40,6 +42,7 @@ pub mod api;
 pub mod config;
 pub mod protocol;
 pub mod rate;
+pub mod relay;
 pub mod room;
 pub mod validate;
 

@@ -122,6 +122,9 @@ pub mod close {
     pub const JOIN_TIMEOUT: u16 = 1008;
     /// The room lost the socket's state (no attachment): nothing sane to do but end it.
     pub const INTERNAL: u16 = 1011;
+    /// The object behind the socket restarted or lost its room (a relay whose link to the room
+    /// object closed): reconnect and resume with `since`.
+    pub const RESTART: u16 = 1012;
     /// A newer socket with the same session took the name over: do not reconnect.
     pub const REPLACED: u16 = 4001;
     /// Nothing was heard from the socket for `IDLE_TIMEOUT_MS`: reconnect when back.

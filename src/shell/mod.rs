@@ -5,15 +5,29 @@
 //!   reach it: wrangler's `[assets]` serves `public/`);
 //! - [`room_object`]: the `ChatRoom` Durable Object, one per room: runtime events in as
 //!   [`crate::room::Event`]s, [`crate::room::Effects`] carried out;
+//! - [`relay_object`]: the `ChatRelay` Durable Object that holds part of a big room's sockets
+//!   and forwards over one link to the room object; [`links`]: the room object's side of those
+//!   links (see [`crate::relay`]);
 //! - [`sockets`]: the room object's open sockets and the sending of batches;
 //! - [`storage`]: the room's SQLite schema and queries, and the room's `Store`;
 //! - [`log`]: structured JSON log lines.
 
+mod links;
 mod log;
+mod relay_object;
 mod room_object;
 mod router;
 mod sockets;
 mod storage;
+
+/// The Durable Object namespace bindings in `wrangler.toml`.
+const ROOMS: &str = "ROOMS";
+const RELAYS: &str = "RELAYS";
+
+/// The name of relay `k` of the room object `room_id` in the `RELAYS` namespace.
+fn relay_name(room_id: &str, k: u32) -> String {
+    format!("{room_id}#{k}")
+}
 
 /// Unix milliseconds from the runtime's clock (which advances only across I/O: good enough for
 /// timestamps and rate limits, and identical to what JavaScript's `Date.now()` sees).

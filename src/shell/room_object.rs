@@ -21,21 +21,27 @@
 //! - **No borrow across `await`.** The live state sits in a `RefCell` that is only borrowed in
 //!   synchronous sections.
 
+use super::links::Links;
 use super::log::Logger;
 use super::sockets::Sockets;
 use super::storage::{self, RawStorage, SqlStore};
 use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json};
+use crate::relay::{Relays, Route, Up};
 use crate::room::{log_tag, Attachment, ConnId, Debug, Effects, Event, Room};
+use futures_util::StreamExt;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
 use worker::{
     web_sys, Env, Request, Response, ScheduledTime, SqlStorage, State, WebSocket, WebSocketPair,
-    WebSocketRequestResponsePair,
+    WebSocketRequestResponsePair, WebsocketEvent,
 };
+
+/// The header by which the room object tells the Worker to take a socket to relay `k` instead.
+pub const RELAY_HEADER: &str = "X-Chatterly-Relay";
 
 #[wasm_bindgen]
 extern "C" {
@@ -66,6 +72,7 @@ pub struct ChatRoom {
 
 struct Inner {
     state: State,
+    env: Env,
     raw_state: RawState,
     /// `state.storage().sql()` and `ctx.storage`, fetched once: each getter is a call into JS.
     sql: SqlStorage,
@@ -91,7 +98,12 @@ struct Live {
     /// How logs name this room.
     tag: String,
     sockets: Sockets,
+    /// The links of this room's relays and the connections behind them (`crate::relay`).
+    links: Links,
+    relays: Relays,
     next_conn: ConnId,
+    /// The last id when this state was loaded: ids since are what the stats' sends are per.
+    first_id: u64,
 }
 
 #[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
@@ -117,6 +129,7 @@ impl ChatRoom {
                 sql: state.storage().sql(),
                 storage: raw_state.storage(),
                 state,
+                env,
                 raw_state,
                 log: Logger {
                     level: limits.log_level,
@@ -239,6 +252,24 @@ impl Inner {
                     self.tables.set(true);
                 }
                 let address = req.headers().get("CF-Connecting-IP").ok().flatten();
+                // Past the threshold the socket goes to a relay: the Worker takes it there.
+                let tag = crate::api::session_tag(query)
+                    .map(str::to_string)
+                    .or(address.clone());
+                let route = self.with_live(&room_name, |live| {
+                    live.relays.route(
+                        live.sockets.len(),
+                        self.limits.relay_threshold,
+                        self.limits.relay_members,
+                        tag.as_deref().unwrap_or(""),
+                        now_ms(),
+                    )
+                })?;
+                if let Route::Relay(k) = route {
+                    let mut response = router::json_ok(&format!("{{\"relay\":{k}}}"))?;
+                    response.headers_mut().set(RELAY_HEADER, &k.to_string())?;
+                    return Ok(response);
+                }
                 self.accept(&room_name, address.as_deref())
             }
             "/messages" => {
@@ -256,7 +287,14 @@ impl Inner {
                 }
                 router::json_ok("{}")
             }
-            "/stats" => self.stats(&room_name),
+            // A relay of this room (re)connects its link.
+            "/relay" => {
+                let k = param("k")
+                    .and_then(|k| k.parse::<u32>().ok())
+                    .ok_or_else(|| worker::Error::RustError("relay without k".into()))?;
+                self.attach_link(&room_name, k)
+            }
+            "/stats" => self.stats(&room_name).await,
             _ => Response::error("not found", 404),
         }
     }
@@ -319,6 +357,9 @@ impl Inner {
         // Only ever on a loaded room: effects come from it.
         let failed = self
             .with_loaded(|live| {
+                // A relayed connection has no socket here to attach to: the room stays in memory
+                // while a link is open (links are not hibernatable), and a room that restarts
+                // closes the links, so the relays' members rejoin (`crate::relay`).
                 for (conn, attachment) in &effects.attach {
                     if let Some(ws) = live.sockets.get(*conn) {
                         if let Err(e) = ws.serialize_attachment(attachment) {
@@ -338,12 +379,20 @@ impl Inner {
                     }
                 }
                 let failed = live.sockets.send(&effects.send);
+                let (sent, lost) = live.links.send(&effects.close, &effects.send);
+                for k in sent {
+                    live.relays.sent(k);
+                }
                 for line in &effects.logs {
                     self.log.line(&live.tag, line);
                 }
-                failed
+                (failed, lost)
             })
             .unwrap_or_default();
+        let (failed, lost) = failed;
+        for k in lost {
+            self.link_lost(k, None);
+        }
         // A socket that refuses a send is gone: it leaves like any other.
         for conn in failed {
             let now = now_ms();
@@ -387,12 +436,12 @@ impl Inner {
         }
         if effects.reload {
             // Storage refused a write: memory may be ahead of it. Rebuild on the next event.
-            self.live.replace(None);
+            self.unload();
         }
         match effects.debug {
             Some(Debug::Reset) => {
                 self.flush();
-                self.live.replace(None);
+                self.unload();
             }
             Some(Debug::FailWrites(on)) => {
                 if let Err(e) = storage::fail_writes(&self.sql, on) {
@@ -405,6 +454,150 @@ impl Inner {
                 }
             }
             None => {}
+        }
+    }
+
+    /// Forgets the live state, to rebuild it from storage on the next event. The relays' links
+    /// close with it: the connections behind them live only in memory, so their members rejoin
+    /// (their relays close them with 1012) as after a restart.
+    fn unload(&self) {
+        if let Some(live) = self.live.replace(None) {
+            for ws in live.links.sockets() {
+                let _ = ws.close(Some(close::RESTART), Some("room reloaded"));
+            }
+        }
+    }
+
+    /// Relay `k` of this room connects its link: accepted without hibernation, so the room stays
+    /// in memory with the relayed connections while any link is open.
+    fn attach_link(self: &Rc<Self>, room_name: &str, k: u32) -> worker::Result<Response> {
+        let pair = WebSocketPair::new()?;
+        pair.server.accept()?;
+        let (generation, replaced) = self.with_live(room_name, |live| {
+            live.relays.detached(k);
+            live.links.attach(k, pair.server.clone())
+        })?;
+        self.leave_all(replaced, "relay reconnected");
+        self.watch_link(k, generation, pair.server);
+        Response::from_websocket(pair.client)
+    }
+
+    /// Reads a link's batches until it closes.
+    fn watch_link(self: &Rc<Self>, k: u32, generation: u64, ws: WebSocket) {
+        let weak = Rc::downgrade(self);
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            let Ok(mut events) = ws.events() else {
+                if let Some(inner) = weak.upgrade() {
+                    inner.link_lost(k, Some(generation));
+                }
+                return;
+            };
+            while let Some(event) = events.next().await {
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                match event {
+                    Ok(WebsocketEvent::Message(message)) => {
+                        if let Some(text) = message.text() {
+                            inner.link_batch(k, generation, &text);
+                        }
+                    }
+                    _ => {
+                        inner.link_lost(k, Some(generation));
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// One batch from relay `k`: each item is a runtime event of one of its sockets, handled as
+    /// the same event of a socket of the room's own.
+    fn link_batch(self: &Rc<Self>, k: u32, generation: u64, text: &str) {
+        let items: Vec<Up> = match serde_json::from_str(text) {
+            Ok(items) => items,
+            Err(e) => {
+                self.log.log(
+                    LogLevel::Warn,
+                    "",
+                    "relay_batch_refused",
+                    serde_json::json!({"relay": k, "error": e.to_string()}),
+                );
+                return;
+            }
+        };
+        for item in items {
+            let now = now_ms();
+            let effects = self.step(|live| {
+                if !live.links.is_current(k, generation) {
+                    return Effects::default();
+                }
+                let mut store = self.store();
+                match item {
+                    Up::Open {
+                        conn: remote,
+                        address,
+                    } => {
+                        let conn = live.next_conn;
+                        live.next_conn = live.next_conn.saturating_add(1);
+                        live.links.add(k, remote, conn);
+                        live.relays.opened(k);
+                        let address = address.as_deref();
+                        live.room
+                            .handle(Event::Connect { conn, address }, now, &mut store)
+                    }
+                    Up::Frame { conn, text } => match live.links.conn_of(k, conn) {
+                        Some(conn) => {
+                            live.room
+                                .handle(Event::Frame { conn, text: &text }, now, &mut store)
+                        }
+                        None => Effects::default(),
+                    },
+                    Up::Binary { conn } => match live.links.conn_of(k, conn) {
+                        Some(conn) => live.room.handle(Event::Binary { conn }, now, &mut store),
+                        None => Effects::default(),
+                    },
+                    Up::Gone { conn, why } => match live.links.remove(k, conn) {
+                        Some(conn) => {
+                            live.relays.closed(k);
+                            let why = if why == "error" { "error" } else { "close" };
+                            live.room.handle(Event::Gone { conn, why }, now, &mut store)
+                        }
+                        None => Effects::default(),
+                    },
+                }
+            });
+            if let Ok(effects) = effects {
+                self.carry_out(effects);
+            }
+        }
+    }
+
+    /// Relay `k`'s link closed or failed (the link of `generation`, when given): its members
+    /// leave, as if each of their sockets had closed.
+    fn link_lost(self: &Rc<Self>, k: u32, generation: Option<u64>) {
+        let gone = self
+            .with_loaded(|live| {
+                let gone = live.links.detach(k, generation);
+                if !gone.is_empty() || generation.is_none() {
+                    live.relays.detached(k);
+                }
+                gone
+            })
+            .unwrap_or_default();
+        self.leave_all(gone, "relay lost");
+    }
+
+    fn leave_all(self: &Rc<Self>, conns: Vec<ConnId>, why: &'static str) {
+        for conn in conns {
+            let now = now_ms();
+            let effects = self.step(|live| {
+                live.room
+                    .handle(Event::Gone { conn, why }, now, &mut self.store())
+            });
+            if let Ok(effects) = effects {
+                self.carry_out(effects);
+            }
         }
     }
 
@@ -436,9 +629,12 @@ impl Inner {
         });
     }
 
-    fn stats(self: &Rc<Self>, room_name: &str) -> worker::Result<Response> {
-        let body = self.with_live(room_name, |live| {
-            to_json(&serde_json::json!({
+    async fn stats(self: &Rc<Self>, room_name: &str) -> worker::Result<Response> {
+        let (mut body, loads) = self.with_live(room_name, |live| {
+            let entries = live.room.last_id().saturating_sub(live.first_id);
+            let loads: Vec<(u32, usize, u64)> = live.relays.loads().collect();
+            let batches: u64 = loads.iter().map(|l| l.2).sum();
+            let body = serde_json::json!({
                 "room": live.room.name(),
                 "members": live.room.member_count(),
                 "connections": live.room.connection_count(),
@@ -446,9 +642,41 @@ impl Inner {
                 "last_message_id": live.room.last_id(),
                 "memory_bytes": wasm_memory_bytes(),
                 "started_at": self.started_at,
-            }))
+                "sends": live.sockets.sent() + batches,
+                "sends_per_message": per(live.sockets.sent() + batches, entries),
+            });
+            (body, (loads, entries))
         })?;
-        router::json_ok(&body)
+        let (loads, entries) = loads;
+        // Each relay counts its own sends; asked in turn (stats are rare, relays few).
+        let mut relays = Vec::new();
+        for (k, sockets, batches) in loads {
+            let relay_sends = self.relay_sends(k).await;
+            relays.push(serde_json::json!({
+                "relay": k,
+                "connections": sockets,
+                "batches": batches,
+                "sends": relay_sends,
+                "sends_per_message": relay_sends.map(|s| per(s, entries)),
+            }));
+        }
+        body["relays"] = serde_json::Value::Array(relays);
+        router::json_ok(&to_json(&body))
+    }
+
+    /// How many frames relay `k` sent its members since it started, if it answers.
+    async fn relay_sends(&self, k: u32) -> Option<u64> {
+        let stub = self
+            .env
+            .durable_object(super::RELAYS)
+            .ok()?
+            .id_from_name(&super::relay_name(&self.state.id().to_string(), k))
+            .ok()?
+            .get_stub()
+            .ok()?;
+        let mut response = stub.fetch_with_str("https://relay/stats").await.ok()?;
+        let stats: serde_json::Value = response.json().await.ok()?;
+        stats["sends"].as_u64()
     }
 
     /// Runs one step of the room (`f` returns its effects), loading the room first if needed.
@@ -518,14 +746,22 @@ impl Inner {
         );
         Ok((
             Live {
+                first_id: room.last_id(),
                 room,
                 tag,
                 sockets,
+                links: Links::default(),
+                relays: Relays::default(),
                 next_conn,
             },
             effects,
         ))
     }
+}
+
+/// Sends per message id (messages and changes share the sequence), to two decimals.
+fn per(sends: u64, entries: u64) -> Option<f64> {
+    (entries > 0).then(|| (sends as f64 / entries as f64 * 100.0).round() / 100.0)
 }
 
 /// The instance's WebAssembly linear memory, in bytes: shared by every room object in this

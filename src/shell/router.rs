@@ -2,12 +2,11 @@
 //! Static files never get here: wrangler's `[assets]` serves `public/` and runs this Worker only for
 //! `/api/*`.
 
+use super::room_object::RELAY_HEADER;
+use super::{relay_name, RELAYS, ROOMS};
 use crate::api::{self, HttpError, Route};
 use crate::validate::RoomName;
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Stub};
-
-/// The Durable Object namespace binding in `wrangler.toml`.
-const ROOMS: &str = "ROOMS";
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -30,7 +29,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             // The owner key is shown once, here; the room keeps only its digest.
             let owner_key = random_hex(32).map_err(internal)?;
             let room = RoomName::Private(id.clone());
-            let stub = room_stub(env, &room)?;
+            let (_, stub) = room_stub(env, &room)?;
             let query = format!("&owner={}", crate::room::digest(&owner_key));
             let claim = room_request(&room, "claim", &query, None)?;
             let claimed = stub.fetch_with_request(claim).await.map_err(internal)?;
@@ -41,13 +40,33 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             json_response(201, &body)
         }
         Route::WebSocket(room) => {
-            let stub = room_stub(env, &room)?;
-            // Hand the upgrade itself to the room: its response carries the client socket.
-            let forwarded = room_request(&room, "websocket", "", Some(req.headers()))?;
+            let (room_id, stub) = room_stub(env, &room)?;
+            // Hand the upgrade itself to the room: its response carries the client socket...
+            let tag = api::session_tag(query).map_or(String::new(), |t| format!("&tag={t}"));
+            let forwarded = room_request(&room, "websocket", &tag, Some(req.headers()))?;
+            let response = stub.fetch_with_request(forwarded).await.map_err(internal)?;
+            // ...unless the room is big and names one of its relays to hold it (`crate::relay`).
+            let relay = response.headers().get(RELAY_HEADER).ok().flatten();
+            let Some(k) = relay.and_then(|k| k.parse::<u32>().ok()) else {
+                return Ok(response);
+            };
+            let relays = env.durable_object(RELAYS).map_err(internal)?;
+            let stub = relays
+                .id_from_name(&relay_name(&room_id, k))
+                .and_then(|id| id.get_stub())
+                .map_err(internal)?;
+            let url = format!(
+                "https://relay/websocket?room={}&room_id={room_id}&k={k}",
+                room.as_str()
+            );
+            let mut init = RequestInit::new();
+            init.with_method(Method::Get)
+                .with_headers(req.headers().clone());
+            let forwarded = Request::new_with_init(&url, &init).map_err(internal)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
         Route::Messages(room, page) => {
-            let stub = room_stub(env, &room)?;
+            let (_, stub) = room_stub(env, &room)?;
             let mut query = format!("&limit={}", page.limit);
             if let Some(before) = page.before {
                 query.push_str(&format!("&before={before}"));
@@ -59,15 +78,16 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
         Route::Stats(room) => {
-            let stub = room_stub(env, &room)?;
+            let (_, stub) = room_stub(env, &room)?;
             let forwarded = room_request(&room, "stats", "", None)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
     }
 }
 
-/// The room's object: named rooms by name, private rooms by the id `POST /api/rooms` gave out.
-fn room_stub(env: &Env, room: &RoomName) -> Result<Stub, HttpError> {
+/// The room's object and its id: named rooms by name, private rooms by the id `POST /api/rooms`
+/// gave out.
+fn room_stub(env: &Env, room: &RoomName) -> Result<(String, Stub), HttpError> {
     let rooms = env.durable_object(ROOMS).map_err(internal)?;
     let id = match room {
         RoomName::Public(name) => rooms.id_from_name(name).map_err(internal)?,
@@ -76,7 +96,7 @@ fn room_stub(env: &Env, room: &RoomName) -> Result<Stub, HttpError> {
             .id_from_string(hex)
             .map_err(|_| HttpError::new(400, "invalid_room", "no private room has this id"))?,
     };
-    id.get_stub().map_err(internal)
+    Ok((id.to_string(), id.get_stub().map_err(internal)?))
 }
 
 /// The request the room object sees: the action, the room's display name (an object cannot

@@ -2,6 +2,7 @@
 
 use crate::room::{Attachment, Batch, ConnId};
 use js_sys::{JsString, Map};
+use std::cell::Cell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 use worker::WebSocket;
@@ -21,6 +22,8 @@ pub struct Sockets {
     by_conn: HashMap<ConnId, WebSocket>,
     /// Socket object → connection id, to find a frame's sender without a deserialize.
     by_socket: Map,
+    /// Frames handed to sockets since this state was built (the stats' `sends`).
+    sent: Cell<u64>,
 }
 
 impl Sockets {
@@ -33,6 +36,14 @@ impl Sockets {
         if let Some(ws) = self.by_conn.remove(&conn) {
             self.by_socket.delete(ws.as_ref());
         }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_conn.len()
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.sent.get()
     }
 
     pub fn get(&self, conn: ConnId) -> Option<&WebSocket> {
@@ -62,8 +73,8 @@ impl Sockets {
                 let Some(ws) = self.by_conn.get(&conn) else {
                     continue;
                 };
-                let socket: &SharedSend = ws.as_ref().unchecked_ref();
-                if socket.send_value(&shared).is_err() {
+                self.sent.set(self.sent.get() + 1);
+                if !send_shared(ws, &shared) {
                     failed.push(conn);
                 }
             }
@@ -74,12 +85,18 @@ impl Sockets {
     }
 }
 
+/// Hands `shared` (from [`frame_string`]) to the socket's `send`; false if it threw (gone).
+pub(super) fn send_shared(ws: &WebSocket, shared: &JsValue) -> bool {
+    let socket: &SharedSend = ws.as_ref().unchecked_ref();
+    socket.send_value(shared).is_ok()
+}
+
 /// A batch as the JS string handed to every recipient's `send`. wasm-bindgen's usual route
 /// (`TextDecoder`) gives a two-byte string, which the runtime re-encodes to UTF-8 on every `send`
 /// (about 2.5 µs per recipient, measured in bench/). `String.fromCharCode` over an ASCII text
 /// gives V8's compact one-byte string instead, but costs about as much as three such re-encodings
 /// to build: worth it from a handful of recipients on.
-fn frame_string(text: &str, recipients: usize) -> JsValue {
+pub(super) fn frame_string(text: &str, recipients: usize) -> JsValue {
     const ONE_BYTE_FROM: usize = 4;
     if recipients >= ONE_BYTE_FROM && text.is_ascii() {
         let codes: Vec<u16> = text.bytes().map(u16::from).collect();

@@ -1,0 +1,131 @@
+//! The room object's side of its relays' links (see [`crate::relay`]): which connection is which
+//! relay's socket, and one batch down each link per flush.
+
+use crate::relay::{Down, RelayConn};
+use crate::room::{Batch, Close, ConnId};
+use std::collections::{BTreeMap, HashMap};
+use worker::WebSocket;
+
+#[derive(Default)]
+pub struct Links {
+    by_relay: HashMap<u32, Link>,
+    /// Each relayed connection's relay and its number there.
+    relayed: HashMap<ConnId, (u32, RelayConn)>,
+    next_generation: u64,
+}
+
+struct Link {
+    ws: WebSocket,
+    /// Tells this link's events from those of the link it replaced.
+    generation: u64,
+    conns: HashMap<RelayConn, ConnId>,
+}
+
+impl Links {
+    /// Relay `k` (re)connected. Returns the generation that names this link in its events, and
+    /// the connections of the link it replaces (gone with it).
+    pub fn attach(&mut self, k: u32, ws: WebSocket) -> (u64, Vec<ConnId>) {
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        let gone = self.detach(k, None);
+        self.by_relay.insert(
+            k,
+            Link {
+                ws,
+                generation,
+                conns: HashMap::new(),
+            },
+        );
+        (generation, gone)
+    }
+
+    /// Relay `k`'s link went away (only if it is still the link of `generation`, when given):
+    /// returns the connections it held, in order.
+    pub fn detach(&mut self, k: u32, generation: Option<u64>) -> Vec<ConnId> {
+        if generation.is_some_and(|g| !self.is_current(k, g)) {
+            return Vec::new();
+        }
+        let Some(link) = self.by_relay.remove(&k) else {
+            return Vec::new();
+        };
+        let mut conns: Vec<ConnId> = link.conns.into_values().collect();
+        conns.sort_unstable();
+        for conn in &conns {
+            self.relayed.remove(conn);
+        }
+        conns
+    }
+
+    pub fn is_current(&self, k: u32, generation: u64) -> bool {
+        self.by_relay
+            .get(&k)
+            .is_some_and(|l| l.generation == generation)
+    }
+
+    pub fn add(&mut self, k: u32, remote: RelayConn, conn: ConnId) {
+        if let Some(link) = self.by_relay.get_mut(&k) {
+            link.conns.insert(remote, conn);
+            self.relayed.insert(conn, (k, remote));
+        }
+    }
+
+    pub fn conn_of(&self, k: u32, remote: RelayConn) -> Option<ConnId> {
+        self.by_relay.get(&k)?.conns.get(&remote).copied()
+    }
+
+    pub fn remove(&mut self, k: u32, remote: RelayConn) -> Option<ConnId> {
+        let conn = self.by_relay.get_mut(&k)?.conns.remove(&remote)?;
+        self.relayed.remove(&conn);
+        Some(conn)
+    }
+
+    /// Every open link, to close them all.
+    pub fn sockets(&self) -> impl Iterator<Item = &WebSocket> {
+        self.by_relay.values().map(|l| &l.ws)
+    }
+
+    /// Sends what the effects hold for relayed connections: one batch down each link that has
+    /// anything, closes first as for the room's own sockets. Returns the relays whose link sent
+    /// a batch, and those whose link refused it (gone).
+    pub fn send(&self, closes: &[Close], batches: &[Batch]) -> (Vec<u32>, Vec<u32>) {
+        let mut down: BTreeMap<u32, Vec<Down>> = BTreeMap::new();
+        for c in closes {
+            if let Some(&(k, conn)) = self.relayed.get(&c.conn) {
+                down.entry(k).or_default().push(Down::Close {
+                    conn,
+                    code: c.code,
+                    reason: c.reason.to_string(),
+                });
+            }
+        }
+        for batch in batches {
+            let mut to: BTreeMap<u32, Vec<RelayConn>> = BTreeMap::new();
+            for conn in &batch.to {
+                if let Some(&(k, remote)) = self.relayed.get(conn) {
+                    to.entry(k).or_default().push(remote);
+                }
+            }
+            for (k, to) in to {
+                down.entry(k).or_default().push(Down::Send {
+                    to,
+                    text: batch.text.clone(),
+                });
+            }
+        }
+        let (mut sent, mut failed) = (Vec::new(), Vec::new());
+        for (k, items) in down {
+            let Some(link) = self.by_relay.get(&k) else {
+                continue;
+            };
+            let ok = serde_json::to_string(&items)
+                .ok()
+                .is_some_and(|text| link.ws.send_with_str(text).is_ok());
+            if ok {
+                sent.push(k);
+            } else {
+                failed.push(k);
+            }
+        }
+        (sent, failed)
+    }
+}

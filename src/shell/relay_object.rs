@@ -1,0 +1,382 @@
+//! `ChatRelay`, a Durable Object that holds part of a big room's sockets (see [`crate::relay`]).
+//! It decides nothing: its members' frames go up its link to the room object in one batch per
+//! burst, and each batch the room sends down is handed to the members it names.
+//!
+//! Runtime facts this relies on:
+//! - **The link keeps the relay in memory.** Members' sockets are accepted with the Hibernation
+//!   API, but the link is an outgoing WebSocket, which an object cannot hibernate with. So the
+//!   relay's state is never rebuilt under an open link; when the link closes (the room object
+//!   restarted, or a deploy), the relay closes its members' sockets with 1012 and they rejoin
+//!   with `since`, as every member of a restarted room does. Nothing is lost: the room object
+//!   stores before it sends, and a member's unacknowledged messages are resent by its client.
+//! - **One link per relay.** Frames of a burst wait for a zero-delay timer and go up together;
+//!   a WebSocket keeps them in order, so the room sees each member's frames as sent.
+
+use super::now_ms;
+use super::sockets::{frame_string, send_shared};
+use crate::protocol::close;
+use crate::relay::{Down, RelayConn, Up};
+use futures_util::StreamExt;
+use js_sys::Map;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use worker::worker_sys::DurableObjectState;
+use worker::{
+    web_sys, Env, Headers, Method, Request, RequestInit, Response, State, WebSocket, WebSocketPair,
+    WebsocketEvent,
+};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> JsValue;
+
+    type RawRelayState;
+    /// Resets the object as an eviction would (the `debug_relay_abort` test hook).
+    #[wasm_bindgen(method, catch)]
+    fn abort(this: &RawRelayState, reason: &str) -> Result<(), JsValue>;
+}
+
+/// The frame a member sends, under `TEST_HOOKS=1` only, to make its relay fail.
+const ABORT_HOOK: &str = r#"{"type":"debug_relay_abort"}"#;
+
+/// The Durable Object class (`class_name = "ChatRelay"` in `wrangler.toml`).
+#[wasm_bindgen]
+pub struct ChatRelay {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    state: State,
+    raw_state: RawRelayState,
+    env: Env,
+    test_hooks: bool,
+    /// The room object's id, the room's name as the Worker passes it on, and this relay's number.
+    room: RefCell<Option<(String, String, u32)>>,
+    members: RefCell<Members>,
+    link: RefCell<Link>,
+    /// Items waiting to go up the link.
+    up: RefCell<Vec<Up>>,
+    flush_callback: Closure<dyn FnMut()>,
+    flush_scheduled: Cell<bool>,
+    /// Frames handed to members since this relay started (the room's stats ask for it).
+    sent: Cell<u64>,
+}
+
+#[derive(Default)]
+struct Members {
+    by_conn: HashMap<RelayConn, WebSocket>,
+    /// Socket object → its number here.
+    by_socket: Map,
+    next: RelayConn,
+}
+
+enum Link {
+    None,
+    Connecting,
+    Open(WebSocket),
+}
+
+#[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+impl ChatRelay {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: DurableObjectState, env: Env) -> ChatRelay {
+        let raw_state: RawRelayState = JsValue::from(state.clone()).unchecked_into();
+        let state = State::from(state);
+        let test_hooks = env
+            .var("TEST_HOOKS")
+            .is_ok_and(|v| v.to_string().trim() == "1");
+        let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+            let weak = weak.clone();
+            Inner {
+                state,
+                raw_state,
+                env,
+                test_hooks,
+                room: RefCell::new(None),
+                members: RefCell::new(Members::default()),
+                link: RefCell::new(Link::None),
+                up: RefCell::new(Vec::new()),
+                flush_callback: Closure::new(move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.flush();
+                    }
+                }),
+                flush_scheduled: Cell::new(false),
+                sent: Cell::new(0),
+            }
+        });
+        ChatRelay { inner }
+    }
+
+    pub async fn fetch(&self, req: web_sys::Request) -> Result<web_sys::Response, JsValue> {
+        self.inner
+            .serve(req.into())
+            .map(web_sys::Response::from)
+            .map_err(JsValue::from)
+    }
+
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn websocket_message(&self, ws: web_sys::WebSocket, data: JsValue) {
+        let ws = WebSocket::from(ws);
+        let Some(conn) = self.inner.conn_of(&ws) else {
+            // Not a socket of this instance's (it was reset): its member rejoins.
+            let _ = ws.close(Some(close::RESTART), Some("relay restarted"));
+            return;
+        };
+        let item = match data.as_string() {
+            Some(text) => {
+                if self.inner.test_hooks && text == ABORT_HOOK {
+                    let _ = self.inner.raw_state.abort("debug_relay_abort");
+                    return;
+                }
+                Up::Frame { conn, text }
+            }
+            None => Up::Binary { conn },
+        };
+        self.inner.queue(item);
+    }
+
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn websocket_close(
+        &self,
+        ws: web_sys::WebSocket,
+        code: u16,
+        _reason: String,
+        _clean: bool,
+    ) {
+        let ws = WebSocket::from(ws);
+        self.inner.gone(&ws, "close");
+        let reply = match code {
+            1000..=1003 | 1007..=1014 | 3000..=4999 => code,
+            _ => close::NORMAL,
+        };
+        let _ = ws.close(Some(reply), Some("closed"));
+    }
+
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn websocket_error(&self, ws: web_sys::WebSocket, _error: JsValue) {
+        let ws = WebSocket::from(ws);
+        self.inner.gone(&ws, "error");
+        let _ = ws.close(Some(close::INTERNAL), Some("socket error"));
+    }
+}
+
+impl Inner {
+    fn serve(self: &Rc<Self>, req: Request) -> worker::Result<Response> {
+        let url = req.inner().url();
+        let (path, query) = crate::api::split_url(&url);
+        match path {
+            // A member's socket, sent here by the Worker on the room object's word.
+            "/websocket" => {
+                let param = |key| crate::api::query_param(query, key).map(|v| v.into_owned());
+                let (Some(room_id), Some(room), Some(k)) = (
+                    param("room_id"),
+                    crate::api::raw_query_param(query, "room"),
+                    param("k").and_then(|k| k.parse::<u32>().ok()),
+                ) else {
+                    return Response::error("bad relay request", 400);
+                };
+                self.room
+                    .borrow_mut()
+                    .get_or_insert_with(|| (room_id, room.to_string(), k));
+                let address = req.headers().get("CF-Connecting-IP").ok().flatten();
+                let pair = WebSocketPair::new()?;
+                self.state.accept_web_socket(&pair.server);
+                let conn = self.members.borrow_mut().add(pair.server);
+                self.queue(Up::Open { conn, address });
+                self.ensure_link();
+                Response::from_websocket(pair.client)
+            }
+            "/stats" => {
+                let body = serde_json::json!({
+                    "connections": self.members.borrow().by_conn.len(),
+                    "sends": self.sent.get(),
+                });
+                super::router::json_ok(&body.to_string())
+            }
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    fn conn_of(&self, ws: &WebSocket) -> Option<RelayConn> {
+        let id = self.members.borrow().by_socket.get(ws.as_ref()).as_f64()?;
+        Some(id as RelayConn)
+    }
+
+    fn gone(&self, ws: &WebSocket, why: &str) {
+        let Some(conn) = self.conn_of(ws) else {
+            return;
+        };
+        self.members.borrow_mut().remove(conn);
+        self.queue(Up::Gone {
+            conn,
+            why: why.to_string(),
+        });
+    }
+
+    /// Queues an item for the link; the burst goes up together from a zero-delay timer.
+    fn queue(&self, item: Up) {
+        self.up.borrow_mut().push(item);
+        if !self.flush_scheduled.replace(true) {
+            set_timeout(self.flush_callback.as_ref().unchecked_ref(), 0);
+        }
+    }
+
+    /// Sends the queued items up the link, if it is open (else they wait for it).
+    fn flush(self: &Rc<Self>) {
+        self.flush_scheduled.set(false);
+        let sent = {
+            let link = self.link.borrow();
+            let Link::Open(ws) = &*link else {
+                return;
+            };
+            let items = std::mem::take(&mut *self.up.borrow_mut());
+            if items.is_empty() {
+                return;
+            }
+            serde_json::to_string(&items)
+                .ok()
+                .is_some_and(|text| ws.send_with_str(text).is_ok())
+        };
+        if !sent {
+            self.link_lost();
+        }
+    }
+
+    /// Opens the link to the room object unless it is open or opening.
+    fn ensure_link(self: &Rc<Self>) {
+        if !matches!(*self.link.borrow(), Link::None) {
+            return;
+        }
+        *self.link.borrow_mut() = Link::Connecting;
+        let weak = Rc::downgrade(self);
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let ws = match inner.connect().await {
+                Ok(ws) => ws,
+                Err(e) => {
+                    worker::console_error!(
+                        "{}",
+                        serde_json::json!({"level": "warn", "event": "relay_link_failed",
+                            "at": now_ms(), "error": e.to_string()})
+                    );
+                    inner.link_lost();
+                    return;
+                }
+            };
+            *inner.link.borrow_mut() = Link::Open(ws.clone());
+            inner.flush();
+            drop(inner);
+            let Ok(mut events) = ws.events() else {
+                if let Some(inner) = weak.upgrade() {
+                    inner.link_lost();
+                }
+                return;
+            };
+            while let Some(event) = events.next().await {
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                match event {
+                    Ok(WebsocketEvent::Message(message)) => {
+                        if let Some(text) = message.text() {
+                            inner.down(&text);
+                        }
+                    }
+                    _ => {
+                        inner.link_lost();
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// The link: a WebSocket to the room object's `/relay`.
+    async fn connect(&self) -> worker::Result<WebSocket> {
+        let (room_id, room, k) = self
+            .room
+            .borrow()
+            .clone()
+            .ok_or_else(|| worker::Error::RustError("relay without a room".into()))?;
+        let stub = self
+            .env
+            .durable_object(super::ROOMS)?
+            .id_from_string(&room_id)?
+            .get_stub()?;
+        let headers = Headers::new();
+        headers.set("Upgrade", "websocket")?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let url = format!("https://room/relay?room={room}&k={k}");
+        let response = stub
+            .fetch_with_request(Request::new_with_init(&url, &init)?)
+            .await?;
+        let ws = response
+            .websocket()
+            .ok_or_else(|| worker::Error::RustError("the room refused the link".into()))?;
+        ws.accept()?;
+        Ok(ws)
+    }
+
+    /// A batch from the room: sends and closes for this relay's members.
+    fn down(&self, text: &str) {
+        let Ok(items) = serde_json::from_str::<Vec<Down>>(text) else {
+            return;
+        };
+        let members = self.members.borrow();
+        for item in items {
+            match item {
+                Down::Send { to, text } => {
+                    let shared = frame_string(&text, to.len());
+                    for conn in to {
+                        if let Some(ws) = members.by_conn.get(&conn) {
+                            // A refused send means the socket is going: its close event follows.
+                            if send_shared(ws, &shared) {
+                                self.sent.set(self.sent.get() + 1);
+                            }
+                        }
+                    }
+                }
+                Down::Close { conn, code, reason } => {
+                    if let Some(ws) = members.by_conn.get(&conn) {
+                        let _ = ws.close(Some(code), Some(reason));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The link closed or could not open: every member rejoins (through the Worker, which asks
+    /// the room object again), so no one is left connected to a room that no longer hears them.
+    fn link_lost(&self) {
+        *self.link.borrow_mut() = Link::None;
+        self.up.borrow_mut().clear();
+        let members = std::mem::take(&mut *self.members.borrow_mut());
+        for ws in members.by_conn.values() {
+            let _ = ws.close(Some(close::RESTART), Some("relay lost its room"));
+        }
+        self.members.borrow_mut().next = members.next;
+    }
+}
+
+impl Members {
+    fn add(&mut self, ws: WebSocket) -> RelayConn {
+        let conn = self.next;
+        self.next += 1;
+        self.by_socket.set(ws.as_ref(), &JsValue::from(conn as f64));
+        self.by_conn.insert(conn, ws);
+        conn
+    }
+
+    fn remove(&mut self, conn: RelayConn) {
+        if let Some(ws) = self.by_conn.remove(&conn) {
+            self.by_socket.delete(ws.as_ref());
+        }
+    }
+}
