@@ -38,6 +38,9 @@ pub struct Limits {
     /// long to be sent together, so a crowd arriving costs each member a few sends, not one per
     /// arrival; 0 sends them with every flush.
     pub presence_batch_ms: u64,
+    /// Past this many members presence is a count and the latest names (`crate::room::crowd`);
+    /// 0 always lists everyone.
+    pub presence_list_max: usize,
     /// Past this many connections in all, new sockets go to relay objects (`crate::relay`);
     /// 0 keeps every socket on the room object.
     pub relay_threshold: usize,
@@ -71,6 +74,8 @@ impl Default for Limits {
             reactions_per_member: 3,
             moderator_hash: None,
             presence_batch_ms: 100,
+            // A list a person can still scan; a welcome of 1,000 names is ~15 KB.
+            presence_list_max: 1000,
             // bench/README.md's capacity model: one object fans a message out to ~1,000 sockets
             // in a few milliseconds; past that the room's sends grow with every member.
             relay_threshold: 1000,
@@ -122,6 +127,8 @@ impl Limits {
                 .map(|key| crate::room::digest(&key)),
             presence_batch_ms: non_negative("PRESENCE_BATCH_MS")
                 .map_or(d.presence_batch_ms, |n| n as u64),
+            presence_list_max: non_negative("PRESENCE_LIST_MAX")
+                .map_or(d.presence_list_max, |n| n as usize),
             relay_threshold: non_negative("RELAY_THRESHOLD")
                 .map_or(d.relay_threshold, |n| n as usize),
             relay_members: positive("RELAY_MEMBERS").map_or(d.relay_members, |n| n as usize),

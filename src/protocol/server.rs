@@ -233,7 +233,11 @@ pub enum ServerFrame<'a> {
     Welcome {
         room: &'a str,
         name: &'a str,
+        /// Everyone, in join order; past `PRESENCE_LIST_MAX` members only the latest joiners.
         members: Vec<&'a str>,
+        /// The number of members, in a room past `PRESENCE_LIST_MAX` only.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        count: Option<usize>,
         /// Members whose socket dropped, within their presence grace (also in `members`).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         away: Vec<&'a str>,
@@ -260,6 +264,18 @@ pub enum ServerFrame<'a> {
     Back {
         name: &'a str,
         at: u64,
+    },
+    /// Presence in a room past `PRESENCE_LIST_MAX` members (`crate::room::crowd`): the count and
+    /// the latest joiners and leavers since the last one; or, when the room shrinks below that
+    /// size again, the whole list in `members`.
+    Presence {
+        count: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        members: Option<Vec<&'a str>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        left: Vec<&'a str>,
     },
     Typing {
         name: &'a str,

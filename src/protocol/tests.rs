@@ -99,6 +99,7 @@ fn server_frames_match_the_documented_shapes() {
         room: "lobby",
         name: "Alice",
         members: vec!["Alice", "Bob"],
+        count: None,
         away: vec![],
         history: vec![EntryRef::Message(&plain)],
         truncated: false,

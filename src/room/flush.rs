@@ -40,6 +40,7 @@ impl Room {
                 serde_json::json!({"joined": joined, "left": left, "members": self.members.len()}),
             );
         }
+        self.summarize_crowd();
         let mut outbox = self.outbox.take();
         let due = self
             .presence_sent_at
@@ -294,10 +295,12 @@ impl Room {
     fn welcome(&self, conn: ConnId, since: Option<u64>) -> Option<String> {
         let member = self.member(conn)?;
         let (history, truncated) = self.history.since(since);
+        let (members, count) = self.welcome_members();
         Some(to_json(&ServerFrame::Welcome {
             room: &self.name,
             name: &member.name,
-            members: self.member_names().collect(),
+            members,
+            count,
             away: self.away_names(),
             history,
             truncated,

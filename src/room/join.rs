@@ -195,6 +195,7 @@ impl Room {
                 }),
                 Some(conn),
             ),
+            Seat::New if self.crowded() => self.crowd_joined(&name),
             Seat::New => self.outbox.presence(
                 to_json(&ServerFrame::Join {
                     name: &name,

@@ -94,13 +94,17 @@ impl Room {
         now: u64,
         fx: &mut Effects,
     ) {
-        self.outbox.presence(
-            to_json(&ServerFrame::Leave {
-                name: &member.name,
-                at: now,
-            }),
-            None,
-        );
+        if self.crowded() {
+            self.crowd_left(&member.name);
+        } else {
+            self.outbox.presence(
+                to_json(&ServerFrame::Leave {
+                    name: &member.name,
+                    at: now,
+                }),
+                None,
+            );
+        }
         self.presence_log.1 += 1;
         fx.log(
             LogLevel::Debug,

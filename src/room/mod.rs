@@ -19,6 +19,7 @@
 //!   with [`Room::restore`];
 //! - what was said: the stored history, whose newest rows seed [`Room::new`].
 
+mod crowd;
 mod deadline;
 mod edit;
 mod effects;
@@ -80,6 +81,8 @@ pub struct Room {
     presence_sent_at: u64,
     /// Joins and leaves since the last `presence` log line.
     presence_log: (u32, u32),
+    /// Presence as a count, past `PRESENCE_LIST_MAX` members.
+    crowd: crowd::Crowd,
 }
 
 impl Room {
@@ -102,6 +105,7 @@ impl Room {
             alarm: None,
             presence_sent_at: 0,
             presence_log: (0, 0),
+            crowd: crowd::Crowd::default(),
         }
     }
 
