@@ -163,7 +163,7 @@ export class ChatScreen {
       });
     on('welcome', (d) => this.welcomed(d));
     on('members', (d) => {
-      this.membersView = { members: d.members, away: d.away ?? [] };
+      this.membersView = { members: d.members, away: d.away ?? [], count: d.count };
       this.renderMembers();
     });
     on('update', (d) => {
@@ -261,14 +261,15 @@ export class ChatScreen {
 
   renderMembers() {
     const { els } = this;
-    const { members, away } = this.membersView;
+    const { members, away, count } = this.membersView;
     renderMembers(els.membersList, members, this.name, {
       away,
       owner: this.roomView.owner,
       onKick: (name) => this.conn?.kick(name),
     });
-    els.membersCount.textContent = String(members.length);
-    els.membersToggleCount.textContent = String(members.length);
+    // In a crowd the list holds the latest joiners and `count` is the room's size.
+    els.membersCount.textContent = String(count ?? members.length);
+    els.membersToggleCount.textContent = String(count ?? members.length);
   }
 
   /** The room's topic and lock in the header, and the owner panel. */

@@ -152,7 +152,8 @@ export class ChatConnection extends EventTarget {
     const u = new URL(this.origin);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     u.pathname = `/api/rooms/${encodeURIComponent(this.room)}/websocket`;
-    u.search = '';
+    // In a room big enough for relays, the same tag lands on the same relay (docs/protocol.md).
+    u.search = `?tag=${sessionTag(this.session)}`;
     u.hash = '';
     return u.toString();
   }
@@ -374,6 +375,9 @@ export class ChatConnection extends EventTarget {
         if (typeof frame.name !== 'string' || !this.welcomed) break;
         if (this.members.setAway(frame.name, frame.type === 'away')) this.emitMembers();
         break;
+      case 'presence':
+        if (this.welcomed && this.members.presence(frame)) this.emitMembers();
+        break;
       case 'join':
         if (typeof frame.name !== 'string' || !this.welcomed) break;
         this.members.join(frame.name);
@@ -407,7 +411,7 @@ export class ChatConnection extends EventTarget {
     this.joinedOnce = true;
     this.attempt = 0;
     if (typeof frame.name === 'string' && frame.name) this.name = frame.name;
-    const members = this.members.reset(frame.members, frame.away);
+    const members = this.members.reset(frame.members, frame.away, frame.count);
     const entries = Array.isArray(frame.history) ? frame.history.filter((e) => isMessageEntry(e) || isChange(e)) : [];
     entries.sort((a, b) => a.id - b.id);
     const history = entries.filter(isMessageEntry);
@@ -442,7 +446,7 @@ export class ChatConnection extends EventTarget {
   }
 
   emitMembers() {
-    this.emit('members', { members: this.members.names, away: this.members.away });
+    this.emit('members', { members: this.members.names, away: this.members.away, count: this.members.size });
   }
 
   /** A history or gap entry: a message in its state as of `version`, or a change event. */
@@ -639,4 +643,14 @@ function detach(ws) {
   ws.onmessage = null;
   ws.onerror = null;
   ws.onclose = null;
+}
+
+/** A short, stable tag of the session (FNV-1a, 32 bits): it picks the relay, and tells nothing of the session. */
+export function sessionTag(session) {
+  let h = 0x811c9dc5;
+  for (const ch of String(session ?? '')) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, OLDER_RETRY_MS } from '../../public/js/connection.js';
+import { backoffDelay, OLDER_RETRY_MS, sessionTag } from '../../public/js/connection.js';
 import { harness, jsonResponse, settle } from './fakes.mjs';
 
 test('backoff grows from about 0.5 s to 10 s with jitter', () => {
@@ -22,7 +22,7 @@ test('joins with the session, then resumes with since and never shows a message 
   const h = harness();
   h.conn.connect();
   const ws = h.sockets[0];
-  assert.equal(ws.url, 'ws://127.0.0.1:1234/api/rooms/lobby/websocket');
+  assert.equal(ws.url, `ws://127.0.0.1:1234/api/rooms/lobby/websocket?tag=${sessionTag('s'.repeat(32))}`);
   ws.open();
   assert.deepEqual(ws.json()[0], { type: 'join', name: 'Alice', session: 's'.repeat(32) });
   ws.recv(h.welcome([h.msg(1, 'Bob', 'a'), h.msg(2, 'Bob', 'b')]));
@@ -609,4 +609,12 @@ test('messages the list dropped are not shown again when a rejoin replays them',
     h.of('message').map((e) => e.message.id),
     [1, 2, 3, 4],
   );
+});
+
+test('the session tag is short, stable and not the session', () => {
+  const session = '0123456789abcdef0123456789abcdef';
+  assert.match(sessionTag(session), /^[0-9a-f]{8}$/);
+  assert.equal(sessionTag(session), sessionTag(session));
+  assert.notEqual(sessionTag(session), sessionTag(`${session}x`));
+  assert.ok(!session.includes(sessionTag(session)));
 });

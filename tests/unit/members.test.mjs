@@ -27,3 +27,20 @@ test('names that the server takes for one person are one member (case folding, c
   assert.equal(m.leave('ALICE'), true);
   assert.deepEqual(m.names, ['ΟΔΟΣ', 'Zoë', 'Alicia']);
 });
+
+test('a crowd: the welcome and presence frames carry a count and the latest names; a list again below the size', () => {
+  const m = new MemberList();
+  m.reset(['a', 'b'], [], 1500);
+  assert.equal(m.size, 1500);
+  const joined = Array.from({ length: 25 }, (_, i) => `n${i}`);
+  assert.equal(m.presence({ type: 'presence', count: 1520, joined, left: ['a'] }), true);
+  assert.equal(m.size, 1520);
+  assert.equal(m.names.length, 20, 'only the latest joiners are kept');
+  assert.equal(m.names.at(-1), 'n24');
+  assert.equal(m.has('a'), false);
+  assert.equal(m.presence({ type: 'presence', count: 'x' }), false, 'a malformed frame changes nothing');
+  m.presence({ type: 'presence', count: 3, members: ['x', 'y', 'z'] });
+  assert.equal(m.count, null);
+  assert.equal(m.size, 3);
+  assert.deepEqual(m.names, ['x', 'y', 'z']);
+});
