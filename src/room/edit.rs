@@ -210,6 +210,14 @@ impl Room {
         // The text goes from everywhere it was copied to.
         self.outbox.erased.push(id);
         self.history.erase(id);
+        // An edit earlier in this burst is not in the history yet: it would reach it with its text.
+        for (change, _) in &mut self.outbox.changes {
+            if let Change::Edit { target, text, .. } = change {
+                if *target == id {
+                    text.clear();
+                }
+            }
+        }
         for posted in self
             .outbox
             .messages
