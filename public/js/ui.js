@@ -87,6 +87,7 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
   meta.append(h('span', 'author', m.name), document.createTextNode(' '));
   if (pending) meta.append(h('span', 'sending', 'Sending…'));
   else meta.append(timeElement(m.at));
+  li.classList.toggle('is-edited', !!m.editedAt && !m.deleted);
   if (m.editedAt && !m.deleted) {
     const edited = h('span', 'edited', '(edited)');
     edited.title = `Edited ${fullFormat.format(new Date(validTime(m.editedAt)))}`;

@@ -5,6 +5,7 @@
 
 use super::history::{erase_quote, Posted};
 use super::{ConnId, Effects, Room, Store};
+use crate::config::LogLevel;
 use crate::protocol::{Change, ErrorCode, ErrorFrame};
 use crate::validate;
 
@@ -180,7 +181,13 @@ impl Room {
         fx: &mut Effects,
     ) {
         match self.apply_delete(conn, id, now, store) {
-            Ok(change) => self.outbox.change(conn, change),
+            Ok((change, moderated)) => {
+                // The owner taking back someone else's message is moderation: logged like a kick.
+                if moderated {
+                    fx.log(LogLevel::Info, "delete", serde_json::json!({}));
+                }
+                self.outbox.change(conn, change)
+            }
             Err(error) => self.reject(conn, error.with_target(id), now, fx),
         }
     }
@@ -191,12 +198,14 @@ impl Room {
         id: u64,
         now: u64,
         store: &mut dyn Store,
-    ) -> Result<Change, ErrorFrame> {
+    ) -> Result<(Change, bool), ErrorFrame> {
         let actor = self.actor(conn)?;
         let posted = self.live_message(id, store)?.clone();
         // The owner may take back anything; an author only their own, in the window.
+        let as_author = self.check_author(&actor, &posted, now);
+        let moderated = actor.owner && as_author.is_err();
         if !actor.owner {
-            self.check_author(&actor, &posted, now)?;
+            as_author?;
         }
         if let Some(posted) = self.posted_mut(id, store)? {
             posted.message.text.clear();
@@ -210,6 +219,14 @@ impl Room {
         // The text goes from everywhere it was copied to.
         self.outbox.erased.push(id);
         self.history.erase(id);
+        // An edit earlier in this burst is not in the history yet: it would reach it with its text.
+        for (change, _) in &mut self.outbox.changes {
+            if let Change::Edit { target, text, .. } = change {
+                if *target == id {
+                    text.clear();
+                }
+            }
+        }
         for posted in self
             .outbox
             .messages
@@ -218,12 +235,13 @@ impl Room {
         {
             erase_quote(&mut posted.message, id);
         }
-        Ok(Change::Delete {
+        let change = Change::Delete {
             id: self.history.next_id(),
             target: id,
             name: actor.name,
             at: now,
-        })
+        };
+        Ok((change, moderated))
     }
 
     /// Edits and reactions count against the member's message bucket.

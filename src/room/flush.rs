@@ -104,7 +104,10 @@ impl Room {
         let excess = self.history.excess(cap);
         if excess > 0 {
             match store.delete_oldest(excess) {
-                Ok(()) => self.history.deleted(excess),
+                Ok(()) => {
+                    self.history.deleted(excess);
+                    self.history.forget_trimmed(store);
+                }
                 Err(error) => fx.log(
                     LogLevel::Warn,
                     "storage_failure",

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 
 pub const ROOM: &str = "lobby";
 
+/// The owner key of the rooms [`Harness::owned`] makes (the room keeps only its digest).
+pub const OWNER_KEY: &str = "0wner-key-0123456789abcdef0123456789";
+
 pub struct Harness {
     pub room: Room,
     pub store: VecStore,
@@ -60,6 +63,14 @@ impl Harness {
             alarm: None,
             dropped: Vec::new(),
         }
+    }
+
+    /// A room whose owner key is [`OWNER_KEY`]: storage holds its digest, as `POST /api/rooms`
+    /// leaves it.
+    pub fn owned(limits: Limits) -> Self {
+        let mut store = VecStore::default();
+        store.meta.insert("owner", digest(OWNER_KEY));
+        Self::with_history(limits, store.load(), store)
     }
 
     /// The room object restarts: every socket drops at once, unheard; only storage survives.
@@ -185,6 +196,23 @@ impl Harness {
         let welcome = self.one(conn);
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         welcome
+    }
+
+    /// Connects and sends a join with a session and an owner key; returns the one frame it got
+    /// (its welcome, or an error).
+    pub fn join_keys(
+        &mut self,
+        conn: ConnId,
+        name: &str,
+        session: Option<&str>,
+        owner_key: Option<&str>,
+    ) -> Value {
+        self.connect(conn);
+        self.send(
+            conn,
+            json!({"type":"join","name":name,"session":session,"owner_key":owner_key}),
+        );
+        self.one(conn)
     }
 
     /// Sends a message from `conn` and returns the frame everyone got.

@@ -198,6 +198,29 @@ impl History {
         }
     }
 
+    /// Drops the messages in memory that the cap just deleted from storage, so that welcomes and
+    /// changes never see them. The log holds only stored entries (it is no longer than the cap),
+    /// but the newest messages can reach further back when changes sit between them. Storage is
+    /// asked only when the count of stored entries cannot settle it.
+    pub fn forget_trimmed(&mut self, store: &mut dyn Store) {
+        while let (Some(oldest), Some(log_oldest)) = (self.recent.front(), self.log.front()) {
+            let (oldest, log_oldest) = (oldest.message.id, log_oldest.id());
+            if oldest >= log_oldest {
+                return;
+            }
+            // Stored entries older than the log; at most `log_oldest - oldest` of them are not
+            // older than `oldest`.
+            let before_log = self.stored.saturating_sub(self.log.len() as u64);
+            if before_log >= log_oldest - oldest {
+                return;
+            }
+            if before_log > 0 && !matches!(store.posted(oldest), Ok(None)) {
+                return;
+            }
+            self.recent.pop_front();
+        }
+    }
+
     /// A welcome's history. Without `since`: the newest messages in their current state. With
     /// `since`: every entry after it, oldest first, at most [`WELCOME_HISTORY`], and whether stored
     /// entries after `since` were left out.

@@ -1,7 +1,7 @@
 //! Sockets that go away: closed or dropped by the client ([`Room::leave`]), or ended by the room
 //! itself ([`Room::close_conn`]: a takeover, a timeout).
 
-use super::members::{Away, Member};
+use super::members::{Away, Member, MemberRow};
 use super::{ConnId, Effects, Room};
 use crate::config::LogLevel;
 use crate::protocol::{to_json, ServerFrame};
@@ -48,6 +48,10 @@ impl Room {
                 "away",
                 serde_json::json!({"members": self.members.len(), "reason": why}),
             );
+            self.outbox.remember_member(MemberRow {
+                away_until: Some(until),
+                ..member.row(c.address.clone())
+            });
             self.away.insert(
                 member.key.clone(),
                 Away {

@@ -49,6 +49,10 @@ pub struct MemberRow {
     pub owner: bool,
     #[serde(default)]
     pub address: Option<String>,
+    /// Set while the member is away: when their presence grace ends (unix ms). A rebuilt room
+    /// keeps that deadline instead of granting a new grace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away_until: Option<u64>,
 }
 
 /// A member whose socket dropped, keeping their seat until `until` (the presence grace).
@@ -96,6 +100,7 @@ impl Member {
             session: self.session.clone(),
             owner: self.owner,
             address,
+            away_until: None,
         }
     }
 }

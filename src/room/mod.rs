@@ -154,7 +154,10 @@ impl Room {
                 self.outbox.forget_member(&row.key);
                 continue;
             }
-            let until = now.saturating_add(self.limits.presence_grace_ms);
+            // Away before the room object went: their grace runs on; else it starts now.
+            let until = row
+                .away_until
+                .unwrap_or_else(|| now.saturating_add(self.limits.presence_grace_ms));
             let member = Member {
                 name: row.name,
                 key: row.key.clone(),
@@ -381,7 +384,11 @@ pub fn log_tag(room: &str) -> String {
 #[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
+mod feature_tests;
+#[cfg(test)]
 mod harness;
+#[cfg(test)]
+mod moderation_tests;
 #[cfg(test)]
 mod props;
 #[cfg(test)]

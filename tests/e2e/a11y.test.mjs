@@ -1,6 +1,7 @@
 // Accessibility checked by a machine: axe-core (node_modules/axe-core, injected into the page,
-// never fetched) finds no violations on the join screen, the chat screen, the message menu and
-// the owner panel, in light and dark mode, at desktop and phone width.
+// never fetched) finds no violations on the join screen, the chat screen (a reply, reactions, an
+// edited and a deleted message), the message menu with its emoji picker, inline editing, the reply
+// preview and the owner panel, in light and dark mode, at desktop and phone width.
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -37,6 +38,13 @@ export async function useScheme(page, colorScheme) {
 async function assertNoViolations(page, label) {
   const found = await axeViolations(page);
   assert.deepEqual(found, [], `${label}: axe found violations`);
+  // The message list is a list of list items only (day dividers and system lines included).
+  const others = await page
+    .locator('#messages, #pending')
+    .evaluateAll((lists) =>
+      lists.flatMap((l) => [...l.children].filter((c) => c.tagName !== 'LI')).map((c) => c.tagName),
+    );
+  assert.deepEqual(others, [], `${label}: the message lists hold more than <li>`);
 }
 
 describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
@@ -70,7 +78,7 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
     { width: 1100, height: 720 },
     { width: 390, height: 760 },
   ]) {
-    test(`no violations at ${viewport.width} px, light and dark: join, chat, menu, owner panel`, async () => {
+    test(`no violations at ${viewport.width} px, light and dark: join, chat, menu, picker, editing, owner panel`, async () => {
       const res = await fetch(`${server.url}/api/rooms`, { method: 'POST' });
       assert.equal(res.status, 201);
       const { room, owner_key: ownerKey } = await res.json();
@@ -105,6 +113,17 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
       await eventually(async () =>
         assert.equal(await alice.page.locator('#messages .msg .reaction').count(), 1, 'reaction shown'),
       );
+      await send(bob.page, 'To be edited');
+      await waitForMessage(bob.page, 'To be edited');
+      const edited = bob.page.locator('#messages .msg', {
+        has: bob.page.locator('.bubble', { hasText: 'To be edited' }),
+      });
+      await edited.hover();
+      await edited.locator('.more-button').click();
+      await bob.page.locator('#message-menu [data-action="edit"]').click();
+      await bob.page.locator('#messages .editor textarea').fill('Edited once');
+      await bob.page.locator('#messages .editor textarea').press('Enter');
+      await eventually(async () => assert.equal(await alice.page.locator('#messages .msg .edited').count(), 1));
       await send(alice.page, 'To be deleted');
       await waitForMessage(alice.page, 'To be deleted');
       const gone = alice.page.locator('#messages .msg', {
@@ -127,8 +146,19 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
         await msg.hover();
         await msg.locator('.more-button').click();
         await bob.page.locator('#message-menu').waitFor({ state: 'visible' });
-        await assertNoViolations(bob.page, `message menu (${scheme})`);
+        assert.equal(await bob.page.evaluate(() => document.activeElement.dataset.emoji), '👍', 'the picker has focus');
+        await assertNoViolations(bob.page, `message menu and its emoji picker (${scheme})`);
         await bob.page.keyboard.press('Escape');
+        // Inline editing of Bob's own message.
+        const own = bob.page.locator('#messages .msg', {
+          has: bob.page.locator('.bubble', { hasText: 'Edited once' }),
+        });
+        await own.hover();
+        await own.locator('.more-button').click();
+        await bob.page.locator('#message-menu [data-action="edit"]').click();
+        await bob.page.locator('#messages .editor textarea').waitFor();
+        await assertNoViolations(bob.page, `inline editing (${scheme})`);
+        await bob.page.locator('#messages .editor textarea').press('Escape');
         // The owner panel (in the member panel, a toggle on phones).
         if (viewport.width < 760) {
           await alice.page.locator('#members-toggle').click();
