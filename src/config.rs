@@ -56,7 +56,9 @@ impl Default for Limits {
         Limits {
             rate_per_sec: 5.0,
             rate_burst: 20.0,
-            max_members: 1000,
+            // Past RELAY_THRESHOLD a room spreads over relays (`crate::relay`); the cap is what
+            // one room object still orders and stores for (bench/README.md's capacity model).
+            max_members: 20_000,
             join_timeout_ms: 10_000,
             history_cap: 10_000,
             // A classroom or an office behind one NAT fits; a script holding hundreds of seats
