@@ -312,3 +312,51 @@ async fn a_room_object_that_restarts_loses_nothing() {
     }
     s.assert_no_panic();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_gets_a_count_wherever_its_sockets_are() {
+    let srv = Server::start(&[
+        ("RELAY_THRESHOLD", "5"),
+        ("RELAY_MEMBERS", "5"),
+        ("PRESENCE_LIST_MAX", "10"),
+    ]);
+    let room = "relay-crowd";
+    let (mut first, _) = join(&srv, room, "first").await;
+    let mut others = Vec::new();
+    for i in 0..14 {
+        others.push(join(&srv, room, &format!("c{i:02}")).await.0);
+    }
+    // A welcome past the size: the count and the latest joiners, not everyone.
+    let (mut late, w) = join(&srv, room, "late").await;
+    assert_eq!(w["count"], 16, "{w}");
+    assert!(members(&w).len() <= 20 && members(&w).contains(&"late".to_string()));
+    // The first member saw single joins up to the size, then counts.
+    let mut count = 0;
+    while count != 16 {
+        let f = first.recv_json().await;
+        if f["type"] == "presence" {
+            count = f["count"].as_u64().unwrap();
+        } else {
+            assert_eq!(f["type"], "join", "{f}");
+        }
+    }
+    // A leave in a crowd is a count too, on every object.
+    others.pop().unwrap().close(Some(1000)).await;
+    let f = late.expect("presence").await;
+    assert_eq!(f["count"], 15, "{f}");
+    assert_eq!(f["left"], json!(["c13"]));
+    // Back to the size: the whole list once.
+    for c in others.drain(8..) {
+        c.close(Some(1000)).await;
+    }
+    let list = loop {
+        let f = late.recv_json().await;
+        if f.get("members").is_some() {
+            break f;
+        }
+        assert!(f["type"] == "presence" || f["type"] == "leave", "{f}");
+    };
+    assert_eq!(list["count"], 10, "{list}");
+    assert_eq!(list["members"].as_array().unwrap().len(), 10);
+    srv.assert_no_panic();
+}

@@ -19,6 +19,13 @@ pub(super) struct Crowd {
     counted: bool,
 }
 
+impl Crowd {
+    /// Joins or leaves wait for a `presence` frame: the room needs a flush.
+    pub(super) fn pending(&self) -> bool {
+        !self.joined.is_empty() || !self.left.is_empty()
+    }
+}
+
 impl Room {
     /// Whether the room is past the size where presence is a count.
     pub(super) fn crowded(&self) -> bool {

@@ -206,7 +206,7 @@ impl Room {
             Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
             Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
         }
-        fx.flush = !self.outbox.is_empty();
+        fx.flush = !self.outbox.is_empty() || self.crowd.pending();
         fx
     }
 
