@@ -202,7 +202,11 @@ export class ChatScreen {
         console.warn('chatterly:', d.code, d.message);
       }
     });
-    on('failure', (d) => this.exit(d));
+    on('failure', (d) => {
+      // A refused owner key is forgotten, or every later visit would be refused the same way.
+      if (d.code === 'forbidden') this.saved.setOwnerKey(this.room, '');
+      this.exit(d);
+    });
     on('state', (d) => this.renderState(d));
     c.connect();
   }

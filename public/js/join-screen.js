@@ -12,6 +12,7 @@ export const JOIN_ERROR_TEXT = {
   room_locked: 'This room is locked: the owner does not let new people in right now.',
   banned: 'You were removed from this room and cannot rejoin yet. Please try again later.',
   kicked: 'You were removed from the room.',
+  forbidden: 'That owner key is not this room’s. Clear it to join as a member, or paste the right one.',
   invalid_owner_key: 'An owner key is 64 characters of 0–9 and a–f, as shown when the room was created.',
   unreachable: 'Could not connect to the chat server. Check your connection and try again.',
 };
@@ -20,7 +21,7 @@ export const JOIN_ERROR_TEXT = {
 export function joinErrorField(code) {
   if (code === 'name_taken' || code === 'invalid_name') return 'name';
   if (code === 'invalid_room') return 'room';
-  if (code === 'invalid_owner_key') return 'ownerKey';
+  if (code === 'invalid_owner_key' || code === 'forbidden') return 'ownerKey';
   return null;
 }
 

@@ -49,6 +49,8 @@ export const JOIN_ERRORS = new Set([
   'address_limit',
   'room_locked',
   'banned',
+  // Before the welcome only: the owner key given was not this room's.
+  'forbidden',
 ]);
 /** Error codes that refuse an edit, delete, react, reply or moderation frame (the socket stays usable). */
 export const ACTION_ERRORS = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);

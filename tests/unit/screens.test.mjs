@@ -83,6 +83,7 @@ test('every join error has words for the join screen, and points at the field to
   assert.equal(joinErrorField('name_taken'), 'name');
   assert.equal(joinErrorField('invalid_room'), 'room');
   assert.equal(joinErrorField('address_limit'), null);
+  assert.equal(joinErrorField('forbidden'), 'ownerKey', 'a refused owner key points at its field');
 });
 
 test('history notice: retrying, filled, failed older page', () => {
