@@ -10,6 +10,7 @@
 mod common;
 
 mod bad_input;
+mod deep;
 mod edit;
 mod owner;
 mod presence;
