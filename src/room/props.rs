@@ -628,6 +628,10 @@ impl World {
             }
             let mut resumed = then.clone();
             resumed.apply_all(&values(&entries));
+            // The welcome's fields say the topic and the lock, as they are now: the change that
+            // set them may be older than what the cap kept.
+            resumed.topic = room.state.topic.clone();
+            resumed.locked = room.state.locked;
             if let Err(why) = resumed.agrees_with(&now) {
                 panic!("a resume since {since} does not give the room as it is: {why}");
             }
