@@ -95,7 +95,7 @@ fn non_owners_cannot_moderate() {
     h.send(9, json!({"type":"lock","locked":true}));
     assert_eq!(code(&h.one(9)), "not_joined");
     assert!(h.take(1).is_empty() && h.take(3).is_empty());
-    assert!(h.store.changes.is_empty() && h.store.meta.get("locked").is_none());
+    assert!(h.store.changes.is_empty() && !h.store.meta.contains_key("locked"));
     assert!(h.closed.is_empty());
 }
 

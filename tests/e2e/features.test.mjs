@@ -25,6 +25,17 @@ function message(page, text) {
   return page.locator('#messages .msg', { has: page.locator('.bubble', { hasText: text }) });
 }
 
+/** The element is on the screen where a person can see it (not text kept for screen readers). */
+async function assertSeen(locator, what) {
+  await locator.scrollIntoViewIfNeeded();
+  const seen = await locator.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return r.width > 8 && r.height > 8 && el.contains(hit);
+  });
+  assert.ok(seen, `${what} is not visible`);
+}
+
 /** Open a message's menu with the pointer (hover shows the button). */
 async function openMenu(page, text) {
   const li = message(page, text);
@@ -67,8 +78,10 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     return p;
   }
 
+  // A short presence grace: a member who closes the tab is gone within a second or so (the
+  // restart test covers the grace itself).
   before(async () => {
-    ({ server, browser } = await startServerAndBrowser(startServer));
+    ({ server, browser } = await startServerAndBrowser(() => startServer({ vars: { PRESENCE_GRACE_MS: '1000' } })));
   });
 
   after(() => stopAll({ server, browser }, people));
@@ -78,7 +91,7 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     const alice = await person();
     await joinRoom(alice, 'Alice', room);
     // Bob is on a phone, in dark mode: the menu is a sheet at the bottom.
-    const bob = await person({ viewport: { width: 380, height: 740 }, colorScheme: 'dark' });
+    const bob = await person({ viewport: { width: 390, height: 760 }, colorScheme: 'dark' });
     await joinRoom(bob, 'Bob', room);
     await waitForMembers(alice.page, ['Alice', 'Bob']);
 
@@ -137,6 +150,7 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     for (const p of [alice, bob]) {
       await waitForMessage(p.page, 'Lunch at 12:30?');
       await waitForText(message(p.page, 'Lunch at 12:30?').locator('.edited'), 'edited');
+      await assertSeen(message(p.page, 'Lunch at 12:30?').locator('.edited'), 'the edited marker');
     }
     // Escape cancels an edit.
     menu = await openMenu(alice.page, 'Lunch at 12:30?');
@@ -272,6 +286,11 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     await waitForText(bob.page.locator('#conn-text'), 'Connected');
     await waitForMessage(bob.page, 'edited while Bob was away');
     await waitForText(message(bob.page, 'edited while Bob was away').locator('.edited'), 'edited');
+    // The second of a run from one person shows no name or time, but still says it was edited.
+    assert.ok(
+      await message(bob.page, 'edited while Bob was away').evaluate((li) => li.classList.contains('continued')),
+    );
+    await assertSeen(message(bob.page, 'edited while Bob was away').locator('.edited'), 'the edited marker');
     assert.ok(!(await messageTexts(bob.page)).includes('delete me'));
     assert.equal(await bob.page.locator('#messages .tombstone').count(), 1);
     await waitForText(message(bob.page, 'react to me').locator('.reaction'), '🎉 1');

@@ -2,15 +2,17 @@
 //! against a real `wrangler dev`, one file per topic. Three shared servers, each with the [vars]
 //! its tests need (each test uses its own rooms); the restart tests start their own.
 //! - `server()`: the defaults, and `MODERATOR_KEY` set;
-//! - `short()`: `EDIT_WINDOW_MS` and `KICK_BAN_MS` short enough to run out during a test, and no
-//!   `MODERATOR_KEY` (nobody owns a public room);
+//! - `short()`: `EDIT_WINDOW_MS` and `KICK_BAN_MS` short enough to run out during a test, a
+//!   `HISTORY_CAP` of 20, and no `MODERATOR_KEY` (nobody owns a public room);
 //! - `grace()`: `PRESENCE_GRACE_MS` on (the harness turns it off by default).
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod bad_input;
+mod deep;
 mod edit;
+mod limits;
 mod owner;
 mod presence;
 mod reactions;
@@ -37,12 +39,17 @@ fn server() -> &'static Server {
 
 const EDIT_WINDOW_MS: u64 = 1500;
 const KICK_BAN_MS: u64 = 3000;
+const HISTORY_CAP: u64 = 20;
 
 fn short() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     shared(
         &SERVER,
-        &[("EDIT_WINDOW_MS", "1500"), ("KICK_BAN_MS", "3000")],
+        &[
+            ("EDIT_WINDOW_MS", "1500"),
+            ("KICK_BAN_MS", "3000"),
+            ("HISTORY_CAP", "20"),
+        ],
     )
 }
 

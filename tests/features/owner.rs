@@ -387,8 +387,8 @@ async fn the_moderator_key_owns_every_room_and_is_never_logged() {
     .await;
     assert_eq!(w["owner"], true, "{w}");
 
-    let lines = log_lines(s, &room, &["kick", "lock", "topic"], 4).await;
-    for event in ["kick", "lock", "topic"] {
+    let lines = log_lines(s, &room, &["kick", "lock", "topic", "delete"], 5).await;
+    for event in ["kick", "lock", "topic", "delete"] {
         assert!(
             lines.iter().any(|l| l["event"] == event),
             "no {event} line for {room}: {lines:?}\n{}",

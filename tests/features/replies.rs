@@ -63,9 +63,8 @@ async fn a_reply_quotes_its_author_and_text_until_the_original_is_deleted() {
 
     // Replying to a deleted or unknown message: not_found, with the nonce.
     for to in [target, 987_654, u64::MAX] {
-        b.send_json(&json!({"type":"message","text":"hm","nonce":"r2","reply_to":to}))
-            .await;
-        let e = b.expect_error("not_found").await;
+        let frame = json!({"type":"message","text":"hm","nonce":"r2","reply_to":to});
+        let e = refused(&mut b, frame, "not_found").await;
         assert_eq!(e["nonce"], "r2", "{e}");
     }
     let ok = post(&mut b, "plain message still works").await;

@@ -141,3 +141,40 @@ async fn resume_with_since_replays_every_kind_of_change_once() {
     assert!(id_of(&t) > *live_ids.last().unwrap());
     r.expect_silence(QUIET).await;
 }
+
+#[tokio::test]
+async fn the_after_query_is_checked_and_before_pages_hold_messages_only() {
+    let s = server();
+    let room = uniq("after-http");
+    let (mut a, _, _) = join_session(s, &room, "Alice").await;
+    let m = a.say("one").await;
+    a.send_json(&json!({"type":"edit","id":id_of(&m),"text":"one!"}))
+        .await;
+    let e = a.expect("edit").await;
+    let m2 = a.say("two").await;
+    // `before` pages (and the default page) are messages in their current state...
+    let page = history_page(s, &room, "").await;
+    assert_eq!(ids(&page), [id_of(&m) as i64, id_of(&m2) as i64]);
+    assert_eq!(page[0]["text"], "one!");
+    // ...`after` pages are the whole log.
+    let log = history_page(s, &room, "?after=0").await;
+    assert_eq!(
+        ids(&log),
+        [id_of(&m) as i64, id_of(&e) as i64, id_of(&m2) as i64]
+    );
+    assert_eq!(log[1], e);
+    let far = history_page(s, &room, "?after=9007199254740991").await;
+    assert!(far.is_empty());
+    for q in [
+        "?after=abc",
+        "?after=-1",
+        "?after=1.5",
+        "?after=99999999999999999999999",
+        "?after=1&before=5",
+        "?after=0&limit=0",
+        "?after=0&limit=101",
+    ] {
+        let (st, body) = get_json(s, &format!("/api/rooms/{room}/messages{q}")).await;
+        assert_http_error(st, &body, 400, "bad_request");
+    }
+}
