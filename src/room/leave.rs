@@ -6,10 +6,15 @@ use super::{ConnId, Effects, Room};
 use crate::config::LogLevel;
 use crate::protocol::{to_json, ServerFrame};
 
+/// The reason of a close that means the member left on purpose (the client closes with 1000 and
+/// the reason `leave`), as opposed to a dropped socket, which gets the presence grace.
+pub const LEFT: &str = "leave";
+
 impl Room {
     /// The socket closed, errored or refused a send. A member is away for the presence grace (or
     /// leaves at once without one); a socket that never joined, or that the room had already
     /// closed, leaves silently.
+    /// `why` for a socket its client closed on purpose (code 1000, reason `leave`).
     pub(super) fn leave(&mut self, conn: ConnId, why: &'static str, now: u64, fx: &mut Effects) {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
@@ -29,7 +34,8 @@ impl Room {
             self.unseat(conn, &member);
             self.quota.member_left(&c);
             let grace = self.limits.presence_grace_ms;
-            if grace == 0 {
+            // A member who said goodbye is not coming back in a moment: no grace.
+            if grace == 0 || why == LEFT {
                 self.outbox.forget_member(&member.key);
                 return self.announce_leave(&member, why, now, fx);
             }

@@ -37,6 +37,7 @@ mod typing;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
 pub use history::{Posted, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY};
+pub use leave::LEFT;
 pub use members::{Attachment, MemberRecord, MemberRow};
 pub use moderation::{Ban, RoomState, MAX_TOPIC};
 pub use outbox::{MAX_BATCH_BYTES, MAX_BATCH_FRAMES};

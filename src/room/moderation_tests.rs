@@ -540,6 +540,21 @@ fn a_drop_and_a_return_within_the_grace_is_quiet() {
 }
 
 #[test]
+fn a_member_who_leaves_on_purpose_leaves_at_once() {
+    let mut h = two_with_sessions(grace(10_000));
+    h.event(Event::Gone {
+        conn: 1,
+        why: crate::room::LEFT,
+    });
+    h.flush();
+    assert_eq!(
+        h.take(2),
+        vec![json!({"type":"leave","name":"Alice","at":1000})]
+    );
+    assert_eq!(h.room.member_names().collect::<Vec<_>>(), vec!["Bob"]);
+}
+
+#[test]
 fn after_the_grace_the_alarm_announces_one_leave() {
     let mut h = two_with_sessions(grace(10_000));
     h.gone(1);

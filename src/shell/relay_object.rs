@@ -144,11 +144,12 @@ impl ChatRelay {
         &self,
         ws: web_sys::WebSocket,
         code: u16,
-        _reason: String,
+        reason: String,
         _clean: bool,
     ) {
         let ws = WebSocket::from(ws);
-        self.inner.gone(&ws, "close");
+        self.inner
+            .gone(&ws, super::room_object::gone_reason(code, &reason));
         let reply = match code {
             1000..=1003 | 1007..=1014 | 3000..=4999 => code,
             _ => close::NORMAL,

@@ -185,11 +185,11 @@ impl ChatRoom {
         &self,
         ws: web_sys::WebSocket,
         code: u16,
-        _reason: String,
+        reason: String,
         _clean: bool,
     ) {
         let ws = WebSocket::from(ws);
-        self.inner.gone(&ws, "close");
+        self.inner.gone(&ws, gone_reason(code, &reason));
         // Answer the close handshake. 1005 (no code) and 1006 (dropped) cannot be sent: say 1000.
         let reply = match code {
             1000..=1003 | 1007..=1014 | 3000..=4999 => code,
@@ -560,7 +560,11 @@ impl Inner {
                     Up::Gone { conn, why } => match live.links.remove(k, conn) {
                         Some(conn) => {
                             live.relays.closed(k);
-                            let why = if why == "error" { "error" } else { "close" };
+                            let why = match why.as_str() {
+                                "error" => "error",
+                                crate::room::LEFT => crate::room::LEFT,
+                                _ => "close",
+                            };
                             live.room.handle(Event::Gone { conn, why }, now, &mut store)
                         }
                         None => Effects::default(),
@@ -756,6 +760,15 @@ impl Inner {
             },
             effects,
         ))
+    }
+}
+
+/// Why a socket closed, for the room: on purpose (the client's 1000 `leave`) or not.
+pub(super) fn gone_reason(code: u16, reason: &str) -> &'static str {
+    if code == close::NORMAL && reason == crate::room::LEFT {
+        crate::room::LEFT
+    } else {
+        "close"
     }
 }
 
