@@ -360,3 +360,53 @@ async fn a_crowd_gets_a_count_wherever_its_sockets_are() {
     assert_eq!(list["members"].as_array().unwrap().len(), 10);
     srv.assert_no_panic();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_hold_across_relays() {
+    let srv = Server::start(&[
+        ("RELAY_THRESHOLD", "2"),
+        ("RELAY_MEMBERS", "2"),
+        ("RATE_LIMIT_PER_SEC", "0.5"),
+        ("RATE_LIMIT_BURST", "2"),
+        ("ADDRESS_MAX_MEMBERS", "3"),
+    ]);
+    let room = "relay-limits";
+    // Three seats from one address, spread over the room object and two relays...
+    let mut seats = Vec::new();
+    for i in 0..3 {
+        let mut c = try_connect_with(srv.port, room, &[("CF-Connecting-IP", "198.51.100.7")])
+            .await
+            .unwrap();
+        c.join(&format!("seat{i}")).await;
+        seats.push(c);
+    }
+    let st = stats(&srv, room).await;
+    assert!(!st["relays"].as_array().unwrap().is_empty(), "{st}");
+    // ...and a fourth, on a relay too, is refused by the room object's count.
+    let mut fourth = try_connect_with(srv.port, room, &[("CF-Connecting-IP", "198.51.100.7")])
+        .await
+        .unwrap();
+    fourth
+        .send_json(&json!({"type":"join","name":"seat3"}))
+        .await;
+    fourth.expect_error("address_limit").await;
+    // A relayed member's messages draw on the same bucket as anyone's.
+    let relayed = seats.last_mut().unwrap();
+    for i in 0..2 {
+        relayed
+            .send_json(&json!({"type":"message","text":format!("m{i}")}))
+            .await;
+        messages(relayed, 1).await;
+    }
+    relayed
+        .send_json(&json!({"type":"message","text":"one too many","nonce":"x"}))
+        .await;
+    let e = loop {
+        let f = relayed.recv_json().await;
+        if f["type"] == "error" {
+            break f;
+        }
+    };
+    assert_eq!(e["code"], "rate_limited", "{e}");
+    srv.assert_no_panic();
+}
