@@ -29,10 +29,10 @@ const LIMITS_OFF = {
 };
 
 // The vars one run of a server gets: limits off, the server's own, the configuration's
-// (`ceilingJoins`), then the command line's diagnostics.
+// (`ceilingJoins`, `vars`), then the command line's diagnostics.
 export function serverVars(key, cfg, opts) {
   const s = SERVERS[key];
-  const vars = { ...LIMITS_OFF, ...s.vars };
+  const vars = { ...LIMITS_OFF, ...s.vars, ...(cfg.vars || {}) };
   if (s.ceiling && (opts.ceilingJoins || cfg.ceilingJoins)) vars.BROADCAST_JOINS = '1';
   if (s.ceiling && opts.ceilingStore) vars.STORE_MESSAGES = '1';
   if (s.ceiling && opts.ceilingDecoded) vars.DECODED_STRINGS = '1';

@@ -305,6 +305,18 @@ fn a_reaction_toggles_and_lists_who_reacted() {
 }
 
 #[test]
+fn a_member_back_under_another_spelling_of_their_name_takes_their_reaction_back() {
+    let mut h = alice_said_hello();
+    h.send(2, json!({"type":"react","id":1,"emoji":"👍"}));
+    h.gone(2);
+    h.join(4, "BOB");
+    h.clear();
+    h.send(4, json!({"type":"react","id":1,"emoji":"👍"}));
+    assert_eq!(h.one(4)["on"], false, "the same member, not a second reactor");
+    assert!(stored(&h, 1).reactions.is_empty());
+}
+
+#[test]
 fn a_reaction_is_exactly_one_emoji() {
     let mut h = alice_said_hello();
     for bad in [

@@ -38,7 +38,10 @@ impl Room {
             self.limits.reactions_per_member,
         );
         let message = &self.live_message_ref(id, store)?.message;
-        let mine = |r: &Reaction| r.names.contains(&actor.name);
+        // Who reacted is kept by name as shown; the same member is the same name key ("Alice"
+        // then "ALICE" after a reconnect), as everywhere in the room.
+        let is_me = |n: &String| *n == actor.name || validate::name_key(n) == actor.key;
+        let mine = |r: &Reaction| r.names.iter().any(is_me);
         let on = !message
             .reactions
             .iter()
@@ -62,7 +65,7 @@ impl Room {
             match reactions.iter_mut().position(|r| r.emoji == emoji) {
                 Some(i) if on => reactions[i].names.push(actor.name.clone()),
                 Some(i) => {
-                    reactions[i].names.retain(|n| *n != actor.name);
+                    reactions[i].names.retain(|n| !is_me(n));
                     if reactions[i].names.is_empty() {
                         reactions.remove(i);
                     }

@@ -140,13 +140,7 @@ impl ChatRelay {
     }
 
     #[wasm_bindgen(js_name = webSocketClose)]
-    pub fn websocket_close(
-        &self,
-        ws: web_sys::WebSocket,
-        code: u16,
-        reason: String,
-        _clean: bool,
-    ) {
+    pub fn websocket_close(&self, ws: web_sys::WebSocket, code: u16, reason: String, _clean: bool) {
         let ws = WebSocket::from(ws);
         self.inner
             .gone(&ws, super::room_object::gone_reason(code, &reason));

@@ -181,13 +181,7 @@ impl ChatRoom {
     }
 
     #[wasm_bindgen(js_name = webSocketClose)]
-    pub fn websocket_close(
-        &self,
-        ws: web_sys::WebSocket,
-        code: u16,
-        reason: String,
-        _clean: bool,
-    ) {
+    pub fn websocket_close(&self, ws: web_sys::WebSocket, code: u16, reason: String, _clean: bool) {
         let ws = WebSocket::from(ws);
         self.inner.gone(&ws, gone_reason(code, &reason));
         // Answer the close handshake. 1005 (no code) and 1006 (dropped) cannot be sent: say 1000.
