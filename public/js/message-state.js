@@ -33,6 +33,9 @@ export function isMessageChange(v) {
  * @property {{emoji: string, names: string[]}[]} reactions   in first-use order, none empty
  */
 
+/** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
+export const QUOTE_CHARS = 100;
+
 function quoteOf(reply) {
   if (!reply || typeof reply !== 'object' || typeof reply.name !== 'string') return null;
   const deleted = reply.deleted === true;
@@ -105,7 +108,15 @@ export class MessageStates {
       s.text = change.text;
       s.textVersion = id;
       s.editedAt = Number.isFinite(change.at) ? change.at : Date.now();
-      return [view(s)];
+      // Replies quote what the message says now (the server stores their quotes that way too).
+      const out = [view(s)];
+      for (const rid of this.replies.get(s.id) ?? []) {
+        const r = this.byId.get(rid);
+        if (!r?.reply || r.reply.deleted) continue;
+        r.reply = { ...r.reply, text: [...change.text].slice(0, QUOTE_CHARS).join('') };
+        out.push(view(r));
+      }
+      return out;
     }
     if (change.type === 'delete') {
       if (s.deleted) return [];

@@ -3,7 +3,7 @@
 //! the message itself is kept in its current state: a delete erases the text from storage for real
 //! (the message, its earlier edits, and the quotes of replies to it) and leaves a tombstone.
 
-use super::history::{erase_quote, Posted};
+use super::history::{erase_quote, requote, Posted};
 use super::{ConnId, Effects, Room, Store};
 use crate::config::LogLevel;
 use crate::protocol::{Change, ErrorCode, ErrorFrame};
@@ -163,6 +163,18 @@ impl Room {
             posted.message.edited_at = Some(now);
         }
         self.touch(id);
+        // Replies quote the message as it reads now, in storage, memory and this burst.
+        let quote: String = text.chars().take(super::message::QUOTE_CHARS).collect();
+        self.history.requote(id, &quote);
+        for posted in self
+            .outbox
+            .messages
+            .iter_mut()
+            .chain(self.outbox.fetched.values_mut())
+        {
+            requote(&mut posted.message, id, &quote);
+        }
+        self.outbox.requoted.push((id, quote));
         Ok(Change::Edit {
             id: self.history.next_id(),
             target: id,

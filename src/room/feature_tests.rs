@@ -312,7 +312,11 @@ fn a_member_back_under_another_spelling_of_their_name_takes_their_reaction_back(
     h.join(4, "BOB");
     h.clear();
     h.send(4, json!({"type":"react","id":1,"emoji":"👍"}));
-    assert_eq!(h.one(4)["on"], false, "the same member, not a second reactor");
+    assert_eq!(
+        h.one(4)["on"],
+        false,
+        "the same member, not a second reactor"
+    );
     assert!(stored(&h, 1).reactions.is_empty());
 }
 
@@ -394,6 +398,27 @@ fn reactions_are_capped_per_message_and_per_member() {
 }
 
 // --- reply ---
+
+#[test]
+fn an_edit_reaches_the_quotes_of_replies_in_memory_in_storage_and_after_a_restart() {
+    let mut h = alice_said_hello();
+    h.send(2, json!({"type":"message","text":"what?","reply_to":1}));
+    h.clear();
+    h.send(
+        1,
+        json!({"type":"edit","id":1,"text":"hello, with my phone number taken out"}),
+    );
+    let quote = json!({"name":"Alice","text":"hello, with my phone number taken out"});
+    let w = h.join(3, "Carol");
+    assert_eq!(w["history"][1]["reply"], quote);
+    assert!(
+        !stored_text(&h).contains("\"text\":\"hello\""),
+        "the old text is quoted nowhere in storage"
+    );
+    h.restart();
+    let w = h.join(4, "Dan");
+    assert_eq!(w["history"][1]["reply"], quote);
+}
 
 #[test]
 fn a_reply_quotes_the_author_and_the_start_of_the_text() {

@@ -83,6 +83,7 @@ impl Room {
             messages: std::mem::take(&mut outbox.messages),
             changes: outbox.changes.iter().map(|(c, _)| c.clone()).collect(),
             updates,
+            requoted: std::mem::take(&mut outbox.requoted),
             erased: std::mem::take(&mut outbox.erased),
             meta: std::mem::take(&mut outbox.meta),
             members: std::mem::take(&mut outbox.members),

@@ -45,6 +45,8 @@ pub struct WriteBatch {
     pub changes: Vec<Change>,
     /// Stored messages whose current state changed (edited, deleted, reacted to).
     pub updates: Vec<ChatMessage>,
+    /// Edited messages and the start of their new text: replies quoting them quote that now.
+    pub requoted: Vec<(u64, String)>,
     /// Deleted messages: their text goes from earlier edits and from replies quoting them too.
     pub erased: Vec<u64>,
     /// Room state by key (`topic`, `locked`, `bans`), as JSON.
@@ -168,6 +170,13 @@ impl History {
         self.recent.get_mut(i)
     }
 
+    /// An edited message's replies in memory quote its new text.
+    pub fn requote(&mut self, target: u64, quote: &str) {
+        for posted in &mut self.recent {
+            requote(&mut posted.message, target, quote);
+        }
+    }
+
     /// Erases a deleted message's text from the edits and quotes held in memory.
     pub fn erase(&mut self, target: u64) {
         for item in &mut self.log {
@@ -266,6 +275,18 @@ impl History {
     }
 }
 
+/// A reply quotes what its message says now: an edit that takes something back takes it back
+/// from the quotes too.
+pub fn requote(message: &mut ChatMessage, target: u64, quote: &str) {
+    if message.reply_to == Some(target) {
+        if let Some(q) = &mut message.reply {
+            if !q.deleted {
+                q.text = quote.to_string();
+            }
+        }
+    }
+}
+
 /// A reply's quote of a deleted message becomes a tombstone too.
 pub fn erase_quote(message: &mut ChatMessage, target: u64) {
     if message.reply_to == Some(target) {
@@ -330,6 +351,11 @@ impl Store for VecStore {
         for update in &batch.updates {
             if let Some(p) = self.messages.iter_mut().find(|p| p.message.id == update.id) {
                 p.message = update.clone();
+            }
+        }
+        for (target, quote) in &batch.requoted {
+            for p in &mut self.messages {
+                requote(&mut p.message, *target, quote);
             }
         }
         for &target in &batch.erased {

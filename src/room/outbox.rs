@@ -32,6 +32,8 @@ pub(super) struct Outbox {
     pub fetched: BTreeMap<u64, Posted>,
     /// Stored messages whose current state this burst changed.
     pub touched: BTreeSet<u64>,
+    /// Messages edited in this burst, with the start of their new text for replies' quotes.
+    pub requoted: Vec<(u64, String)>,
     /// Messages deleted in this burst.
     pub erased: Vec<u64>,
     pub meta: Vec<(&'static str, String)>,

@@ -324,6 +324,15 @@ impl SqlStore<'_> {
                 vec![to_json(m).into(), (m.id as i64).into()],
             ));
         }
+        for (target, quote) in &batch.requoted {
+            out.push((
+                "UPDATE messages SET body = json_set(body, '$.reply.text', ?)
+                 WHERE kind = 'message' AND json_extract(body, '$.reply_to') = ?
+                   AND json_extract(body, '$.reply.deleted') IS NOT 1"
+                    .to_string(),
+                vec![quote.as_str().into(), (*target as i64).into()],
+            ));
+        }
         for &target in &batch.erased {
             let target = target as i64;
             // Deleted for real: the text of earlier edits and of quotes in replies goes too.

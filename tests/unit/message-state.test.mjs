@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isMessageChange, MessageStates } from '../../public/js/message-state.js';
+import { isMessageChange, MessageStates, QUOTE_CHARS } from '../../public/js/message-state.js';
 
 const msg = (id, extra = {}) => ({ type: 'message', id, name: 'Alice', text: `m${id}`, at: 1000 + id, ...extra });
 const edit = (id, target, text) => ({ type: 'edit', id, target, text, name: 'Alice', at: 5000 + id });
@@ -113,4 +113,18 @@ test('a reply quotes its message; deleting that message turns the quote into a t
   assert.deepEqual(late.reply, { name: 'Zed', text: '', deleted: true });
   s.forget([1, 2, 4]);
   assert.equal(s.has(2), false);
+});
+
+test('an edit reaches the quotes of replies to it', () => {
+  const s = new MessageStates();
+  s.snapshot(msg(1));
+  s.snapshot(msg(2, { name: 'Bob', reply_to: 1, reply: { name: 'Alice', text: 'm1' } }));
+  const long = 'x'.repeat(QUOTE_CHARS + 20);
+  const changed = s.apply(edit(3, 1, long));
+  assert.deepEqual(
+    changed.map((v) => v.id),
+    [1, 2],
+  );
+  assert.equal(s.get(2).reply.text, 'x'.repeat(QUOTE_CHARS));
+  assert.equal(s.get(2).reply.name, 'Alice');
 });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { QUOTE_CHARS } from '../../public/js/message-state.js';
 import { ACTION_ERRORS, CLOSE_KICKED, EDIT_WINDOW_MS, JOIN_ERRORS } from '../../public/js/protocol.js';
 import { MAX_TOPIC_CHARS } from '../../public/js/room-state.js';
 
@@ -40,6 +41,7 @@ test('every action and join error the client names is one the server sends and t
 
 test('the topic limit and the default edit window are the server values', () => {
   assert.match(SRC, new RegExp(`const MAX_TOPIC[A-Z_]*: usize = ${MAX_TOPIC_CHARS};`));
+  assert.match(SRC, new RegExp(`const QUOTE_CHARS: usize = ${QUOTE_CHARS};`));
   assert.match(SRC, /edit_window_ms: 15 \* 60 \* 1000,/);
   assert.equal(EDIT_WINDOW_MS, 15 * 60 * 1000);
   assert.ok(DOCS.includes('EDIT_WINDOW_MS'));
