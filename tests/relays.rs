@@ -248,17 +248,6 @@ async fn counts_per_relay_add_up() {
     assert_eq!(names, BTreeSet::from([0]), "{st}");
 }
 
-/// Restarts the whole server (room object and relays) under its members, off the async runtime.
-async fn restart_blocking(srv: Server) -> Server {
-    tokio::task::spawn_blocking(move || {
-        let mut srv = srv;
-        srv.restart();
-        srv
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_object_that_restarts_loses_nothing() {
     // Its own server: a restart ends every room of it.

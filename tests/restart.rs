@@ -45,16 +45,6 @@ async fn all_history(s: &Server, room: &str) -> Vec<Value> {
     }
 }
 
-async fn restart_blocking(srv: Server) -> Server {
-    tokio::task::spawn_blocking(move || {
-        let mut srv = srv;
-        srv.restart();
-        srv
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_history_ids_and_lets_clients_resume() {
     let srv = Server::start(&[]);

@@ -3,8 +3,40 @@
 
 use crate::relay::{Down, RelayConn};
 use crate::room::{Batch, Close, ConnId};
+use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap};
-use worker::WebSocket;
+use std::rc::{Rc, Weak};
+use worker::{WebSocket, WebsocketEvent};
+
+/// Reads a link's text frames, handing each to `on_text`, until it closes or fails; then calls
+/// `on_lost` once. Both sides of a link use it. `owner` is held weakly: an object the runtime
+/// dropped is not kept alive by its link's reader.
+pub async fn watch<T>(
+    ws: WebSocket,
+    owner: Weak<T>,
+    on_text: impl Fn(&Rc<T>, &str),
+    on_lost: impl Fn(&Rc<T>),
+) {
+    let Ok(mut events) = ws.events() else {
+        if let Some(owner) = owner.upgrade() {
+            on_lost(&owner);
+        }
+        return;
+    };
+    while let Some(event) = events.next().await {
+        let Some(owner) = owner.upgrade() else {
+            return;
+        };
+        match event {
+            Ok(WebsocketEvent::Message(message)) => {
+                if let Some(text) = message.text() {
+                    on_text(&owner, &text);
+                }
+            }
+            _ => return on_lost(&owner),
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct Links {

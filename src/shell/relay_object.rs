@@ -16,7 +16,6 @@ use super::now_ms;
 use super::sockets::{frame_string, send_shared};
 use crate::protocol::close;
 use crate::relay::{Down, RelayConn, Up};
-use futures_util::StreamExt;
 use js_sys::Map;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -25,7 +24,6 @@ use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
 use worker::{
     web_sys, Env, Headers, Method, Request, RequestInit, Response, State, WebSocket, WebSocketPair,
-    WebsocketEvent,
 };
 
 #[wasm_bindgen]
@@ -267,28 +265,8 @@ impl Inner {
             *inner.link.borrow_mut() = Link::Open(ws.clone());
             inner.flush();
             drop(inner);
-            let Ok(mut events) = ws.events() else {
-                if let Some(inner) = weak.upgrade() {
-                    inner.link_lost();
-                }
-                return;
-            };
-            while let Some(event) = events.next().await {
-                let Some(inner) = weak.upgrade() else {
-                    return;
-                };
-                match event {
-                    Ok(WebsocketEvent::Message(message)) => {
-                        if let Some(text) = message.text() {
-                            inner.down(&text);
-                        }
-                    }
-                    _ => {
-                        inner.link_lost();
-                        return;
-                    }
-                }
-            }
+            let down = |inner: &Rc<Inner>, text: &str| inner.down(text);
+            super::links::watch(ws, weak, down, |inner| inner.link_lost()).await;
         });
     }
 

@@ -30,14 +30,13 @@ use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json};
 use crate::relay::{Relays, Route, Up};
 use crate::room::{log_tag, Attachment, ConnId, Debug, Effects, Event, Room};
-use futures_util::StreamExt;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
 use worker::{
     web_sys, Env, Request, Response, ScheduledTime, SqlStorage, State, WebSocket, WebSocketPair,
-    WebSocketRequestResponsePair, WebsocketEvent,
+    WebSocketRequestResponsePair,
 };
 
 /// The header by which the room object tells the Worker to take a socket to relay `k` instead.
@@ -478,31 +477,12 @@ impl Inner {
 
     /// Reads a link's batches until it closes.
     fn watch_link(self: &Rc<Self>, k: u32, generation: u64, ws: WebSocket) {
-        let weak = Rc::downgrade(self);
-        worker::wasm_bindgen_futures::spawn_local(async move {
-            let Ok(mut events) = ws.events() else {
-                if let Some(inner) = weak.upgrade() {
-                    inner.link_lost(k, Some(generation));
-                }
-                return;
-            };
-            while let Some(event) = events.next().await {
-                let Some(inner) = weak.upgrade() else {
-                    return;
-                };
-                match event {
-                    Ok(WebsocketEvent::Message(message)) => {
-                        if let Some(text) = message.text() {
-                            inner.link_batch(k, generation, &text);
-                        }
-                    }
-                    _ => {
-                        inner.link_lost(k, Some(generation));
-                        return;
-                    }
-                }
-            }
-        });
+        worker::wasm_bindgen_futures::spawn_local(super::links::watch(
+            ws,
+            Rc::downgrade(self),
+            move |inner, text| inner.link_batch(k, generation, text),
+            move |inner| inner.link_lost(k, Some(generation)),
+        ));
     }
 
     /// One batch from relay `k`: each item is a runtime event of one of its sockets, handled as

@@ -345,3 +345,15 @@ impl Drop for Server {
 pub fn shared(cell: &'static OnceLock<Server>, vars: &[(&str, &str)]) -> &'static Server {
     cell.get_or_init(|| Server::start(vars))
 }
+
+/// Restarts `srv` (same port, same persisted state) off the async runtime: the launcher blocks
+/// until the new server is ready.
+pub async fn restart_blocking(srv: Server) -> Server {
+    tokio::task::spawn_blocking(move || {
+        let mut srv = srv;
+        srv.restart();
+        srv
+    })
+    .await
+    .unwrap()
+}

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-use super::restart::{drain_until_gone, restart_blocking};
+use super::restart::drain_until_gone;
 use super::*;
 
 /// Every frame `c` gets within `d`.

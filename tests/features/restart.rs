@@ -21,16 +21,6 @@ pub async fn drain_until_gone(c: &mut Client) {
     }
 }
 
-pub async fn restart_blocking(srv: Server) -> Server {
-    tokio::task::spawn_blocking(move || {
-        let mut srv = srv;
-        srv.restart();
-        srv
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_changes_owner_topic_lock_and_bans() {
     let srv = Server::start(&[]);
