@@ -130,8 +130,7 @@ function config(setting, mode, o) {
     JOIN_TIMEOUT_MS: '120000',
   };
   if (setting !== 'off') vars.RELAY_MEMBERS = String(relayMembers);
-  const [senders, messages, window] =
-    mode === 'burst' ? [o.senders, o.messages, o.window] : [1, o.singleMessages, 1];
+  const [senders, messages, window] = mode === 'burst' ? [o.senders, o.messages, o.window] : [1, o.singleMessages, 1];
   return {
     id: `${mode}-${setting === 'off' ? 'off' : `${threshold}-${relayMembers}`}`,
     mode,
@@ -219,7 +218,7 @@ function describe(r) {
 function table(configs, runs, o) {
   const out = [];
   out.push(
-    '| traffic | setting | room object holds | deliveries/s, median (min–max) | server CPU µs per message | messages per flush | room object sends per message | room object sends per message, whole run (`/stats`) | each relay\'s sends per message | lost + dup + out of order + id order, all runs | runs ok |',
+    "| traffic | setting | room object holds | deliveries/s, median (min–max) | server CPU µs per message | messages per flush | room object sends per message | room object sends per message, whole run (`/stats`) | each relay's sends per message | lost + dup + out of order + id order, all runs | runs ok |",
   );
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | ---: | ---: |');
   for (const c of configs) {
@@ -285,10 +284,15 @@ async function main(o) {
   const md = table(configs, runs, o);
   const builds = [...new Set(runs.filter((r) => r.build).map((r) => r.build.sha256))];
   save({ markdown: md, totalSeconds: (Date.now() - t0) / 1000 });
-  console.log(`\n### Relays: ${env.date.slice(0, 16).replace('T', ' ')} UTC, commit ${env.commit}${env.dirty ? ' (+ uncommitted changes)' : ''}\n`);
+  console.log(
+    `\n### Relays: ${env.date.slice(0, 16).replace('T', ' ')} UTC, commit ${env.commit}${env.dirty ? ' (+ uncommitted changes)' : ''}\n`,
+  );
   console.log(md);
   if (builds.length > 1) console.log(`\nWARNING: the Chatterly build changed during the run (${builds.join(', ')}).`);
-  else console.log(`\nChatterly build: ${env.build?.wasm} sha256 ${builds[0]}… (${env.build?.bytes} bytes, built ${env.build?.mtime}).`);
+  else
+    console.log(
+      `\nChatterly build: ${env.build?.wasm} sha256 ${builds[0]}… (${env.build?.bytes} bytes, built ${env.build?.mtime}).`,
+    );
   console.log(`raw: ${path.relative(ROOT, file)}  (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
 }
 
