@@ -78,10 +78,11 @@ impl Default for Limits {
             presence_batch_ms: 100,
             // A list a person can still scan; a welcome of 1,000 names is ~15 KB.
             presence_list_max: 1000,
-            // bench/README.md's capacity model: one object fans a message out to ~1,000 sockets
-            // in a few milliseconds; past that the room's sends grow with every member.
-            relay_threshold: 1000,
-            relay_members: 1000,
+            // bench/README.md's capacity model: ~120 messages/s per room at one message per flush
+            // from 1,000 to 10,000 members (the room's own 100 sends plus a link per relay, each
+            // relay's 250 sends), where keeping 1,000 sockets on the room object allowed 30.
+            relay_threshold: 100,
+            relay_members: 250,
             log_level: LogLevel::Info,
             test_hooks: false,
         }

@@ -136,6 +136,36 @@ fn fnv1a(s: &str) -> u64 {
     })
 }
 
+/// The largest link message: the runtime refuses a received WebSocket message over 1 MiB (which
+/// would close the link and make every member of the relay rejoin), and a burst can hold more than
+/// that (65 frames of 16 KiB). One item is at most a batch of 128 KiB, escaped: always fits.
+pub const MAX_LINK_BYTES: usize = 512 * 1024;
+
+/// Link items as JSON arrays of at most `max` bytes each (an item larger than `max` alone), in
+/// order.
+pub fn pack_link<T: Serialize>(items: &[T], max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::from("[");
+    for item in items {
+        let Ok(text) = serde_json::to_string(item) else {
+            continue;
+        };
+        if current.len() > 1 && current.len() + text.len() + 2 > max {
+            current.push(']');
+            out.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&text);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        out.push(current);
+    }
+    out
+}
+
 /// A relay's socket, as numbered by the relay.
 pub type RelayConn = u64;
 
@@ -250,6 +280,25 @@ mod tests {
         assert!(matches!(r.route(21, 25, 10, "b", 0), Route::Relay(_)));
         r.detached(0);
         assert_eq!(r.route(21, 25, 10, "b", 0), Route::Room);
+    }
+
+    #[test]
+    fn link_batches_are_split_below_the_size_and_keep_their_order() {
+        let items: Vec<Up> = (0..100)
+            .map(|conn| Up::Frame {
+                conn,
+                text: "x".repeat(16 * 1024),
+            })
+            .collect();
+        let packed = pack_link(&items, MAX_LINK_BYTES);
+        assert!(packed.len() > 1);
+        assert!(packed.iter().all(|p| p.len() <= MAX_LINK_BYTES));
+        let back: Vec<Up> = packed
+            .iter()
+            .flat_map(|p| serde_json::from_str::<Vec<Up>>(p).unwrap())
+            .collect();
+        assert_eq!(back, items);
+        assert!(pack_link::<Up>(&[], MAX_LINK_BYTES).is_empty());
     }
 
     #[test]

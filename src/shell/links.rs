@@ -1,7 +1,7 @@
 //! The room object's side of its relays' links (see [`crate::relay`]): which connection is which
 //! relay's socket, and one batch down each link per flush.
 
-use crate::relay::{Down, RelayConn};
+use crate::relay::{pack_link, Down, RelayConn, MAX_LINK_BYTES};
 use crate::room::{Batch, Close, ConnId};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap};
@@ -149,9 +149,9 @@ impl Links {
             let Some(link) = self.by_relay.get(&k) else {
                 continue;
             };
-            let ok = serde_json::to_string(&items)
-                .ok()
-                .is_some_and(|text| link.ws.send_with_str(text).is_ok());
+            let ok = pack_link(&items, MAX_LINK_BYTES)
+                .into_iter()
+                .all(|text| link.ws.send_with_str(text).is_ok());
             if ok {
                 sent.push(k);
             } else {

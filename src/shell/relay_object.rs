@@ -15,7 +15,7 @@
 use super::now_ms;
 use super::sockets::{frame_string, send_shared};
 use crate::protocol::close;
-use crate::relay::{Down, RelayConn, Up};
+use crate::relay::{pack_link, Down, RelayConn, Up, MAX_LINK_BYTES};
 use js_sys::Map;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -230,9 +230,9 @@ impl Inner {
             if items.is_empty() {
                 return;
             }
-            serde_json::to_string(&items)
-                .ok()
-                .is_some_and(|text| ws.send_with_str(text).is_ok())
+            pack_link(&items, MAX_LINK_BYTES)
+                .into_iter()
+                .all(|text| ws.send_with_str(text).is_ok())
         };
         if !sent {
             self.link_lost();
