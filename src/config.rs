@@ -187,6 +187,10 @@ mod tests {
         assert_eq!(l.log_level, LogLevel::Debug);
         assert!(l.test_hooks);
         assert_eq!(l.relay_threshold, 0, "0 turns relays off");
-        assert_eq!(l.relay_members, 1000, "a relay holds at least one socket");
+        assert_eq!(
+            l.relay_members,
+            Limits::default().relay_members,
+            "a relay holds at least one socket"
+        );
     }
 }

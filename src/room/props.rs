@@ -180,6 +180,15 @@ impl View {
                     m["text"] = entry["text"].clone();
                     m["edited_at"] = entry["at"].clone();
                 }
+                // Replies quote the message as it reads now.
+                let text = entry["text"].as_str().unwrap_or("");
+                let quote: String = text.chars().take(super::message::QUOTE_CHARS).collect();
+                for m in self.messages.values_mut() {
+                    let quoting = m["reply_to"].as_u64() == Some(target);
+                    if quoting && m.get("reply").is_some() && m["reply"]["deleted"] != true {
+                        m["reply"]["text"] = json!(quote);
+                    }
+                }
             }
             "delete" => {
                 if let Some(m) = self.messages.get_mut(&target) {
