@@ -10,8 +10,10 @@
 //!    batch per recipient.
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
-//! `message.rs`, `typing.rs`; `leave.rs` and `deadline.rs` handle sockets that go away or time
-//! out; `quota.rs` holds the limits that survive reconnects.
+//! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
+//! lock, topic); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
+//! time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns presence into a
+//! count in a very large room.
 //!
 //! The room's memory is only a cache of two durable sources, so a room object that hibernates or
 //! is rebuilt by the runtime loses nothing:
