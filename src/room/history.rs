@@ -41,6 +41,9 @@ pub trait Store {
 pub struct WriteBatch {
     /// New messages, ids increasing.
     pub messages: Vec<Posted>,
+    /// Each new message's frame as it will be sent: the same JSON as its stored row's body, so
+    /// the store need not serialize it again (empty: the store serializes).
+    pub texts: Vec<String>,
     /// New changes, ids increasing.
     pub changes: Vec<Change>,
     /// Stored messages whose current state changed (edited, deleted, reacted to).
@@ -58,6 +61,16 @@ pub struct WriteBatch {
 impl WriteBatch {
     pub fn is_empty(&self) -> bool {
         *self == WriteBatch::default()
+    }
+
+    /// Whether the batch holds new messages and nothing else (the shell's fast path).
+    pub fn only_messages(&self) -> bool {
+        self.changes.is_empty()
+            && self.updates.is_empty()
+            && self.requoted.is_empty()
+            && self.erased.is_empty()
+            && self.meta.is_empty()
+            && self.members.is_empty()
     }
 }
 

@@ -120,6 +120,10 @@ impl Links {
     /// anything, closes first as for the room's own sockets. Returns the relays whose link sent
     /// a batch, and those whose link refused it (gone).
     pub fn send(&self, closes: &[Close], batches: &[Batch]) -> (Vec<u32>, Vec<u32>) {
+        // A room with no relays pays nothing here (a lookup per recipient otherwise).
+        if self.by_relay.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
         let mut down: BTreeMap<u32, Vec<Down>> = BTreeMap::new();
         for c in closes {
             if let Some(&(k, conn)) = self.relayed.get(&c.conn) {
