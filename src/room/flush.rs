@@ -80,7 +80,6 @@ impl Room {
             })
             .collect();
         let batch = WriteBatch {
-            texts: outbox.sent.iter().map(|p| p.text.clone()).collect(),
             messages: std::mem::take(&mut outbox.messages),
             changes: outbox.changes.iter().map(|(c, _)| c.clone()).collect(),
             updates,

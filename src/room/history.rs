@@ -41,9 +41,6 @@ pub trait Store {
 pub struct WriteBatch {
     /// New messages, ids increasing.
     pub messages: Vec<Posted>,
-    /// Each new message's frame as it will be sent: the same JSON as its stored row's body, so
-    /// the store need not serialize it again (empty: the store serializes).
-    pub texts: Vec<String>,
     /// New changes, ids increasing.
     pub changes: Vec<Change>,
     /// Stored messages whose current state changed (edited, deleted, reacted to).

@@ -48,10 +48,11 @@ thread_local! {
 }
 
 /// Several entries in one statement, passed as one JSON array: the number of bound parameters
-/// stays one however large the burst. Each entry's frame is kept whole in `body`.
+/// stays one however large the burst. Each change's frame is kept whole in `body`, and so is a
+/// message's unless it is plain (its columns say it all, as for [`INSERT_ONE`]).
 const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce, body, author)
     SELECT json_extract(value, '$.id'), json_extract(value, '$.kind'),
-           json_extract(value, '$.name'), '', json_extract(value, '$.at'),
+           json_extract(value, '$.name'), json_extract(value, '$.text'), json_extract(value, '$.at'),
            json_extract(value, '$.nonce'), json_extract(value, '$.body'),
            json_extract(value, '$.author')
     FROM json_each(?)";
@@ -313,7 +314,9 @@ struct NewRow<'a> {
     name: &'a str,
     at: u64,
     nonce: Option<&'a str>,
-    body: String,
+    /// A plain message's text; empty when the body holds it.
+    text: &'a str,
+    body: Option<String>,
     author: Option<&'a str>,
 }
 
@@ -322,7 +325,7 @@ impl SqlStore<'_> {
     fn statements(batch: &WriteBatch) -> Vec<(String, Vec<SqlStorageValue>)> {
         let mut out: Vec<(String, Vec<SqlStorageValue>)> = Vec::new();
         let mut rows: Vec<NewRow> = Vec::new();
-        for (i, p) in batch.messages.iter().enumerate() {
+        for p in &batch.messages {
             let m = &p.message;
             rows.push(NewRow {
                 id: m.id,
@@ -330,7 +333,8 @@ impl SqlStore<'_> {
                 name: &m.name,
                 at: m.at,
                 nonce: m.nonce.as_deref(),
-                body: batch.texts.get(i).cloned().unwrap_or_else(|| to_json(m)),
+                text: if plain(m) { &m.text } else { "" },
+                body: (!plain(m)).then(|| to_json(m)),
                 author: p.author.as_deref(),
             });
         }
@@ -342,7 +346,8 @@ impl SqlStore<'_> {
                 name,
                 at,
                 nonce: None,
-                body: to_json(c),
+                text: "",
+                body: Some(to_json(c)),
                 author: None,
             });
         }
