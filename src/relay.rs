@@ -166,8 +166,8 @@ pub fn pack_link<T: Serialize>(items: &[T], max: usize) -> Vec<String> {
     out
 }
 
-/// A relay's socket, as numbered by the relay.
-pub type RelayConn = u64;
+/// A relay's socket, as numbered by the relay (the same kind of number as a room's connection).
+pub type RelayConn = crate::room::ConnId;
 
 /// One item of a batch a relay sends up its link (the batch is a JSON array).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

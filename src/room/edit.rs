@@ -166,12 +166,7 @@ impl Room {
         // Replies quote the message as it reads now, in storage, memory and this burst.
         let quote: String = text.chars().take(super::message::QUOTE_CHARS).collect();
         self.history.requote(id, &quote);
-        for posted in self
-            .outbox
-            .messages
-            .iter_mut()
-            .chain(self.outbox.fetched.values_mut())
-        {
+        for posted in self.outbox.held_messages() {
             requote(&mut posted.message, id, &quote);
         }
         self.outbox.requoted.push((id, quote));
@@ -239,12 +234,7 @@ impl Room {
                 }
             }
         }
-        for posted in self
-            .outbox
-            .messages
-            .iter_mut()
-            .chain(self.outbox.fetched.values_mut())
-        {
+        for posted in self.outbox.held_messages() {
             erase_quote(&mut posted.message, id);
         }
         let change = Change::Delete {

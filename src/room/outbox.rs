@@ -87,6 +87,12 @@ impl Outbox {
         queued
     }
 
+    /// The messages this burst holds that storage does not have in their current state yet: the
+    /// new ones and the stored ones it read for a change.
+    pub fn held_messages(&mut self) -> impl Iterator<Item = &mut Posted> {
+        self.messages.iter_mut().chain(self.fetched.values_mut())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

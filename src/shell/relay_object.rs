@@ -13,12 +13,11 @@
 //!   a WebSocket keeps them in order, so the room sees each member's frames as sent.
 
 use super::now_ms;
-use super::sockets::{frame_string, send_shared};
+use super::sockets::{self, Sockets};
 use crate::protocol::close;
 use crate::relay::{pack_link, Down, RelayConn, Up, MAX_LINK_BYTES};
-use js_sys::Map;
+use crate::room::Batch;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
@@ -53,22 +52,14 @@ struct Inner {
     test_hooks: bool,
     /// The room object's id, the room's name as the Worker passes it on, and this relay's number.
     room: RefCell<Option<(String, String, u32)>>,
-    members: RefCell<Members>,
+    /// Members' sockets by this relay's numbers for them (`next` is the next number).
+    members: RefCell<Sockets>,
+    next: Cell<RelayConn>,
     link: RefCell<Link>,
     /// Items waiting to go up the link.
     up: RefCell<Vec<Up>>,
     flush_callback: Closure<dyn FnMut()>,
     flush_scheduled: Cell<bool>,
-    /// Frames handed to members since this relay started (the room's stats ask for it).
-    sent: Cell<u64>,
-}
-
-#[derive(Default)]
-struct Members {
-    by_conn: HashMap<RelayConn, WebSocket>,
-    /// Socket object → its number here.
-    by_socket: Map,
-    next: RelayConn,
 }
 
 enum Link {
@@ -94,7 +85,8 @@ impl ChatRelay {
                 env,
                 test_hooks,
                 room: RefCell::new(None),
-                members: RefCell::new(Members::default()),
+                members: RefCell::new(Sockets::default()),
+                next: Cell::new(0),
                 link: RefCell::new(Link::None),
                 up: RefCell::new(Vec::new()),
                 flush_callback: Closure::new(move || {
@@ -103,7 +95,6 @@ impl ChatRelay {
                     }
                 }),
                 flush_scheduled: Cell::new(false),
-                sent: Cell::new(0),
             }
         });
         ChatRelay { inner }
@@ -140,13 +131,8 @@ impl ChatRelay {
     #[wasm_bindgen(js_name = webSocketClose)]
     pub fn websocket_close(&self, ws: web_sys::WebSocket, code: u16, reason: String, _clean: bool) {
         let ws = WebSocket::from(ws);
-        self.inner
-            .gone(&ws, super::room_object::gone_reason(code, &reason));
-        let reply = match code {
-            1000..=1003 | 1007..=1014 | 3000..=4999 => code,
-            _ => close::NORMAL,
-        };
-        let _ = ws.close(Some(reply), Some("closed"));
+        self.inner.gone(&ws, sockets::gone_reason(code, &reason));
+        sockets::answer_close(&ws, code);
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -178,15 +164,17 @@ impl Inner {
                 let address = req.headers().get("CF-Connecting-IP").ok().flatten();
                 let pair = WebSocketPair::new()?;
                 self.state.accept_web_socket(&pair.server);
-                let conn = self.members.borrow_mut().add(pair.server);
+                let conn = self.next.get();
+                self.next.set(conn.wrapping_add(1));
+                self.members.borrow_mut().insert(conn, pair.server);
                 self.queue(Up::Open { conn, address });
                 self.ensure_link();
                 Response::from_websocket(pair.client)
             }
             "/stats" => {
                 let body = serde_json::json!({
-                    "connections": self.members.borrow().by_conn.len(),
-                    "sends": self.sent.get(),
+                    "connections": self.members.borrow().len(),
+                    "sends": self.members.borrow().sent(),
                 });
                 super::router::json_ok(&body.to_string())
             }
@@ -195,8 +183,7 @@ impl Inner {
     }
 
     fn conn_of(&self, ws: &WebSocket) -> Option<RelayConn> {
-        let id = self.members.borrow().by_socket.get(ws.as_ref()).as_f64()?;
-        Some(id as RelayConn)
+        self.members.borrow().conn_of(ws)
     }
 
     fn gone(&self, ws: &WebSocket, why: &str) {
@@ -305,19 +292,10 @@ impl Inner {
         let members = self.members.borrow();
         for item in items {
             match item {
-                Down::Send { to, text } => {
-                    let shared = frame_string(&text, to.len());
-                    for conn in to {
-                        if let Some(ws) = members.by_conn.get(&conn) {
-                            // A refused send means the socket is going: its close event follows.
-                            if send_shared(ws, &shared) {
-                                self.sent.set(self.sent.get() + 1);
-                            }
-                        }
-                    }
-                }
+                // A refused send means the socket is going: its close event follows.
+                Down::Send { to, text } => drop(members.send(&[Batch { to, text }])),
                 Down::Close { conn, code, reason } => {
-                    if let Some(ws) = members.by_conn.get(&conn) {
+                    if let Some(ws) = members.get(conn) {
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
@@ -330,26 +308,13 @@ impl Inner {
     fn link_lost(&self) {
         *self.link.borrow_mut() = Link::None;
         self.up.borrow_mut().clear();
-        let members = std::mem::take(&mut *self.members.borrow_mut());
-        for ws in members.by_conn.values() {
-            let _ = ws.close(Some(close::RESTART), Some("relay lost its room"));
-        }
-        self.members.borrow_mut().next = members.next;
-    }
-}
-
-impl Members {
-    fn add(&mut self, ws: WebSocket) -> RelayConn {
-        let conn = self.next;
-        self.next += 1;
-        self.by_socket.set(ws.as_ref(), &JsValue::from(conn as f64));
-        self.by_conn.insert(conn, ws);
-        conn
-    }
-
-    fn remove(&mut self, conn: RelayConn) {
-        if let Some(ws) = self.by_conn.remove(&conn) {
-            self.by_socket.delete(ws.as_ref());
+        let mut members = self.members.borrow_mut();
+        let conns: Vec<RelayConn> = members.iter().map(|(conn, _)| conn).collect();
+        for conn in conns {
+            if let Some(ws) = members.get(conn) {
+                let _ = ws.close(Some(close::RESTART), Some("relay lost its room"));
+            }
+            members.remove(conn);
         }
     }
 }

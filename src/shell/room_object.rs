@@ -23,7 +23,7 @@
 
 use super::links::Links;
 use super::log::Logger;
-use super::sockets::Sockets;
+use super::sockets::{self, Sockets};
 use super::storage::{self, RawStorage, SqlStore};
 use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
@@ -182,15 +182,8 @@ impl ChatRoom {
     #[wasm_bindgen(js_name = webSocketClose)]
     pub fn websocket_close(&self, ws: web_sys::WebSocket, code: u16, reason: String, _clean: bool) {
         let ws = WebSocket::from(ws);
-        self.inner.gone(&ws, gone_reason(code, &reason));
-        // Answer the close handshake. 1005 (no code) and 1006 (dropped) cannot be sent: say 1000.
-        let reply = match code {
-            1000..=1003 | 1007..=1014 | 3000..=4999 => code,
-            _ => close::NORMAL,
-        };
-        if ws.close(Some(reply), Some("closed")).is_err() {
-            let _ = ws.close(Some(close::NORMAL), Some("closed"));
-        }
+        self.inner.gone(&ws, sockets::gone_reason(code, &reason));
+        sockets::answer_close(&ws, code);
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -387,26 +380,15 @@ impl Inner {
             self.link_lost(k, None);
         }
         // A socket that refuses a send is gone: it leaves like any other.
-        for conn in failed {
-            let now = now_ms();
-            let more = self.step(|live| {
+        self.with_loaded(|live| {
+            for &conn in &failed {
                 if let Some(ws) = live.sockets.get(conn) {
                     let _ = ws.close(Some(close::NORMAL), Some("send failed"));
                 }
                 live.sockets.remove(conn);
-                live.room.handle(
-                    Event::Gone {
-                        conn,
-                        why: "send failed",
-                    },
-                    now,
-                    &mut self.store(),
-                )
-            });
-            if let Ok(more) = more {
-                self.carry_out(more);
             }
-        }
+        });
+        self.leave_all(failed, "send failed");
         if effects.flush && !self.flush_scheduled.replace(true) {
             set_timeout(self.flush_callback.as_ref().unchecked_ref(), 0);
         }
@@ -534,11 +516,7 @@ impl Inner {
                     Up::Gone { conn, why } => match live.links.remove(k, conn) {
                         Some(conn) => {
                             live.relays.closed(k);
-                            let why = match why.as_str() {
-                                "error" => "error",
-                                crate::room::LEFT => crate::room::LEFT,
-                                _ => "close",
-                            };
+                            let why = sockets::known_reason(&why);
                             live.room.handle(Event::Gone { conn, why }, now, &mut store)
                         }
                         None => Effects::default(),
@@ -566,6 +544,7 @@ impl Inner {
         self.leave_all(gone, "relay lost");
     }
 
+    /// Each of `conns` went away (its socket or its relay's link is already gone): one step each.
     fn leave_all(self: &Rc<Self>, conns: Vec<ConnId>, why: &'static str) {
         for conn in conns {
             let now = now_ms();
@@ -734,15 +713,6 @@ impl Inner {
             },
             effects,
         ))
-    }
-}
-
-/// Why a socket closed, for the room: on purpose (the client's 1000 `leave`) or not.
-pub(super) fn gone_reason(code: u16, reason: &str) -> &'static str {
-    if code == close::NORMAL && reason == crate::room::LEFT {
-        crate::room::LEFT
-    } else {
-        "close"
     }
 }
 

@@ -1,6 +1,7 @@
 //! The room object's open sockets: which socket is which connection, and sending batches.
 
-use crate::room::{Attachment, Batch, ConnId};
+use crate::protocol::close;
+use crate::room::{Attachment, Batch, ConnId, LEFT};
 use js_sys::{JsString, Map};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -74,7 +75,8 @@ impl Sockets {
                     continue;
                 };
                 self.sent.set(self.sent.get() + 1);
-                if !send_shared(ws, &shared) {
+                let socket: &SharedSend = ws.as_ref().unchecked_ref();
+                if socket.send_value(&shared).is_err() {
                     failed.push(conn);
                 }
             }
@@ -85,10 +87,33 @@ impl Sockets {
     }
 }
 
-/// Hands `shared` (from [`frame_string`]) to the socket's `send`; false if it threw (gone).
-pub(super) fn send_shared(ws: &WebSocket, shared: &JsValue) -> bool {
-    let socket: &SharedSend = ws.as_ref().unchecked_ref();
-    socket.send_value(shared).is_ok()
+/// Why a socket closed, for the room: on purpose (the client's 1000 `leave`) or not.
+pub fn gone_reason(code: u16, reason: &str) -> &'static str {
+    if code == close::NORMAL && reason == LEFT {
+        LEFT
+    } else {
+        "close"
+    }
+}
+
+/// The room's name for a reason a relay reported ([`gone_reason`]'s, or `error`).
+pub fn known_reason(why: &str) -> &'static str {
+    match why {
+        "error" => "error",
+        LEFT => LEFT,
+        _ => "close",
+    }
+}
+
+/// Answers a client's close handshake. 1005 (no code) and 1006 (dropped) cannot be sent: say 1000.
+pub fn answer_close(ws: &WebSocket, code: u16) {
+    let reply = match code {
+        1000..=1003 | 1007..=1014 | 3000..=4999 => code,
+        _ => close::NORMAL,
+    };
+    if ws.close(Some(reply), Some("closed")).is_err() {
+        let _ = ws.close(Some(close::NORMAL), Some("closed"));
+    }
 }
 
 /// A batch as the JS string handed to every recipient's `send`. wasm-bindgen's usual route
@@ -96,7 +121,7 @@ pub(super) fn send_shared(ws: &WebSocket, shared: &JsValue) -> bool {
 /// (about 2.5 µs per recipient, measured in bench/). `String.fromCharCode` over an ASCII text
 /// gives V8's compact one-byte string instead, but costs about as much as three such re-encodings
 /// to build: worth it from a handful of recipients on.
-pub(super) fn frame_string(text: &str, recipients: usize) -> JsValue {
+fn frame_string(text: &str, recipients: usize) -> JsValue {
     const ONE_BYTE_FROM: usize = 4;
     if recipients >= ONE_BYTE_FROM && text.is_ascii() {
         let codes: Vec<u16> = text.bytes().map(u16::from).collect();
