@@ -407,20 +407,7 @@ impl SqlStore<'_> {
         }
         out
     }
-}
 
-fn change_actor(change: &Change) -> (&str, u64) {
-    match change {
-        Change::Edit { name, at, .. }
-        | Change::Delete { name, at, .. }
-        | Change::React { name, at, .. }
-        | Change::Topic { name, at, .. }
-        | Change::Lock { name, at, .. }
-        | Change::Kick { name, at, .. } => (name, *at),
-    }
-}
-
-impl SqlStore<'_> {
     /// A burst of one new plain message (no reply, not yet edited or reacted to) and nothing
     /// else, in one statement.
     fn insert_one(&self, p: &Posted) -> Result<(), StoreError> {
@@ -440,6 +427,17 @@ impl SqlStore<'_> {
             })
             .map(drop)
             .map_err(|e| StoreError(js_error_text(&e)))
+    }
+}
+
+fn change_actor(change: &Change) -> (&str, u64) {
+    match change {
+        Change::Edit { name, at, .. }
+        | Change::Delete { name, at, .. }
+        | Change::React { name, at, .. }
+        | Change::Topic { name, at, .. }
+        | Change::Lock { name, at, .. }
+        | Change::Kick { name, at, .. } => (name, *at),
     }
 }
 
