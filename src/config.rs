@@ -46,6 +46,20 @@ pub struct Limits {
     pub relay_threshold: usize,
     /// Sockets per relay object.
     pub relay_members: usize,
+    /// Text frames larger than this (UTF-8 bytes) are refused unparsed, and never copied into
+    /// the Wasm memory when the runtime's string already says so (`crate::protocol::too_large_unread`).
+    pub max_frame_bytes: usize,
+    /// Sockets from one client address (`crate::address`) that may wait in a room without
+    /// having joined; 0 disables the limit.
+    pub address_unjoined_max: usize,
+    /// A relay with no socket closes its link to the room after this long, so an empty room
+    /// object can hibernate (`crate::relay`).
+    pub relay_idle_ms: u64,
+    /// Private rooms one client address may make per hour (`POST /api/rooms`); 0 disables it.
+    pub address_rooms_per_hour: u32,
+    /// Change entries (edits, deletes, reactions, topics, locks, kicks) kept for resumes;
+    /// messages have their own cap, `history_cap`, which only messages count against.
+    pub changes_cap: u64,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -83,11 +97,21 @@ impl Default for Limits {
             // relay's 250 sends), where keeping 1,000 sockets on the room object allowed 30.
             relay_threshold: 100,
             relay_members: 250,
+            max_frame_bytes: crate::protocol::MAX_FRAME_BYTES,
+            // More than a tab or two reconnecting; far fewer than a script's hundred.
+            address_unjoined_max: 10,
+            relay_idle_ms: 10_000,
+            address_rooms_per_hour: 20,
+            changes_cap: 10_000,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
     }
 }
+
+/// The largest `MAX_FRAME_BYTES` accepted: JSON escaping grows a frame at most sixfold
+/// (`\u0000`), and six times this still fits a link message of `crate::relay::MAX_LINK_BYTES`.
+pub const MAX_FRAME_CEILING: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -135,6 +159,16 @@ impl Limits {
             relay_threshold: non_negative("RELAY_THRESHOLD")
                 .map_or(d.relay_threshold, |n| n as usize),
             relay_members: positive("RELAY_MEMBERS").map_or(d.relay_members, |n| n as usize),
+            // Capped so that a frame escaped into a relay's link item always fits one link
+            // message (`crate::relay::MAX_LINK_BYTES`).
+            max_frame_bytes: positive("MAX_FRAME_BYTES")
+                .map_or(d.max_frame_bytes, |n| (n as usize).min(MAX_FRAME_CEILING)),
+            address_unjoined_max: non_negative("ADDRESS_UNJOINED_MAX")
+                .map_or(d.address_unjoined_max, |n| n as usize),
+            relay_idle_ms: non_negative("RELAY_IDLE_MS").map_or(d.relay_idle_ms, |n| n as u64),
+            address_rooms_per_hour: non_negative("ADDRESS_ROOMS_PER_HOUR")
+                .map_or(d.address_rooms_per_hour, |n| n as u32),
+            changes_cap: positive("CHANGES_CAP").map_or(d.changes_cap, |n| n as u64),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,

@@ -16,6 +16,8 @@
 //!   message text and request parameters;
 //! - [`config`]: the room's limits, read from wrangler `[vars]`;
 //! - [`rate`]: the token bucket behind the per-member and per-address limits;
+//! - [`address`]: which client addresses count as one (IPv6 by its /64) for limits and bans;
+//! - [`creation`]: how many rooms one client address may make (`POST /api/rooms`);
 //! - [`api`]: the HTTP routes and their errors, as a pure function;
 //! - [`room`]: one room as plain Rust. [`room::Room::handle`] takes a runtime event and decides,
 //!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
@@ -40,8 +42,10 @@
 //! Everything but the shell builds and is unit-tested on the host with `cargo test --lib`; the
 //! shell is tested end to end against a real `wrangler dev` by the integration tests in `tests/`.
 
+pub mod address;
 pub mod api;
 pub mod config;
+pub mod creation;
 pub mod protocol;
 pub mod rate;
 pub mod relay;

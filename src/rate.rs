@@ -1,7 +1,8 @@
 //! A token bucket: `rate` tokens per second up to `burst`, one token per message (or join).
 //! Time is passed in (unix ms), so the bucket is deterministic under test.
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serializable: the room-creation allowance (`crate::creation`) is stored between requests.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenBucket {
     tokens: f64,
     last_ms: u64,

@@ -44,14 +44,18 @@ struct Load {
 }
 
 impl Relays {
-    /// Where a new socket goes: the room itself while the room holds fewer than `threshold`
-    /// connections in all (`0` turns relays off), else a relay with room for it. The relay is
+    /// Where a new socket goes: the room itself while the room has fewer than `threshold`
+    /// joined members in all (`joined`: on the room object and at its relays; `0` turns relays
+    /// off), else a relay with room for it. Sockets that have not joined do not count: a crowd of
+    /// them (limited per address, `ADDRESS_UNJOINED_MAX`) must not open relays, whose links would
+    /// keep the room in memory. The price is that a crowd arriving at once can land on the room
+    /// object past the threshold by the joins still on their way. The relay is
     /// picked by a hash of `tag` (the client's session tag or its address) so that a member who
     /// reconnects lands on the same relay while the number of relays stays the same; a full relay
     /// passes the socket on to the next one, and when all are full a new relay is opened.
     pub fn route(
         &mut self,
-        direct: usize,
+        joined: usize,
         threshold: usize,
         per_relay: usize,
         tag: &str,
@@ -66,8 +70,7 @@ impl Relays {
                 load.routed.pop_front();
             }
         }
-        let relayed: usize = self.loads.iter().map(|l| l.open + l.routed.len()).sum();
-        if threshold == 0 || direct + relayed < threshold {
+        if threshold == 0 || joined < threshold {
             return Route::Room;
         }
         let per_relay = per_relay.max(1);
@@ -182,6 +185,9 @@ pub enum Up {
     Frame { conn: RelayConn, text: String },
     /// A binary frame (refused by the room, as from any socket).
     Binary { conn: RelayConn },
+    /// A text frame over `MAX_FRAME_BYTES`, not forwarded: the room refuses it as `too_large`.
+    /// A relay never forwards more than the room would accept.
+    TooLarge { conn: RelayConn },
     /// The member's socket closed or failed.
     Gone { conn: RelayConn, why: String },
 }
@@ -268,18 +274,14 @@ mod tests {
     }
 
     #[test]
-    fn the_threshold_counts_relayed_sockets_too() {
+    fn the_threshold_counts_joined_members_only() {
         let mut r = Relays::default();
-        for _ in 0..5 {
-            let Route::Relay(k) = r.route(30, 25, 10, "a", 0) else {
-                panic!("relayed")
-            };
-            r.opened(k);
+        // However many sockets are open but not joined, 24 members keep the room on its own.
+        for i in 0..200 {
+            assert_eq!(r.route(24, 25, 10, &format!("u{i}"), 0), Route::Room);
         }
-        // The room's own sockets dropped under the threshold, but the room as a whole did not.
-        assert!(matches!(r.route(21, 25, 10, "b", 0), Route::Relay(_)));
-        r.detached(0);
-        assert_eq!(r.route(21, 25, 10, "b", 0), Route::Room);
+        assert!(r.loads().next().is_none(), "no relay was opened");
+        assert!(matches!(r.route(25, 25, 10, "b", 0), Route::Relay(0)));
     }
 
     #[test]

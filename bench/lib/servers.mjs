@@ -25,6 +25,7 @@ const LIMITS_OFF = {
   RATE_LIMIT_PER_SEC: '0',
   ADDRESS_JOINS_PER_MIN: '0',
   ADDRESS_MAX_MEMBERS: '0',
+  ADDRESS_UNJOINED_MAX: '0',
   IDLE_TIMEOUT_MS: '0',
   // Not a limit: the side-by-side rows compare one object with one object. Relays are measured by
   // bench/relays.mjs (locally every object shares one core, so a relay only adds a hop).

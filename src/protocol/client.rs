@@ -72,13 +72,16 @@ pub enum ClientFrame<'a> {
 }
 
 impl<'a> ClientFrame<'a> {
-    /// Parses one text frame. Never panics, whatever the input.
+    /// Parses one text frame of at most [`MAX_FRAME_BYTES`]. Never panics, whatever the input.
     pub fn parse(frame: &'a str) -> Result<Self, ErrorFrame> {
-        if frame.len() > MAX_FRAME_BYTES {
-            return Err(ErrorFrame::new(
-                ErrorCode::TooLarge,
-                "frames are limited to 16 KiB",
-            ));
+        Self::parse_within(frame, MAX_FRAME_BYTES)
+    }
+
+    /// Parses one text frame of at most `max` bytes (`MAX_FRAME_BYTES`); a larger one is
+    /// `too_large`, unparsed.
+    pub fn parse_within(frame: &'a str, max: usize) -> Result<Self, ErrorFrame> {
+        if frame.len() > max {
+            return Err(too_large(max));
         }
         let raw: RawFrame<'a> = serde_json::from_str(frame).map_err(|e| {
             let message = if e.is_syntax() || e.is_eof() {
@@ -150,4 +153,12 @@ pub const UNKNOWN_TYPE: &str =
 
 fn need<T>(field: Option<T>, why: &'static str) -> Result<T, ErrorFrame> {
     field.ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, why))
+}
+
+/// The error for a frame over `max` bytes.
+pub fn too_large(max: usize) -> ErrorFrame {
+    ErrorFrame::new(
+        ErrorCode::TooLarge,
+        format!("frames are limited to {max} bytes"),
+    )
 }

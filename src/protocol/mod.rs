@@ -18,8 +18,20 @@ pub use server::{Change, ChatMessage, Entry, EntryRef, Quote, Reaction, ServerFr
 use serde::Serialize;
 use std::borrow::Cow;
 
-/// Frames larger than this are refused unparsed.
+/// Frames larger than this are refused unparsed (the default of `MAX_FRAME_BYTES`).
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+
+/// Whether a text frame is over `max` UTF-8 bytes judging by its length in UTF-16 code units,
+/// which the runtime knows before anything is copied into the Wasm memory.
+///
+/// Every UTF-16 unit is at least one UTF-8 byte, so more units than `max` is surely too large:
+/// refused without a copy. At most `max` units is at most `3 * max` bytes (a unit is at most three
+/// bytes; a surrogate pair is two units and four bytes): that copy is bounded, and the exact byte
+/// count is checked after it ([`ClientFrame::parse_within`]). So the limit is exact in bytes, and
+/// the most a frame can cost the Wasm memory is three times the limit.
+pub fn too_large_unread(utf16_units: usize, max: usize) -> bool {
+    utf16_units > max
+}
 
 /// Error codes a client can receive (the `code` of an error frame).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

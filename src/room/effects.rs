@@ -18,6 +18,9 @@ pub enum Event<'a> {
     Frame { conn: ConnId, text: &'a str },
     /// A binary frame arrived (the protocol is JSON text only).
     Binary { conn: ConnId },
+    /// A text frame arrived that the shell already knows is over `MAX_FRAME_BYTES` from its
+    /// length (`crate::protocol::too_large_unread`): it was not copied, and is refused.
+    Oversized { conn: ConnId },
     /// The socket closed, errored, or refused a send.
     Gone { conn: ConnId, why: &'static str },
     /// The room's alarm rang. `heard` says, per socket, when the runtime last answered its ping

@@ -225,6 +225,7 @@ impl Room {
             self.outbox.remember_member(member.row(c.address.clone()));
             c.member = Some(member);
             c.last_heard = now;
+            self.quota.unjoined_done(c);
             self.quota.member_joined(c);
             fx.attach.push((conn, c.attachment(conn)));
         }

@@ -30,6 +30,9 @@ impl Room {
                 serde_json::json!({"count": c.rejections}),
             );
         }
+        if c.member.is_none() && !c.closed {
+            self.quota.unjoined_done(&c);
+        }
         if let Some(member) = c.member.take() {
             self.unseat(conn, &member);
             self.quota.member_left(&c);
@@ -81,6 +84,9 @@ impl Room {
         fx: &mut Effects,
     ) -> Option<Member> {
         let c = self.conns.get_mut(&conn)?;
+        if !c.closed && c.member.is_none() {
+            self.quota.unjoined_done(c);
+        }
         c.closed = true;
         let member = c.member.take();
         if member.is_some() {

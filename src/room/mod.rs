@@ -128,6 +128,9 @@ impl Room {
             conn.closed = attachment.closed;
             if attachment.closed {
                 fx.close(attachment.conn, close::REPLACED, "closed");
+            } else if attachment.member.is_none() {
+                // Counted as when it opened (a restored socket is never refused).
+                self.quota.unjoined_opened(&conn, 0);
             } else if let Some(record) = attachment.member {
                 let key = crate::validate::name_key(&record.name);
                 if !self.by_key.contains_key(&key) {
@@ -206,6 +209,12 @@ impl Room {
                     self.reject(conn, error, now, &mut fx);
                 }
             }
+            Event::Oversized { conn } => {
+                let error = crate::protocol::client::too_large(self.limits.max_frame_bytes);
+                if self.is_open(conn) {
+                    self.reject(conn, error, now, &mut fx);
+                }
+            }
             Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
             Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
         }
@@ -214,7 +223,22 @@ impl Room {
     }
 
     fn connect(&mut self, conn: ConnId, address: Option<&str>, now: u64, fx: &mut Effects) {
-        let c = Conn::new(now, address.map(|a| members::digest_hex(a, 16)));
+        // Limits and bans hold per network, not per address string (`crate::address`).
+        let address = address.map(|a| members::digest_hex(&crate::address::key(a), 16));
+        let mut c = Conn::new(now, address);
+        // Sockets that never join cost the room memory and keep it awake: one network holds
+        // only a few at a time.
+        if !self
+            .quota
+            .unjoined_opened(&c, self.limits.address_unjoined_max)
+        {
+            c.closed = true;
+            fx.close(
+                conn,
+                close::JOIN_TIMEOUT,
+                "too many sockets from your network have not joined",
+            );
+        }
         fx.attach.push((conn, c.attachment(conn)));
         self.conns.insert(conn, c);
         self.want_alarm(now.saturating_add(self.limits.join_timeout_ms), fx);
@@ -234,7 +258,7 @@ impl Room {
             return;
         };
         c.last_heard = now;
-        let frame = match ClientFrame::parse(text) {
+        let frame = match ClientFrame::parse_within(text, self.limits.max_frame_bytes) {
             Ok(frame) => frame,
             Err(error) => return self.reject(conn, error, now, fx),
         };

@@ -19,6 +19,8 @@ pub(super) struct Quota {
     joins: HashMap<String, TokenBucket>,
     /// Members per address digest.
     members: HashMap<String, usize>,
+    /// Open sockets that have not joined (yet), per address digest.
+    unjoined: HashMap<String, usize>,
 }
 
 impl Quota {
@@ -47,6 +49,36 @@ impl Quota {
     pub fn address_full(&self, address: Option<&str>, limits: &Limits) -> bool {
         let cap = limits.address_max_members;
         cap > 0 && address.is_some_and(|a| self.members.get(a).copied().unwrap_or(0) >= cap)
+    }
+
+    /// A socket from `conn`'s address opened: whether the address may hold one more socket
+    /// that has not joined (`cap`, `ADDRESS_UNJOINED_MAX`; 0: no cap); if so it is counted until
+    /// [`Quota::unjoined_done`].
+    pub fn unjoined_opened(&mut self, conn: &Conn, cap: usize) -> bool {
+        let Some(address) = &conn.address else {
+            return true;
+        };
+        let n = self.unjoined.entry(address.clone()).or_default();
+        if cap > 0 && *n >= cap {
+            if *n == 0 {
+                self.unjoined.remove(address);
+            }
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// A socket counted by [`Quota::unjoined_opened`] joined, closed or was closed.
+    pub fn unjoined_done(&mut self, conn: &Conn) {
+        if let Some(address) = &conn.address {
+            if let Some(n) = self.unjoined.get_mut(address) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.unjoined.remove(address);
+                }
+            }
+        }
     }
 
     pub fn member_joined(&mut self, conn: &Conn) {

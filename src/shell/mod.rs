@@ -8,10 +8,13 @@
 //! - [`relay_object`]: the `ChatRelay` Durable Object that holds part of a big room's sockets
 //!   and forwards over one link to the room object; [`links`]: the room object's side of those
 //!   links (see [`crate::relay`]);
+//! - [`address_object`]: the `AddressQuota` Durable Object that keeps one client address's
+//!   allowance of new rooms (`crate::creation`);
 //! - [`sockets`]: the room object's open sockets and the sending of batches;
 //! - [`storage`]: the room's SQLite schema and queries, and the room's `Store`;
 //! - [`log`]: structured JSON log lines.
 
+mod address_object;
 mod links;
 mod log;
 mod relay_object;
@@ -23,6 +26,7 @@ mod storage;
 /// The Durable Object namespace bindings in `wrangler.toml`.
 const ROOMS: &str = "ROOMS";
 const RELAYS: &str = "RELAYS";
+const ADDRESSES: &str = "ADDRESSES";
 
 /// The name of relay `k` of the room object `room_id` in the `RELAYS` namespace.
 fn relay_name(room_id: &str, k: u32) -> String {

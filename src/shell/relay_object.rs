@@ -13,7 +13,7 @@
 //!   a WebSocket keeps them in order, so the room sees each member's frames as sent.
 
 use super::now_ms;
-use super::sockets::{self, Sockets};
+use super::sockets::{self, Incoming, Sockets};
 use crate::protocol::close;
 use crate::relay::{pack_link, Down, RelayConn, Up, MAX_LINK_BYTES};
 use crate::room::Batch;
@@ -50,6 +50,10 @@ struct Inner {
     raw_state: RawRelayState,
     env: Env,
     test_hooks: bool,
+    /// `MAX_FRAME_BYTES`, the room's limit: nothing larger goes up the link.
+    max_frame_bytes: usize,
+    /// `RELAY_IDLE_MS`: how long the link stays open with no socket here.
+    idle_ms: u64,
     /// The room object's id, the room's name as the Worker passes it on, and this relay's number.
     room: RefCell<Option<(String, String, u32)>>,
     /// Members' sockets by this relay's numbers for them (`next` is the next number).
@@ -60,6 +64,8 @@ struct Inner {
     up: RefCell<Vec<Up>>,
     flush_callback: Closure<dyn FnMut()>,
     flush_scheduled: Cell<bool>,
+    /// Closes the link if the relay is still empty (`RELAY_IDLE_MS` after its last socket went).
+    idle_callback: Closure<dyn FnMut()>,
 }
 
 enum Link {
@@ -74,16 +80,19 @@ impl ChatRelay {
     pub fn new(state: DurableObjectState, env: Env) -> ChatRelay {
         let raw_state: RawRelayState = JsValue::from(state.clone()).unchecked_into();
         let state = State::from(state);
-        let test_hooks = env
-            .var("TEST_HOOKS")
-            .is_ok_and(|v| v.to_string().trim() == "1");
+        // The room's own limits, read the same way, so the relay and the room agree.
+        let limits =
+            crate::config::Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+        let test_hooks = limits.test_hooks;
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
-            let weak = weak.clone();
+            let (weak, idle) = (weak.clone(), weak.clone());
             Inner {
                 state,
                 raw_state,
                 env,
                 test_hooks,
+                max_frame_bytes: limits.max_frame_bytes,
+                idle_ms: limits.relay_idle_ms,
                 room: RefCell::new(None),
                 members: RefCell::new(Sockets::default()),
                 next: Cell::new(0),
@@ -95,6 +104,11 @@ impl ChatRelay {
                     }
                 }),
                 flush_scheduled: Cell::new(false),
+                idle_callback: Closure::new(move || {
+                    if let Some(inner) = idle.upgrade() {
+                        inner.close_if_idle();
+                    }
+                }),
             }
         });
         ChatRelay { inner }
@@ -115,15 +129,20 @@ impl ChatRelay {
             let _ = ws.close(Some(close::RESTART), Some("relay restarted"));
             return;
         };
-        let item = match data.as_string() {
-            Some(text) => {
+        // Checked here as in the room object: an oversized frame is neither copied nor
+        // forwarded (escaped into a link item it would grow, and the room refuses it anyway).
+        let max = self.inner.max_frame_bytes;
+        let item = match sockets::incoming(&data, max) {
+            Incoming::Text(text) if text.len() > max => Up::TooLarge { conn },
+            Incoming::Text(text) => {
                 if self.inner.test_hooks && text == ABORT_HOOK {
                     let _ = self.inner.raw_state.abort("debug_relay_abort");
                     return;
                 }
                 Up::Frame { conn, text }
             }
-            None => Up::Binary { conn },
+            Incoming::Oversized => Up::TooLarge { conn },
+            Incoming::Binary => Up::Binary { conn },
         };
         self.inner.queue(item);
     }
@@ -195,6 +214,24 @@ impl Inner {
             conn,
             why: why.to_string(),
         });
+        // The last socket went: if none comes within `RELAY_IDLE_MS`, the link closes, so that
+        // neither this relay nor the room object is kept in memory for nobody (an open link
+        // keeps both from hibernating).
+        if self.members.borrow().len() == 0 {
+            let ms = i32::try_from(self.idle_ms).unwrap_or(i32::MAX);
+            set_timeout(self.idle_callback.as_ref().unchecked_ref(), ms);
+        }
+    }
+
+    /// The idle timer rang: closes the link if the relay still holds no socket and has nothing
+    /// left to send. Its members (none) are told nothing; the next socket opens a new link.
+    fn close_if_idle(&self) {
+        if self.members.borrow().len() > 0 || !self.up.borrow().is_empty() {
+            return;
+        }
+        if let Link::Open(ws) = &*self.link.borrow() {
+            let _ = ws.close(Some(close::NORMAL), Some("relay idle"));
+        }
     }
 
     /// Queues an item for the link; the burst goes up together from a zero-delay timer.

@@ -23,7 +23,7 @@
 
 use super::links::Links;
 use super::log::Logger;
-use super::sockets::{self, Sockets};
+use super::sockets::{self, Incoming, Sockets};
 use super::storage::{self, RawStorage, SqlStore};
 use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
@@ -168,11 +168,13 @@ impl ChatRoom {
                 return Effects::default();
             };
             let mut store = self.inner.store();
-            match data.as_string() {
-                Some(text) => live
-                    .room
-                    .handle(Event::Frame { conn, text: &text }, now, &mut store),
-                None => live.room.handle(Event::Binary { conn }, now, &mut store),
+            match sockets::incoming(&data, self.inner.limits.max_frame_bytes) {
+                Incoming::Text(text) => {
+                    live.room
+                        .handle(Event::Frame { conn, text: &text }, now, &mut store)
+                }
+                Incoming::Oversized => live.room.handle(Event::Oversized { conn }, now, &mut store),
+                Incoming::Binary => live.room.handle(Event::Binary { conn }, now, &mut store),
             }
         })?;
         self.inner.carry_out(effects);
@@ -244,7 +246,7 @@ impl Inner {
                     .or(address.clone());
                 let route = self.with_live(&room_name, |live| {
                     live.relays.route(
-                        live.sockets.len(),
+                        live.room.member_count(),
                         self.limits.relay_threshold,
                         self.limits.relay_members,
                         tag.as_deref().unwrap_or(""),
@@ -459,11 +461,17 @@ impl Inner {
 
     /// Reads a link's batches until it closes.
     fn watch_link(self: &Rc<Self>, k: u32, generation: u64, ws: WebSocket) {
+        let end = ws.clone();
         worker::wasm_bindgen_futures::spawn_local(super::links::watch(
             ws,
             Rc::downgrade(self),
             move |inner, text| inner.link_batch(k, generation, text),
-            move |inner| inner.link_lost(k, Some(generation)),
+            move |inner| {
+                // Answer the relay's close (an idle relay closes its link): a link left half
+                // open would keep this object from hibernating.
+                let _ = end.close(Some(close::NORMAL), Some("link closed"));
+                inner.link_lost(k, Some(generation))
+            },
         ));
     }
 
@@ -511,6 +519,10 @@ impl Inner {
                     },
                     Up::Binary { conn } => match live.links.conn_of(k, conn) {
                         Some(conn) => live.room.handle(Event::Binary { conn }, now, &mut store),
+                        None => Effects::default(),
+                    },
+                    Up::TooLarge { conn } => match live.links.conn_of(k, conn) {
+                        Some(conn) => live.room.handle(Event::Oversized { conn }, now, &mut store),
                         None => Effects::default(),
                     },
                     Up::Gone { conn, why } => match live.links.remove(k, conn) {

@@ -3,7 +3,7 @@
 //! `/api/*`.
 
 use super::room_object::RELAY_HEADER;
-use super::{relay_name, RELAYS, ROOMS};
+use super::{relay_name, ADDRESSES, RELAYS, ROOMS};
 use crate::api::{self, HttpError, Route};
 use crate::validate::RoomName;
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Stub};
@@ -24,6 +24,9 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
     let rooms = env.durable_object(ROOMS).map_err(internal)?;
     match route {
         Route::CreateRoom => {
+            if let Some(wait_ms) = creation_wait(&req, env).await? {
+                return rate_limited(wait_ms);
+            }
             // A fresh random id: unguessable, and listed nowhere.
             let id = rooms.unique_id().map_err(internal)?.to_string();
             // The owner key is shown once, here; the room keeps only its digest.
@@ -83,6 +86,52 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
     }
+}
+
+/// `ADDRESS_ROOMS_PER_HOUR`: how long the client's address must wait before it may make another
+/// room, or `None` when it may now (one room is taken from its allowance). Asked of the
+/// address's own `AddressQuota` object (`crate::creation` says why there). A request without an
+/// address (not through Cloudflare's edge) is not limited.
+async fn creation_wait(req: &Request, env: &Env) -> Result<Option<u64>, HttpError> {
+    let per_hour =
+        crate::config::Limits::from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
+            .address_rooms_per_hour;
+    let address = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let (Some(address), true) = (address, per_hour > 0) else {
+        return Ok(None);
+    };
+    let name = crate::room::digest(&crate::address::key(&address));
+    let stub = env
+        .durable_object(ADDRESSES)
+        .map_err(internal)?
+        .id_from_name(&name)
+        .and_then(|id| id.get_stub())
+        .map_err(internal)?;
+    let url = format!("https://address/take?per_hour={per_hour}");
+    let mut response = stub.fetch_with_str(&url).await.map_err(internal)?;
+    if response.status_code() != 429 {
+        return Ok(None);
+    }
+    let body: serde_json::Value = response.json().await.map_err(internal)?;
+    Ok(Some(body["retry_after_ms"].as_u64().unwrap_or(1000)))
+}
+
+/// `429 rate_limited` with `Retry-After` (seconds).
+fn rate_limited(wait_ms: u64) -> Result<Response, HttpError> {
+    let error = HttpError::new(
+        429,
+        "rate_limited",
+        "too many rooms made from your network; try again later",
+    );
+    let response = json_response(429, &error.body())?;
+    response
+        .headers()
+        .set(
+            "Retry-After",
+            &crate::creation::retry_after_secs(wait_ms).to_string(),
+        )
+        .map_err(internal)?;
+    Ok(response)
 }
 
 /// The room's object and its id: named rooms by name, private rooms by the id `POST /api/rooms`

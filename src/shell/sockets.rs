@@ -130,3 +130,24 @@ fn frame_string(text: &str, recipients: usize) -> JsValue {
         JsString::from(text).into()
     }
 }
+
+/// A frame as the runtime handed it over, read without copying more than the limit allows.
+pub enum Incoming {
+    Text(String),
+    /// A text frame over the limit: refused, and never copied into the Wasm memory.
+    Oversized,
+    Binary,
+}
+
+/// Reads a `webSocketMessage`'s data. The string's length in UTF-16 units is asked of the
+/// runtime first (no copy): a frame the length already condemns is not copied at all, and any
+/// other copy is at most three times `max` bytes (`crate::protocol::too_large_unread`).
+pub fn incoming(data: &JsValue, max: usize) -> Incoming {
+    match data.dyn_ref::<JsString>() {
+        Some(s) if crate::protocol::too_large_unread(s.length() as usize, max) => {
+            Incoming::Oversized
+        }
+        Some(s) => Incoming::Text(String::from(s)),
+        None => Incoming::Binary,
+    }
+}

@@ -160,6 +160,8 @@ fn with_loopback_defaults(vars: &[(&str, &str)]) -> Vec<(String, String)> {
     for name in [
         "ADDRESS_JOINS_PER_MIN",
         "ADDRESS_MAX_MEMBERS",
+        "ADDRESS_UNJOINED_MAX",
+        "ADDRESS_ROOMS_PER_HOUR",
         "PRESENCE_GRACE_MS",
     ] {
         if !all.iter().any(|(k, _)| k == name) {

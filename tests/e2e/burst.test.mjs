@@ -24,7 +24,12 @@ import { startServer } from './server.mjs';
 
 const PER_SENDER = 15;
 // Raw clients send faster than people: no rate limit, and every member here comes from loopback.
-const VARS = { RATE_LIMIT_PER_SEC: '0', ADDRESS_JOINS_PER_MIN: '0', ADDRESS_MAX_MEMBERS: '0' };
+const VARS = {
+  RATE_LIMIT_PER_SEC: '0',
+  ADDRESS_JOINS_PER_MIN: '0',
+  ADDRESS_MAX_MEMBERS: '0',
+  ADDRESS_UNJOINED_MAX: '0',
+};
 
 let server;
 let browser;
