@@ -50,11 +50,11 @@ thread_local! {
 /// Several entries in one statement, passed as one JSON array: the number of bound parameters
 /// stays one however large the burst. Each change's frame is kept whole in `body`, and so is a
 /// message's unless it is plain (its columns say it all, as for [`INSERT_ONE`]).
-const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce, body, author)
+const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce, body, author, target)
     SELECT json_extract(value, '$.id'), json_extract(value, '$.kind'),
            json_extract(value, '$.name'), json_extract(value, '$.text'), json_extract(value, '$.at'),
            json_extract(value, '$.nonce'), json_extract(value, '$.body'),
-           json_extract(value, '$.author')
+           json_extract(value, '$.author'), json_extract(value, '$.target')
     FROM json_each(?)";
 
 /// Every column a log row has; `body` is the entry's frame as JSON (rows older than the log
@@ -92,6 +92,27 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
             sql.exec(ddl, None)?;
         }
     }
+    // The message a row points at, indexed: a reply's `reply_to`, an edit's, delete's or
+    // reaction's `target`. An edit or a delete finds the replies it requotes or erases (and a
+    // delete the edits it erases) through the index, so its cost does not grow with the room's
+    // history; without it each was a scan of every row (94 ms instead of 2 ms with 9,000
+    // replies stored). Rows from before the column are filled in once, here.
+    if !columns.iter().any(|c| c == "target") {
+        sql.exec("ALTER TABLE messages ADD COLUMN target INTEGER", None)?;
+        sql.exec(
+            "UPDATE messages SET target = CASE kind
+                WHEN 'message' THEN json_extract(body, '$.reply_to')
+                WHEN 'edit' THEN json_extract(body, '$.target')
+                WHEN 'delete' THEN json_extract(body, '$.target')
+                WHEN 'react' THEN json_extract(body, '$.target') END
+             WHERE body IS NOT NULL",
+            None,
+        )?;
+    }
+    sql.exec(
+        "CREATE INDEX IF NOT EXISTS messages_target ON messages (target) WHERE target IS NOT NULL",
+        None,
+    )?;
     sql.exec(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         None,
@@ -318,6 +339,8 @@ struct NewRow<'a> {
     text: &'a str,
     body: Option<String>,
     author: Option<&'a str>,
+    /// The message it points at (a reply's `reply_to`, a change's `target`), for the index.
+    target: Option<u64>,
 }
 
 impl SqlStore<'_> {
@@ -336,6 +359,7 @@ impl SqlStore<'_> {
                 text: if plain(m) { &m.text } else { "" },
                 body: (!plain(m)).then(|| to_json(m)),
                 author: p.author.as_deref(),
+                target: m.reply_to,
             });
         }
         for c in &batch.changes {
@@ -349,6 +373,7 @@ impl SqlStore<'_> {
                 text: "",
                 body: Some(to_json(c)),
                 author: None,
+                target: c.target(),
             });
         }
         if !rows.is_empty() {
@@ -356,14 +381,20 @@ impl SqlStore<'_> {
         }
         for m in &batch.updates {
             out.push((
-                "UPDATE messages SET body = ?, text = '' WHERE id = ?".to_string(),
-                vec![to_json(m).into(), (m.id as i64).into()],
+                // A tombstone answers nothing any more: out of the index too.
+                "UPDATE messages SET body = ?, text = '', target = ? WHERE id = ?".to_string(),
+                vec![
+                    to_json(m).into(),
+                    m.reply_to
+                        .map_or(SqlStorageValue::Null, |t| (t as i64).into()),
+                    (m.id as i64).into(),
+                ],
             ));
         }
         for (target, quote) in &batch.requoted {
             out.push((
                 "UPDATE messages SET body = json_set(body, '$.reply.text', ?)
-                 WHERE kind = 'message' AND json_extract(body, '$.reply_to') = ?
+                 WHERE target = ? AND kind = 'message'
                    AND json_extract(body, '$.reply.deleted') IS NOT 1"
                     .to_string(),
                 vec![quote.as_str().into(), (*target as i64).into()],
@@ -374,13 +405,13 @@ impl SqlStore<'_> {
             // Deleted for real: the text of earlier edits and of quotes in replies goes too.
             out.push((
                 "UPDATE messages SET body = json_set(body, '$.text', '')
-                 WHERE kind = 'edit' AND json_extract(body, '$.target') = ?"
+                 WHERE target = ? AND kind = 'edit'"
                     .to_string(),
                 vec![target.into()],
             ));
             out.push((
                 "UPDATE messages SET body = json_set(body, '$.reply.text', '', '$.reply.deleted', json('true'))
-                 WHERE kind = 'message' AND json_extract(body, '$.reply_to') = ?"
+                 WHERE target = ? AND kind = 'message'"
                     .to_string(),
                 vec![target.into()],
             ));

@@ -14,6 +14,7 @@ mod creation;
 mod frames;
 mod pinning;
 mod prefix;
+mod replies;
 
 use std::sync::OnceLock;
 
