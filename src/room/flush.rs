@@ -6,7 +6,7 @@
 //! sends one batch per member and commits once per burst does a fraction of the work under load,
 //! and in an idle room the burst is a single frame, sent as it is.
 
-use super::history::WriteBatch;
+use super::history::{Trim, WriteBatch};
 use super::outbox::{pack, Audience, Outbox, Queued};
 use super::{ConnId, Effects, Room, Store};
 use crate::config::LogLevel;
@@ -101,14 +101,20 @@ impl Room {
             return false;
         }
         let cap = self.limits.history_cap;
-        self.history.stored(batch.messages, batch.changes, cap);
-        let excess = self.history.excess(cap);
-        if excess > 0 {
-            match store.delete_oldest(excess) {
-                Ok(()) => {
-                    self.history.deleted(excess);
-                    self.history.forget_trimmed(store);
-                }
+        let caps = (cap, self.limits.changes_cap);
+        self.history.stored(batch.messages, batch.changes, caps);
+        // Each kind within its own cap: only newer messages push older ones out, and changes
+        // (reaction toggles, edits, topics) only push out older changes.
+        for (kind, cap) in [
+            (Trim::Messages, cap),
+            (Trim::Changes, self.limits.changes_cap),
+        ] {
+            let excess = self.history.excess(kind, cap);
+            if excess == 0 {
+                continue;
+            }
+            match store.delete_oldest(kind, excess) {
+                Ok(upto) => self.history.deleted(kind, excess, upto),
                 Err(error) => fx.log(
                     LogLevel::Warn,
                     "storage_failure",

@@ -32,8 +32,18 @@ pub trait Store {
     fn write(&mut self, batch: &WriteBatch) -> Result<(), StoreError>;
     /// A stored message by id (for changes to messages older than the ones in memory).
     fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError>;
-    /// Deletes the `count` oldest log entries (the history cap).
-    fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError>;
+    /// Deletes the `count` oldest entries of one kind (the caps); returns the highest id
+    /// deleted (0 for none). Deleting changes also records that id durably as the room's changes
+    /// floor ([`StoredHistory::changes_floor`]) before anything is deleted.
+    fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError>;
+}
+
+/// What a cap trims: messages (`HISTORY_CAP`) or changes (`CHANGES_CAP`). Each kind is bounded
+/// on its own terms, so no sequence of changes can push a message out of the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trim {
+    Messages,
+    Changes,
 }
 
 /// What one flush writes.
@@ -82,6 +92,11 @@ pub struct StoredHistory {
     pub last_id: u64,
     /// Log entries in storage.
     pub stored: u64,
+    /// Of them, messages.
+    pub stored_messages: u64,
+    /// The highest id of a change `CHANGES_CAP` deleted (0 for none): a resume from before it
+    /// cannot be exact, and gets the current state instead.
+    pub changes_floor: u64,
     /// The newest messages (at most [`WELCOME_HISTORY`]), oldest first, in their current state.
     pub recent: Vec<Posted>,
     /// The changes among the newest [`WELCOME_HISTORY`] log entries, oldest first.
@@ -116,6 +131,8 @@ pub(super) struct History {
     assigned: u64,
     last_id: u64,
     stored: u64,
+    stored_messages: u64,
+    changes_floor: u64,
     recent: VecDeque<Posted>,
     log: VecDeque<Item>,
     older_max: u64,
@@ -127,13 +144,15 @@ impl History {
             assigned: stored.last_id,
             last_id: stored.last_id,
             stored: stored.stored,
+            stored_messages: stored.stored_messages,
+            changes_floor: stored.changes_floor,
             // Grow with the messages: most rooms never hold a full welcome's worth, and a
             // preallocated one was most of an idle room's memory (bench/churn.mjs).
             recent: VecDeque::new(),
             log: VecDeque::new(),
             older_max: stored.older_max,
         };
-        history.push(stored.recent, stored.changes, u64::MAX);
+        history.push(stored.recent, stored.changes, (u64::MAX, u64::MAX));
         history
     }
 
@@ -142,16 +161,17 @@ impl History {
         self.assigned
     }
 
-    /// Records entries that are now durably stored. `cap` is the history cap.
-    pub fn stored(&mut self, messages: Vec<Posted>, changes: Vec<Change>, cap: u64) {
+    /// Records entries that are now durably stored. `caps` are the message and change caps.
+    pub fn stored(&mut self, messages: Vec<Posted>, changes: Vec<Change>, caps: (u64, u64)) {
         self.stored += (messages.len() + changes.len()) as u64;
+        self.stored_messages += messages.len() as u64;
         let newest = messages.iter().map(|p| p.message.id);
         let newest = newest.chain(changes.iter().map(Change::id)).max();
         self.last_id = self.last_id.max(newest.unwrap_or(0));
-        self.push(messages, changes, cap);
+        self.push(messages, changes, caps);
     }
 
-    fn push(&mut self, messages: Vec<Posted>, changes: Vec<Change>, cap: u64) {
+    fn push(&mut self, messages: Vec<Posted>, changes: Vec<Change>, caps: (u64, u64)) {
         let mut items: Vec<Item> = messages
             .iter()
             .map(|p| Item::Message(p.message.id))
@@ -160,11 +180,12 @@ impl History {
         items.sort_by_key(Item::id);
         self.recent.extend(messages);
         self.log.extend(items);
-        let keep = WELCOME_HISTORY.min(usize::try_from(cap).unwrap_or(usize::MAX));
-        while self.recent.len() > keep {
+        let within = |cap: u64| WELCOME_HISTORY.min(usize::try_from(cap).unwrap_or(usize::MAX));
+        while self.recent.len() > within(caps.0) {
             self.recent.pop_front();
         }
-        while self.log.len() > keep {
+        // Storage holds at most both caps' worth of entries.
+        while self.log.len() > within(caps.0.saturating_add(caps.1)) {
             if let Some(old) = self.log.pop_front() {
                 self.older_max = self.older_max.max(old.id());
             }
@@ -204,46 +225,37 @@ impl History {
         }
     }
 
-    /// How many of the oldest stored entries exceed the cap.
-    pub fn excess(&self, cap: u64) -> u64 {
-        self.stored.saturating_sub(cap)
+    /// How many of the oldest stored entries of `kind` exceed its cap.
+    pub fn excess(&self, kind: Trim, cap: u64) -> u64 {
+        match kind {
+            Trim::Messages => self.stored_messages.saturating_sub(cap),
+            Trim::Changes => (self.stored.saturating_sub(self.stored_messages)).saturating_sub(cap),
+        }
     }
 
-    /// Records that the `count` oldest entries were deleted.
-    pub fn deleted(&mut self, count: u64) {
+    /// Records that the `count` oldest entries of `kind` were deleted, the newest of them `upto`.
+    /// Messages in memory are the newest (at most the cap's worth), so none of them went.
+    pub fn deleted(&mut self, kind: Trim, count: u64, upto: u64) {
         self.stored = self.stored.saturating_sub(count);
+        match kind {
+            Trim::Messages => self.stored_messages = self.stored_messages.saturating_sub(count),
+            Trim::Changes => self.changes_floor = self.changes_floor.max(upto),
+        }
         if self.stored <= self.log.len() as u64 {
             self.older_max = 0;
         }
     }
 
-    /// Drops the messages in memory that the cap just deleted from storage, so that welcomes and
-    /// changes never see them. The log holds only stored entries (it is no longer than the cap),
-    /// but the newest messages can reach further back when changes sit between them. Storage is
-    /// asked only when the count of stored entries cannot settle it.
-    pub fn forget_trimmed(&mut self, store: &mut dyn Store) {
-        while let (Some(oldest), Some(log_oldest)) = (self.recent.front(), self.log.front()) {
-            let (oldest, log_oldest) = (oldest.message.id, log_oldest.id());
-            if oldest >= log_oldest {
-                return;
-            }
-            // Stored entries older than the log; at most `log_oldest - oldest` of them are not
-            // older than `oldest`.
-            let before_log = self.stored.saturating_sub(self.log.len() as u64);
-            if before_log >= log_oldest - oldest {
-                return;
-            }
-            if before_log > 0 && !matches!(store.posted(oldest), Ok(None)) {
-                return;
-            }
-            self.recent.pop_front();
-        }
-    }
-
     /// A welcome's history. Without `since`: the newest messages in their current state. With
     /// `since`: every entry after it, oldest first, at most [`WELCOME_HISTORY`], and whether stored
-    /// entries after `since` were left out.
+    /// entries after `since` were left out. A `since` from before the changes floor (changes
+    /// after it were deleted by `CHANGES_CAP`) cannot be resumed exactly: it gets the newest
+    /// messages in their current state, as without `since`, and `truncated`.
     pub fn since(&self, since: Option<u64>) -> (Vec<EntryRef<'_>>, bool) {
+        if since.is_some_and(|since| since < self.changes_floor) {
+            let (current, _) = self.since(None);
+            return (current, true);
+        }
         match since {
             None => (
                 self.recent
@@ -316,6 +328,7 @@ pub struct VecStore {
     pub meta: std::collections::BTreeMap<&'static str, String>,
     pub members: std::collections::BTreeMap<String, MemberRow>,
     pub fail: bool,
+    pub changes_floor: u64,
 }
 
 #[cfg(test)]
@@ -336,6 +349,8 @@ impl VecStore {
         StoredHistory {
             last_id: ids.last().copied().unwrap_or(0),
             stored: ids.len() as u64,
+            stored_messages: self.messages.len() as u64,
+            changes_floor: self.changes_floor,
             recent: self.messages[from..].to_vec(),
             changes: self
                 .changes
@@ -399,16 +414,22 @@ impl Store for VecStore {
         Ok(self.messages.iter().find(|p| p.message.id == id).cloned())
     }
 
-    fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError> {
-        for _ in 0..count {
-            let (m, c) = (self.messages.first(), self.changes.first());
-            match (m.map(|p| p.message.id), c.map(Change::id)) {
-                (Some(a), Some(b)) if b < a => drop(self.changes.remove(0)),
-                (Some(_), _) => drop(self.messages.remove(0)),
-                (None, Some(_)) => drop(self.changes.remove(0)),
-                (None, None) => break,
+    fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {
+        let n = usize::try_from(count).unwrap_or(usize::MAX);
+        let upto = match kind {
+            Trim::Messages => {
+                let n = n.min(self.messages.len());
+                let gone: Vec<Posted> = self.messages.drain(..n).collect();
+                gone.last().map_or(0, |p| p.message.id)
             }
-        }
-        Ok(())
+            Trim::Changes => {
+                let n = n.min(self.changes.len());
+                let gone: Vec<Change> = self.changes.drain(..n).collect();
+                let upto = gone.last().map_or(0, Change::id);
+                self.changes_floor = self.changes_floor.max(upto);
+                upto
+            }
+        };
+        Ok(upto)
     }
 }

@@ -38,7 +38,7 @@ mod react;
 mod typing;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
-pub use history::{Posted, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY};
+pub use history::{Posted, Store, StoreError, StoredHistory, Trim, WriteBatch, WELCOME_HISTORY};
 pub use leave::LEFT;
 pub use members::{Attachment, MemberRecord, MemberRow};
 pub use moderation::{Ban, RoomState, MAX_TOPIC};

@@ -423,9 +423,10 @@ fn a_fresh_welcome_carries_the_current_state() {
 }
 
 #[test]
-fn the_history_cap_counts_changes_and_bounds_what_is_kept() {
+fn changes_never_push_messages_out_and_are_capped_on_their_own() {
     let mut h = Harness::new(Limits {
         history_cap: 10,
+        changes_cap: 5,
         ..unlimited()
     });
     h.join(1, "Alice");
@@ -433,60 +434,59 @@ fn the_history_cap_counts_changes_and_bounds_what_is_kept() {
     for i in 0..3 {
         h.say(1, &format!("m{i}"));
     }
+    // A toggle storm: eight changes (ids 4..=11) where five are kept.
     for _ in 0..8 {
         h.send(2, json!({"type":"react","id":3,"emoji":"👍"}));
     }
     h.clear();
-    let ids = h.store.ids();
     assert_eq!(
-        ids,
-        (2..=11).collect::<Vec<_>>(),
-        "the oldest entry went first"
+        h.store.ids(),
+        vec![1, 2, 3, 7, 8, 9, 10, 11],
+        "every message stays; the oldest changes went"
     );
-    assert_eq!(h.room.stored_count(), 10);
-    // Newcomers and resumes get only what storage still holds.
+    assert_eq!(h.room.stored_count(), 8);
     let w = h.join(3, "Carol");
-    let shown: Vec<u64> = w["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(shown, vec![2, 3]);
-    let w = h.join_with(4, json!({"type":"join","name":"Dan","since":0}));
-    assert_eq!(w["history"].as_array().unwrap().len(), 10);
-    assert_eq!(w["history"][0]["id"], 2);
-    // What the cap took is gone for changes too.
-    h.clear();
-    h.send(1, json!({"type":"edit","id":1,"text":"x"}));
-    assert_eq!(code(&h.one(1)), "not_found");
+    assert_eq!(ids_of(&w["history"]), vec![1, 2, 3]);
+    // A resume from after the changes floor (6) is exact...
+    let w = h.join_with(4, json!({"type":"join","name":"Dan","since":6}));
+    assert_eq!(w["truncated"], false);
+    assert_eq!(ids_of(&w["history"]), vec![7, 8, 9, 10, 11]);
+    // ...one from before it cannot be: it gets the messages as they are now, and `truncated`.
+    let w = h.join_with(5, json!({"type":"join","name":"Eve","since":2}));
+    assert_eq!(w["truncated"], true);
+    assert_eq!(ids_of(&w["history"]), vec![1, 2, 3]);
+    assert_eq!(
+        w["history"][2]["reactions"],
+        json!(null),
+        "eight toggles: off"
+    );
 
-    // A cap above a welcome's worth: the newest messages reach past the newest entries.
-    let mut h = Harness::new(Limits {
-        history_cap: 105,
-        ..unlimited()
-    });
-    h.join(1, "Alice");
-    h.join(2, "Bob");
-    for i in 1..=10 {
-        h.say(1, &format!("m{i}"));
-    }
-    for _ in 0..100 {
-        h.send(2, json!({"type":"react","id":10,"emoji":"👍"}));
+    // Only newer messages push older ones out.
+    for i in 0..10 {
+        h.say(1, &format!("n{i}"));
     }
     h.clear();
-    assert_eq!(h.store.ids().first(), Some(&6));
-    let w = h.join(3, "Carol");
-    let shown: Vec<u64> = w["history"]
+    let messages: Vec<u64> = h.store.messages.iter().map(|p| p.message.id).collect();
+    assert_eq!(messages.len(), 10);
+    assert_eq!(
+        messages[0], 12,
+        "the three first messages went, for ten newer ones"
+    );
+    h.send(2, json!({"type":"react","id":3,"emoji":"👍"}));
+    assert_eq!(code(&h.one(2)), "not_found");
+    // Restarted, the room still knows the floor.
+    h.restart();
+    let w = h.join_with(30, json!({"type":"join","name":"Fay","since":2}));
+    assert_eq!(w["truncated"], true);
+}
+
+fn ids_of(history: &Value) -> Vec<u64> {
+    history
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect();
-    assert_eq!(shown, (6..=10).collect::<Vec<_>>());
-    h.clear();
-    h.send(2, json!({"type":"react","id":5,"emoji":"👍"}));
-    assert_eq!(code(&h.one(2)), "not_found");
+        .map(|e| e["id"].as_u64().unwrap())
+        .collect()
 }
 
 // --- presence grace ---

@@ -494,7 +494,9 @@ impl World {
             ids.len() as u64,
             "messages and changes count"
         );
-        assert!(ids.len() as u64 <= self.h.limits.history_cap);
+        // Each kind within its own cap: changes never push a message out.
+        assert!(self.h.store.messages.len() as u64 <= self.h.limits.history_cap);
+        assert!(self.h.store.changes.len() as u64 <= self.h.limits.changes_cap);
         let stored: HashSet<u64> = ids.iter().copied().collect();
         assert!(
             ids.windows(2).all(|w| w[0] < w[1]),
@@ -661,8 +663,9 @@ proptest! {
         steps in prop::collection::vec(step(), 1..200),
         // Below and above a welcome's worth of entries.
         history_cap in prop::sample::select(vec![12u64, 120]),
+        changes_cap in prop::sample::select(vec![5u64, 120]),
     ) {
-        let limits = Limits { test_hooks: true, history_cap, ..World::limits() };
+        let limits = Limits { test_hooks: true, history_cap, changes_cap, ..World::limits() };
         let mut world = World::new(limits);
         for step in steps {
             world.step(step);

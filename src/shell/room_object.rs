@@ -263,7 +263,16 @@ impl Inner {
             "/messages" => {
                 let query = crate::validate::page_query(query).map_err(worker::Error::RustError)?;
                 let messages = storage::page(&self.sql, &query)?;
-                router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
+                // Changes after `after` were deleted by `CHANGES_CAP`: this log is not the whole
+                // story any more, and the client should take the messages' current state.
+                let floor = storage::get_meta(&self.sql, storage::CHANGES_FLOOR)?
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let mut body = serde_json::json!({ "messages": messages });
+                if query.after.is_some_and(|after| after < floor) {
+                    body["truncated"] = serde_json::Value::Bool(true);
+                }
+                router::json_ok(&to_json(&body))
             }
             // A new private room: the Worker hands over the digest of its owner key, once.
             "/claim" => {

@@ -9,7 +9,8 @@
 
 use crate::protocol::{to_json, Change, ChatMessage, Entry};
 use crate::room::{
-    MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, WriteBatch, WELCOME_HISTORY,
+    MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, Trim, WriteBatch,
+    WELCOME_HISTORY,
 };
 use crate::validate::PageQuery;
 use serde::Serialize;
@@ -111,6 +112,12 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     }
     sql.exec(
         "CREATE INDEX IF NOT EXISTS messages_target ON messages (target) WHERE target IS NOT NULL",
+        None,
+    )?;
+    // The changes in id order, for `CHANGES_CAP` to trim the oldest without reading the
+    // messages between them (changes are the rarer rows: messages pay nothing for it).
+    sql.exec(
+        "CREATE INDEX IF NOT EXISTS messages_changes ON messages (id) WHERE kind <> 'message'",
         None,
     )?;
     sql.exec(
@@ -227,12 +234,12 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
     }
     let counts = raw_rows(
         sql,
-        "SELECT COALESCE(MAX(id), 0) AS last_id, COUNT(*) AS stored FROM messages",
+        "SELECT COALESCE(MAX(id), 0), COUNT(*), COALESCE(SUM(kind = 'message'), 0) FROM messages",
         vec![],
     )?;
-    let (last_id, stored) = counts
+    let (last_id, stored, stored_messages) = counts
         .first()
-        .map_or((0, 0), |row| (int(row, 0), int(row, 1)));
+        .map_or((0, 0, 0), |row| (int(row, 0), int(row, 1), int(row, 2)));
     let mut recent = messages_of(rows(
         sql,
         &format!("SELECT {COLUMNS} FROM messages WHERE kind = 'message' ORDER BY id DESC LIMIT ?"),
@@ -267,6 +274,10 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
     Ok(StoredHistory {
         last_id,
         stored,
+        stored_messages,
+        changes_floor: get_meta(sql, CHANGES_FLOOR)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
         recent,
         changes,
         older_max,
@@ -523,14 +534,42 @@ impl Store for SqlStore<'_> {
         Ok(messages_of(found).into_iter().next())
     }
 
-    fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError> {
-        self.sql
-            .exec(
-                "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
-                vec![SqlStorageValue::Integer(count as i64)],
-            )
-            .map(drop)
-            .map_err(|e| StoreError(e.to_string()))
+    fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {
+        let err = |e: worker::Error| StoreError(e.to_string());
+        let count = SqlStorageValue::Integer(count as i64);
+        match kind {
+            Trim::Messages => {
+                self.sql
+                    .exec(
+                        "DELETE FROM messages WHERE id IN
+                         (SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT ?)",
+                        vec![count],
+                    )
+                    .map_err(err)?;
+                Ok(0)
+            }
+            Trim::Changes => {
+                let upto = raw_rows(
+                    self.sql,
+                    "SELECT MAX(id) FROM
+                     (SELECT id FROM messages WHERE kind <> 'message' ORDER BY id LIMIT ?)",
+                    vec![count],
+                )
+                .map_err(err)?
+                .first()
+                .map_or(0, |row| int(row, 0));
+                // The floor first: if the delete then fails, resumes from before it are only
+                // told `truncated` needlessly; the other way round they would miss changes.
+                set_meta(self.sql, CHANGES_FLOOR, &upto.to_string()).map_err(err)?;
+                self.sql
+                    .exec(
+                        "DELETE FROM messages WHERE kind <> 'message' AND id <= ?",
+                        vec![(upto as i64).into()],
+                    )
+                    .map_err(err)?;
+                Ok(upto)
+            }
+        }
     }
 }
 
@@ -540,6 +579,9 @@ fn js_error_text(error: &JsValue) -> String {
         .and_then(|m| m.as_string())
         .unwrap_or_else(|| "storage error".to_string())
 }
+
+/// The `meta` key of the highest change id `CHANGES_CAP` deleted.
+pub const CHANGES_FLOOR: &str = "changes_floor";
 
 const UPSERT_META: &str = "INSERT INTO meta (key, value) VALUES (?, ?)
     ON CONFLICT (key) DO UPDATE SET value = excluded.value";

@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod changes;
 mod creation;
 mod frames;
 mod pinning;
@@ -36,6 +37,18 @@ fn limits() -> &'static Server {
             ("ADDRESS_ROOMS_PER_HOUR", "3"),
             ("ADDRESS_MAX_MEMBERS", "2"),
             ("MODERATOR_KEY", MODERATOR_KEY),
+        ],
+    )
+}
+
+fn history() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    shared(
+        &SERVER,
+        &[
+            ("RATE_LIMIT_PER_SEC", "0"),
+            ("HISTORY_CAP", "30"),
+            ("CHANGES_CAP", "20"),
         ],
     )
 }
