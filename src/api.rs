@@ -18,6 +18,9 @@ pub enum Route {
     Messages(RoomName, PageQuery),
     /// `GET /api/rooms/{room}/stats`.
     Stats(RoomName),
+    /// `GET /api/rooms/{room}/messages/{id}/reactions`: every name behind a message's reactions
+    /// (frames carry a summary: `crate::protocol::summarize`).
+    Reactions(RoomName, u64),
 }
 
 /// An HTTP error with its JSON body's code and message.
@@ -63,16 +66,26 @@ pub fn route(
         ["", "api", "rooms", room, action @ ("websocket" | "messages" | "stats")] => {
             (*room, *action)
         }
+        ["", "api", "rooms", room, "messages", id, "reactions"] => {
+            if method != "GET" {
+                return Err(method_not_allowed("GET"));
+            }
+            let room = room_of(room)?;
+            let id = id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| (1..=MAX_ID).contains(id))
+                .ok_or_else(|| {
+                    HttpError::new(400, "bad_request", format!("a message id is 1 to {MAX_ID}"))
+                })?;
+            return Ok(Route::Reactions(room, id));
+        }
         _ => return Err(HttpError::new(404, "not_found", "no such API endpoint")),
     };
     if method != "GET" {
         return Err(method_not_allowed("GET"));
     }
-    let room = validate::percent_decode(room_segment)
-        .map_err(|why| HttpError::new(400, "invalid_room", why))
-        .and_then(|name| {
-            validate::room_name(&name).map_err(|why| HttpError::new(400, "invalid_room", why))
-        })?;
+    let room = room_of(room_segment)?;
     match action {
         "websocket" => {
             if !upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
@@ -95,6 +108,15 @@ pub fn route(
         },
         _ => Ok(Route::Stats(room)),
     }
+}
+
+/// A room name from its path segment, or `400 invalid_room`.
+fn room_of(segment: &str) -> Result<RoomName, HttpError> {
+    validate::percent_decode(segment)
+        .map_err(|why| HttpError::new(400, "invalid_room", why))
+        .and_then(|name| {
+            validate::room_name(&name).map_err(|why| HttpError::new(400, "invalid_room", why))
+        })
 }
 
 /// The path and the query (without `?`) of an absolute URL as the runtime serializes it
@@ -157,6 +179,24 @@ mod tests {
             Ok(_) => 200,
             Err(e) => e.status,
         }
+    }
+
+    #[test]
+    fn reactions_of_a_message_have_their_own_route() {
+        let r = route("GET", "/api/rooms/lobby/messages/42/reactions", "", None);
+        assert!(matches!(r, Ok(Route::Reactions(_, 42))), "{r:?}");
+        assert_eq!(
+            status("POST", "/api/rooms/lobby/messages/42/reactions", "", None),
+            405
+        );
+        for id in ["0", "x", "-1", "9007199254740992", ""] {
+            let path = format!("/api/rooms/lobby/messages/{id}/reactions");
+            assert_eq!(status("GET", &path, "", None), 400, "{id}");
+        }
+        assert_eq!(
+            status("GET", "/api/rooms/Bad!/messages/1/reactions", "", None),
+            400
+        );
     }
 
     #[test]

@@ -10,9 +10,13 @@
 //! `invalid_name` / `invalid_message` for content) instead of serde's "no variant matched".
 
 pub(crate) mod client;
+mod reactions;
 mod server;
 
 pub use client::ClientFrame;
+pub use reactions::{
+    summarize, EntryOut, MessageOut, ReactionSummary, MAX_REACTION_BYTES, REACTION_NAMES,
+};
 pub use server::{Change, ChatMessage, Entry, EntryRef, Quote, Reaction, ServerFrame};
 
 use serde::Serialize;

@@ -90,6 +90,9 @@ pub enum Change {
         target: u64,
         emoji: String,
         on: bool,
+        /// How many members have this emoji on the message after this change: a count to set,
+        /// not to step, so applying the change twice is harmless (0 in entries stored before it).
+        count: usize,
         name: String,
         at: u64,
     },
@@ -162,6 +165,7 @@ impl Change {
                 target: target()?,
                 emoji: v.get("emoji")?.as_str()?.to_string(),
                 on: v.get("on")?.as_bool()?,
+                count: v.get("count").and_then(|c| c.as_u64()).unwrap_or(0) as usize,
                 name,
                 at,
             },
@@ -241,7 +245,8 @@ pub enum ServerFrame<'a> {
         /// Members whose socket dropped, within their presence grace (also in `members`).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         away: Vec<&'a str>,
-        history: Vec<EntryRef<'a>>,
+        /// Messages with their reactions summarized for this member (`me`).
+        history: Vec<super::EntryOut<'a>>,
         truncated: bool,
         last_id: u64,
         topic: &'a str,

@@ -101,7 +101,7 @@ fn server_frames_match_the_documented_shapes() {
         members: vec!["Alice", "Bob"],
         count: None,
         away: vec![],
-        history: vec![EntryRef::Message(&plain)],
+        history: vec![EntryRef::Message(&plain).out(None)],
         truncated: false,
         last_id: 42,
         topic: "",

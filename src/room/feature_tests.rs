@@ -279,8 +279,7 @@ fn a_reaction_toggles_and_lists_who_reacted() {
     let mut h = alice_said_hello();
     h.now += 10;
     h.send(2, json!({"type":"react","id":1,"emoji":"👍"}));
-    let on =
-        json!({"type":"react","id":2,"target":1,"emoji":"👍","on":true,"name":"Bob","at":1010});
+    let on = json!({"type":"react","id":2,"target":1,"emoji":"👍","on":true,"count":1,"name":"Bob","at":1010});
     assert_eq!(h.one(1), on);
     assert_eq!(h.one(2), on);
     h.send(1, json!({"type":"react","id":1,"emoji":"👍"}));
@@ -291,12 +290,19 @@ fn a_reaction_toggles_and_lists_who_reacted() {
         reactions(&h),
         json!([{"emoji":"👍","names":["Bob","Alice"]},{"emoji":"🎉","names":["Alice"]}])
     );
+    // Frames carry a summary: per emoji the count, the first names, and in a welcome whether
+    // the member reacted.
     let w = h.join(3, "Carol");
-    assert_eq!(w["history"][0]["reactions"], reactions(&h));
+    assert_eq!(
+        w["history"][0]["reactions"],
+        json!([{"emoji":"👍","count":2,"names":["Bob","Alice"]},
+               {"emoji":"🎉","count":1,"names":["Alice"]}])
+    );
     h.clear();
     // The same emoji again takes it back.
     h.send(2, json!({"type":"react","id":1,"emoji":"👍"}));
-    assert_eq!(h.one(3)["on"], false);
+    let off = h.one(3);
+    assert_eq!((&off["on"], &off["count"]), (&json!(false), &json!(1)));
     h.send(1, json!({"type":"react","id":1,"emoji":"👍"}));
     h.send(1, json!({"type":"react","id":1,"emoji":"🎉"}));
     assert_eq!(reactions(&h), json!([]));

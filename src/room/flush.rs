@@ -69,7 +69,7 @@ impl Room {
     fn store(&mut self, outbox: &mut Outbox, store: &mut dyn Store, fx: &mut Effects) -> bool {
         // Serialized now, so that a change later in the same burst (an edit) is in the frame.
         for (pending, posted) in outbox.sent.iter_mut().zip(&outbox.messages) {
-            pending.text = to_json(&posted.message);
+            pending.text = to_json(&posted.message.out(None));
         }
         let updates = outbox
             .touched
@@ -305,6 +305,8 @@ impl Room {
     fn welcome(&self, conn: ConnId, since: Option<u64>) -> Option<String> {
         let member = self.member(conn)?;
         let (history, truncated) = self.history.since(since);
+        let me = Some(member.name.as_str());
+        let history = history.into_iter().map(|e| e.out(me)).collect();
         let (members, count) = self.welcome_members();
         Some(to_json(&ServerFrame::Welcome {
             room: &self.name,

@@ -409,7 +409,7 @@ fn a_fresh_welcome_carries_the_current_state() {
         assert_eq!(w["history"][1]["text"], "two, edited");
         assert_eq!(
             w["history"][1]["reactions"],
-            json!([{"emoji":"👍","names":["Carol"]}])
+            json!([{"emoji":"👍","count":1,"names":["Carol"]}])
         );
         assert_eq!(w["history"][2]["reply_to"], 2);
         assert_eq!(

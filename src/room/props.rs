@@ -10,6 +10,7 @@
 use super::harness::{Harness, OWNER_KEY};
 use super::history::History;
 use super::*;
+use crate::protocol::REACTION_NAMES;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -159,21 +160,30 @@ struct View {
 }
 
 impl View {
-    /// A welcome's history (or a resume's), applied in order.
-    fn apply_all(&mut self, entries: &[Value]) {
+    /// A welcome's history (or a resume's), applied in order: its messages are in their state
+    /// as of `version` (the welcome's last id).
+    fn apply_all(&mut self, entries: &[Value], version: u64) {
         for entry in entries {
-            self.apply(entry);
+            self.apply_at(entry, Some(version));
         }
     }
 
-    /// One log entry. Changes are applied as facts (set, not toggle), so applying one to a
-    /// message already in its current state changes nothing.
+    /// One live log entry.
     fn apply(&mut self, entry: &Value) {
+        self.apply_at(entry, None);
+    }
+
+    /// One log entry. Changes are applied as facts (set, not toggle), so applying one to a
+    /// message already in its current state changes nothing; a reaction's count moves only for
+    /// a change newer than the message's state (`_v`, kept beside it).
+    fn apply_at(&mut self, entry: &Value, version: Option<u64>) {
         let target = entry["target"].as_u64().unwrap_or(0);
         match entry["type"].as_str().unwrap_or("") {
             "message" => {
                 let id = entry["id"].as_u64().unwrap_or(0);
-                self.messages.insert(id, entry.clone());
+                let mut m = entry.clone();
+                m["_v"] = json!(version.unwrap_or(id));
+                self.messages.insert(id, m);
             }
             "edit" => {
                 if let Some(m) = self.messages.get_mut(&target) {
@@ -212,19 +222,33 @@ impl View {
                     return;
                 };
                 let (emoji, name, on) = (&entry["emoji"], &entry["name"], entry["on"] == true);
+                let newer = entry["id"].as_u64() > m["_v"].as_u64();
                 let mut reactions = m["reactions"].as_array().cloned().unwrap_or_default();
+                // A summary: the count, and the first names (complete when as many as the count).
                 match reactions.iter().position(|r| r["emoji"] == *emoji) {
                     Some(i) => {
-                        let names = reactions[i]["names"].as_array_mut().unwrap();
+                        let r = &mut reactions[i];
+                        let count = r["count"].as_u64().unwrap_or(0);
+                        let names = r["names"].as_array_mut().unwrap();
+                        let complete = names.len() as u64 == count;
+                        let listed = names.contains(name);
                         names.retain(|n| n != name);
-                        if on {
+                        if on && (listed || complete) && names.len() < REACTION_NAMES {
                             names.push(name.clone());
                         }
-                        if names.is_empty() {
+                        // A change carries the count after it: set, never stepped.
+                        let count = if newer {
+                            entry["count"].as_u64().unwrap_or(0)
+                        } else {
+                            count
+                        };
+                        r["count"] = json!(count);
+                        if count == 0 {
                             reactions.remove(i);
                         }
                     }
-                    None if on => reactions.push(json!({"emoji":emoji,"names":[name]})),
+                    None if on && newer => reactions
+                        .push(json!({"emoji":emoji,"count":entry["count"].clone(),"names":[name]})),
                     None => {}
                 }
                 match m.as_object_mut() {
@@ -259,12 +283,26 @@ impl View {
     }
 }
 
+/// A message as compared: without the model's `_v` and the welcome's `me`; reactions as sets,
+/// their names only where the view knows them all (a summary lists the first few: who comes
+/// after a listed reactor who left is for the server to say).
 fn canonical(message: &Value) -> Value {
     let mut m = message.clone();
+    if let Some(m) = m.as_object_mut() {
+        m.remove("_v");
+    }
     if let Some(reactions) = m.get_mut("reactions").and_then(Value::as_array_mut) {
         for r in reactions.iter_mut() {
+            if let Some(r) = r.as_object_mut() {
+                r.remove("me");
+            }
+            let count = r["count"].as_u64().unwrap_or(0);
             if let Some(names) = r["names"].as_array_mut() {
-                names.sort_by_key(Value::to_string);
+                if names.len() as u64 == count {
+                    names.sort_by_key(Value::to_string);
+                } else if let Some(r) = r.as_object_mut() {
+                    r.remove("names");
+                }
             }
         }
         reactions.sort_by_key(|r| r["emoji"].to_string());
@@ -272,10 +310,11 @@ fn canonical(message: &Value) -> Value {
     m
 }
 
+/// Entries as a page sends them (messages summarized).
 fn values(entries: &[crate::protocol::EntryRef<'_>]) -> Vec<Value> {
     entries
         .iter()
-        .map(|e| serde_json::to_value(e).unwrap_or_default())
+        .map(|e| serde_json::to_value(e.out(None)).unwrap_or_default())
         .collect()
 }
 
@@ -286,7 +325,7 @@ fn fresh(room: &Room) -> (View, u64) {
         locked: room.state.locked,
         ..View::default()
     };
-    view.apply_all(&values(&room.history.since(None).0));
+    view.apply_all(&values(&room.history.since(None).0), room.last_id());
     (view, room.last_id())
 }
 
@@ -555,7 +594,7 @@ impl World {
                             locked: frame["locked"] == true,
                             ..View::default()
                         };
-                        view.apply_all(&history);
+                        view.apply_all(&history, id);
                         self.views.insert(conn, view);
                     }
                 }
@@ -638,7 +677,7 @@ impl World {
                 continue;
             }
             let mut resumed = then.clone();
-            resumed.apply_all(&values(&entries));
+            resumed.apply_all(&values(&entries), room.last_id());
             // The welcome's fields say the topic and the lock, as they are now: the change that
             // set them may be older than what the cap kept.
             resumed.topic = room.state.topic.clone();

@@ -60,6 +60,7 @@ impl Room {
             }
         }
         self.take_token(&actor.key, now)?;
+        let mut count = 0;
         if let Some(posted) = self.posted_mut(id, store)? {
             let reactions = &mut posted.message.reactions;
             match reactions.iter_mut().position(|r| r.emoji == emoji) {
@@ -75,6 +76,10 @@ impl Room {
                     names: vec![actor.name.clone()],
                 }),
             }
+            count = reactions
+                .iter()
+                .find(|r| r.emoji == emoji)
+                .map_or(0, |r| r.names.len());
         }
         self.touch_message(id);
         Ok(Change::React {
@@ -82,6 +87,7 @@ impl Room {
             target: id,
             emoji,
             on,
+            count,
             name: actor.name,
             at: now,
         })

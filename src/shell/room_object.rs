@@ -29,7 +29,7 @@ use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json};
 use crate::relay::{Relays, Route, Up};
-use crate::room::{log_tag, Attachment, ConnId, Debug, Effects, Event, Room};
+use crate::room::{log_tag, Attachment, ConnId, Debug, Effects, Event, Room, Store};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -268,6 +268,7 @@ impl Inner {
                 let floor = storage::get_meta(&self.sql, storage::CHANGES_FLOOR)?
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or(0);
+                let messages: Vec<_> = messages.iter().map(|e| e.out()).collect();
                 let mut body = serde_json::json!({ "messages": messages });
                 if query.after.is_some_and(|after| after < floor) {
                     body["truncated"] = serde_json::Value::Bool(true);
@@ -292,6 +293,24 @@ impl Inner {
                 self.attach_link(&room_name, k)
             }
             "/stats" => self.stats(&room_name).await,
+            // Every name behind a message's reactions (frames and pages carry a summary).
+            "/reactions" => {
+                let id = param("id").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                let found = match storage::exists(&self.sql)? {
+                    true => self
+                        .store()
+                        .posted(id)
+                        .map_err(|e| worker::Error::RustError(e.0))?,
+                    false => None,
+                };
+                match found.filter(|p| !p.message.deleted) {
+                    Some(p) => router::json_ok(&to_json(&serde_json::json!({
+                        "id": id,
+                        "reactions": p.message.reactions,
+                    }))),
+                    None => router::json_error(404, "not_found", "no message has that id"),
+                }
+            }
             _ => Response::error("not found", 404),
         }
     }

@@ -80,6 +80,11 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             let forwarded = room_request(&room, "messages", &query, None)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
+        Route::Reactions(room, id) => {
+            let (_, stub) = room_stub(env, &room)?;
+            let forwarded = room_request(&room, "reactions", &format!("&id={id}"), None)?;
+            stub.fetch_with_request(forwarded).await.map_err(internal)
+        }
         Route::Stats(room) => {
             let (_, stub) = room_stub(env, &room)?;
             let forwarded = room_request(&room, "stats", "", None)?;
@@ -188,6 +193,16 @@ fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
         .map_err(internal)?
         .with_status(status)
         .with_headers(headers))
+}
+
+/// An HTTP error from a room object, in the one error shape.
+pub(crate) fn json_error(
+    status: u16,
+    code: &'static str,
+    message: &str,
+) -> worker::Result<Response> {
+    let error = HttpError::new(status, code, message);
+    json_response(status, &error.body()).map_err(|e| worker::Error::RustError(e.message))
 }
 
 pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {

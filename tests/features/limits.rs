@@ -68,14 +68,14 @@ async fn next_of_types(c: &mut Client, types: &[&str]) -> Value {
 }
 
 #[tokio::test]
-async fn changes_count_toward_the_history_cap_and_capped_messages_are_gone() {
+async fn only_messages_count_toward_the_history_cap_and_capped_messages_are_gone() {
     let s = short();
     let room = uniq("cap");
     let (mut a, _, _) = join_session(s, &room, "Alice").await;
     let m1 = a.say("soon beyond the cap").await;
     let m2 = a.say("react target").await;
-    // 2 messages + 19 reactions (three members, below the rate limit): 21 entries, the cap is
-    // 20, so the first message goes.
+    // 2 messages + 19 reactions (three members, below the rate limit): the cap is 20 messages,
+    // and changes do not count towards it (they have CHANGES_CAP), so nothing goes.
     let emoji = ["😀", "😃", "😄"];
     for (who, n) in [("B", 7), ("C", 6), ("D", 6)] {
         let (mut c, _) = join(s, &room, who).await;
@@ -86,10 +86,17 @@ async fn changes_count_toward_the_history_cap_and_capped_messages_are_gone() {
         }
     }
     let st = stats(s, &room).await;
-    assert_eq!(st["messages_stored"], HISTORY_CAP, "{st}");
+    assert_eq!(st["messages_stored"], 21, "{st}");
+    // 19 newer messages: 21 in all, so the first message goes (and only it).
+    for who in ["X", "Y"] {
+        let (mut c, _) = join(s, &room, who).await;
+        for i in 0..if who == "X" { 10 } else { 9 } {
+            c.say(&format!("{who}{i}")).await;
+        }
+    }
     let all = log_after(s, &room, 0, 100).await;
-    assert_eq!(all.len() as u64, HISTORY_CAP);
-    assert_eq!(all[0]["id"], m2["id"], "the oldest entry went");
+    assert_eq!(all.len() as u64, HISTORY_CAP + 19);
+    assert_eq!(all[0]["id"], m2["id"], "the oldest message went");
     assert!(all.iter().all(|e| e["id"] != m1["id"]));
     // The capped message is no more: nothing can change or quote it.
     let (mut a, _) = join(s, &room, "Zed").await;

@@ -15,6 +15,7 @@ mod creation;
 mod frames;
 mod pinning;
 mod prefix;
+mod reactions;
 mod replies;
 
 use std::sync::OnceLock;
