@@ -23,21 +23,40 @@ export function messageActions(m, { me, owner = false, now = Date.now(), editWin
   return { reply: true, react: true, edit: mine && inWindow, delete: (mine && inWindow) || owner };
 }
 
-/** "Alice", "Alice and Bob", "Alice, Bob and 3 others". */
-export function namesText(names, me) {
+/**
+ * "Alice", "Alice and Bob", "Alice, Bob and 3 others". `count` is how many reacted in all, when
+ * the server named only some of them ("Bob, Carol and 58 others").
+ */
+export function namesText(names, me, count = names.length) {
   const shown = names.map((n) => (me && sameName(n, me) ? 'you' : n));
-  if (shown.length <= 1) return shown[0] ?? '';
-  if (shown.length <= 3) return `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
-  return `${shown.slice(0, 2).join(', ')} and ${shown.length - 2} others`;
+  const total = Math.max(count, shown.length);
+  if (total <= 1) return shown[0] ?? (total === 1 ? '1 person' : '');
+  if (total <= 3 && shown.length === total) return `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`;
+  const named = shown.slice(0, Math.min(2, shown.length));
+  if (named.length === 0) return `${total} people`;
+  const others = total - named.length;
+  return `${named.join(', ')} and ${others} ${others === 1 ? 'other' : 'others'}`;
+}
+
+/** Whether `me` reacted: what change events say of us, else the server's word in a welcome. */
+export function reactedByMe(r, me) {
+  if (!me) return false;
+  if (r.names.some((n) => sameName(n, me))) return true;
+  if ((r.off ?? []).some((n) => sameName(n, me))) return false;
+  return r.me === true;
 }
 
 /** One reaction in the bar: what it shows, what it says, and whether it is ours. */
 export function reactionView(r, me) {
-  const mine = r.names.some((n) => sameName(n, me));
+  const mine = reactedByMe(r, me);
+  const count = Math.max(r.count ?? 0, r.names.length);
+  // Ours first when we are not among the names shown, so the text says "you".
+  const names = mine && !r.names.some((n) => sameName(n, me)) ? [me, ...r.names] : r.names;
+  const who = namesText(names, me, count);
   return {
-    text: `${r.emoji} ${r.names.length}`,
-    label: `${r.emoji} ${r.names.length}: ${namesText(r.names, me)} reacted. ${mine ? 'Remove your reaction' : 'React too'}`,
-    title: `${namesText(r.names, me)} reacted with ${r.emoji}`,
+    text: `${r.emoji} ${count}`,
+    label: `${r.emoji} ${count}: ${who} reacted. ${mine ? 'Remove your reaction' : 'React too'}`,
+    title: `${who} reacted with ${r.emoji}`,
     mine,
   };
 }

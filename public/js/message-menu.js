@@ -3,8 +3,7 @@
 // first, then Reply, Edit and Delete as messageActions() allows. Arrow keys move, Escape closes
 // and gives focus back to the button. Delete asks once more inside the menu.
 
-import { menuKey, REACTION_CHOICES } from './message-actions.js';
-import { sameName } from './names.js';
+import { menuKey, REACTION_CHOICES, reactedByMe } from './message-actions.js';
 import { h } from './ui.js';
 
 export class MessageMenu {
@@ -78,7 +77,7 @@ export class MessageMenu {
       row.setAttribute('role', 'group');
       row.setAttribute('aria-label', 'React');
       for (const emoji of REACTION_CHOICES) {
-        const mine = m.reactions.some((r) => r.emoji === emoji && r.names.some((n) => sameName(n, me)));
+        const mine = m.reactions.some((r) => r.emoji === emoji && reactedByMe(r, me));
         const b = item('menu-emoji', emoji, 'react', 'menuitemcheckbox');
         b.dataset.emoji = emoji;
         b.setAttribute('aria-checked', String(mine));

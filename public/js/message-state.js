@@ -30,7 +30,18 @@ export function isMessageChange(v) {
  * @property {{name: string, text: string, deleted: boolean}|null} reply
  * @property {number|null} editedAt
  * @property {boolean} deleted
- * @property {{emoji: string, names: string[]}[]} reactions   in first-use order, none empty
+ * @property {Reaction[]} reactions   in first-use order, none empty
+ */
+
+/**
+ * One emoji on a message. The server sends a summary (a count, the first few names and, in a
+ * welcome, whether you reacted); change events add the names they name.
+ * @typedef {object} Reaction
+ * @property {string} emoji
+ * @property {number} count      how many members reacted with it
+ * @property {string[]} names    those known to have (the first few, and later reactors)
+ * @property {string[]} off      those known to have taken theirs back
+ * @property {boolean} me        the server said you reacted (a welcome's word; `names`/`off` may know better)
  */
 
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
@@ -78,7 +89,7 @@ export class MessageStates {
         deleted: false,
         replyTo: Number.isSafeInteger(m.reply_to) ? m.reply_to : null,
         reply: null,
-        reactions: new Map(), // emoji -> Map(nameKey -> {name, on, v})
+        reactions: new Map(), // emoji -> {count, countV, me, who: Map(nameKey -> {name, on, v})}
       };
       this.byId.set(m.id, s);
       if (s.replyTo !== null) {
@@ -133,15 +144,16 @@ export class MessageStates {
     if (change.type === 'react') {
       if (s.deleted || typeof change.emoji !== 'string' || typeof change.name !== 'string') return [];
       const on = change.on !== false;
-      let who = s.reactions.get(change.emoji);
-      if (!who) {
-        who = new Map();
-        s.reactions.set(change.emoji, who);
-      }
+      const r = emojiState(s, change.emoji);
       const key = nameKey(change.name);
-      const cur = who.get(key);
+      const cur = r.who.get(key);
       if (cur && id <= cur.v) return [];
-      who.set(key, { name: change.name, on, v: id });
+      r.who.set(key, { name: change.name, on, v: id });
+      // The change carries the count after it: set, not stepped (a change replayed is harmless).
+      if (id > r.countV) {
+        r.count = Number.isSafeInteger(change.count) ? change.count : Math.max(0, r.count + (on ? 1 : -1));
+        r.countV = id;
+      }
       return [view(s)];
     }
     return [];
@@ -166,31 +178,56 @@ function tombstone(s) {
   s.reactions.clear();
 }
 
-/** A snapshot's reactions win over every (emoji, member) not changed by a newer event. */
+function emojiState(s, emoji) {
+  let r = s.reactions.get(emoji);
+  if (!r) {
+    r = { count: 0, countV: -1, me: false, who: new Map() };
+    s.reactions.set(emoji, r);
+  }
+  return r;
+}
+
+/**
+ * A snapshot's reactions win over every (emoji, member) not changed by a newer event. A summary
+ * names only the first few: a member it does not name is known not to have reacted only when the
+ * summary names everyone it counts; else what we knew of them is dropped.
+ */
 function setReactions(s, list, version) {
   const listed = new Map();
   for (const r of list) {
     if (!r || typeof r.emoji !== 'string' || !Array.isArray(r.names)) continue;
     const names = new Map();
     for (const n of r.names) if (typeof n === 'string') names.set(nameKey(n), n);
-    listed.set(r.emoji, names);
+    const count = Number.isSafeInteger(r.count) ? r.count : names.size;
+    listed.set(r.emoji, { names, count, complete: names.size >= count, me: r.me === true });
   }
-  for (const [emoji, who] of s.reactions) {
-    const names = listed.get(emoji);
-    for (const [key, entry] of who) {
+  for (const [emoji, r] of s.reactions) {
+    const l = listed.get(emoji);
+    if (version >= r.countV) {
+      r.count = l?.count ?? 0;
+      r.countV = version;
+      r.me = l?.me ?? false;
+    }
+    for (const [key, entry] of r.who) {
       if (entry.v > version) continue;
-      entry.on = names?.has(key) ?? false;
-      entry.v = version;
+      if (l?.names.has(key)) {
+        entry.on = true;
+        entry.v = version;
+      } else if (!l || l.complete) {
+        entry.on = false;
+        entry.v = version;
+      } else r.who.delete(key);
     }
   }
-  for (const [emoji, names] of listed) {
-    let who = s.reactions.get(emoji);
-    if (!who) {
-      who = new Map();
-      s.reactions.set(emoji, who);
+  for (const [emoji, l] of listed) {
+    const r = emojiState(s, emoji);
+    if (version >= r.countV) {
+      r.count = l.count;
+      r.countV = version;
+      r.me = l.me;
     }
-    for (const [key, name] of names) {
-      if (!who.has(key)) who.set(key, { name, on: true, v: version });
+    for (const [key, name] of l.names) {
+      if (!r.who.has(key)) r.who.set(key, { name, on: true, v: version });
     }
   }
 }
@@ -198,9 +235,12 @@ function setReactions(s, list, version) {
 /** @returns {MessageView} */
 function view(s) {
   const reactions = [];
-  for (const [emoji, who] of s.reactions) {
-    const names = [...who.values()].filter((e) => e.on).map((e) => e.name);
-    if (names.length > 0) reactions.push({ emoji, names });
+  for (const [emoji, r] of s.reactions) {
+    const entries = [...r.who.values()];
+    const names = entries.filter((e) => e.on).map((e) => e.name);
+    const off = entries.filter((e) => !e.on).map((e) => e.name);
+    const count = Math.max(r.count, names.length);
+    if (count > 0) reactions.push({ emoji, count, names, off, me: r.me });
   }
   const v = {
     id: s.id,

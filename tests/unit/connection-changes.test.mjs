@@ -27,7 +27,7 @@ test('live changes update shown messages and count for since', () => {
   const ups = seen.filter((e) => e.type === 'update');
   assert.equal(ups.length, 2, 'the repeated reaction changes nothing');
   assert.equal(ups[1].message.text, 'hello!');
-  assert.deepEqual(ups[1].message.reactions, [{ emoji: '👍', names: ['Alice'] }]);
+  assert.deepEqual(ups[1].message.reactions, [{ emoji: '👍', count: 1, names: ['Alice'], off: [], me: false }]);
   assert.equal(h.conn.lastId, 3);
   const ws2 = h.reconnect();
   ws2.open();

@@ -9,6 +9,8 @@ const msg = (id, extra = {}) => ({ type: 'message', id, name: 'Alice', text: `m$
 const edit = (id, target, text) => ({ type: 'edit', id, target, text, name: 'Alice', at: 5000 + id });
 const del = (id, target) => ({ type: 'delete', id, target, name: 'Alice', at: 5000 + id });
 const react = (id, target, emoji, name, on = true) => ({ type: 'react', id, target, emoji, on, name, at: 5000 + id });
+/** Reactions as emoji and the names known to have reacted. */
+const named = (reactions) => reactions.map(({ emoji, names }) => ({ emoji, names }));
 
 test('a message frame gives the view; change frames are told apart', () => {
   const s = new MessageStates();
@@ -40,12 +42,12 @@ test('edit, delete and react apply once; twice is harmless', () => {
   s.apply(react(3, 1, '👍', 'Bob'));
   s.apply(react(4, 1, '👍', 'Carol'));
   s.apply(react(5, 1, '🎉', 'Bob'));
-  assert.deepEqual(s.get(1).reactions, [
+  assert.deepEqual(named(s.get(1).reactions), [
     { emoji: '👍', names: ['Bob', 'Carol'] },
     { emoji: '🎉', names: ['Bob'] },
   ]);
   s.apply(react(6, 1, '👍', 'bob', false));
-  assert.deepEqual(s.get(1).reactions, [
+  assert.deepEqual(named(s.get(1).reactions), [
     { emoji: '👍', names: ['Carol'] },
     { emoji: '🎉', names: ['Bob'] },
   ]);
@@ -77,7 +79,7 @@ test('a snapshot wins over changes up to its version, not over newer ones', () =
   // A welcome's history as of id 4 (it did not know events 5 and 6).
   s.snapshot(msg(1, { text: 'old', reactions: [{ emoji: '😂', names: ['Carol'] }] }), 4);
   assert.equal(s.get(1).text, 'live edit');
-  assert.deepEqual(s.get(1).reactions, [
+  assert.deepEqual(named(s.get(1).reactions), [
     { emoji: '👍', names: ['Bob'] },
     { emoji: '😂', names: ['Carol'] },
   ]);
@@ -85,7 +87,7 @@ test('a snapshot wins over changes up to its version, not over newer ones', () =
   s.snapshot(msg(1, { text: 'final', edited_at: 7777, reactions: [{ emoji: '😂', names: ['Carol'] }] }), 9);
   assert.equal(s.get(1).text, 'final');
   assert.equal(s.get(1).editedAt, 7777);
-  assert.deepEqual(s.get(1).reactions, [{ emoji: '😂', names: ['Carol'] }]);
+  assert.deepEqual(named(s.get(1).reactions), [{ emoji: '😂', names: ['Carol'] }]);
   // Changes it already reflects (from the same history) are harmless.
   s.apply(react(8, 1, '😂', 'Carol'));
   s.apply(edit(7, 1, 'final'));
@@ -127,4 +129,27 @@ test('an edit reaches the quotes of replies to it', () => {
   );
   assert.equal(s.get(2).reply.text, 'x'.repeat(QUOTE_CHARS));
   assert.equal(s.get(2).reply.name, 'Alice');
+});
+
+test('a summary counts everyone and names a few; changes set the count they carry', () => {
+  const s = new MessageStates();
+  const summary = { emoji: '👍', count: 60, names: ['Bob', 'Carol', 'Dan', 'Eve', 'Fay'], me: true };
+  const [r] = s.snapshot(msg(1, { reactions: [summary] }), 10).reactions;
+  assert.equal(r.count, 60);
+  assert.deepEqual(r.names, ['Bob', 'Carol', 'Dan', 'Eve', 'Fay']);
+  assert.equal(r.me, true, 'the welcome says we reacted, though we are not named');
+  s.apply({ ...react(11, 1, '👍', 'Zoe'), count: 61 });
+  s.apply({ ...react(11, 1, '👍', 'Zoe'), count: 61 });
+  assert.equal(s.get(1).reactions[0].count, 61, 'a change applied twice sets the same count');
+  s.apply({ ...react(12, 1, '👍', 'Bob', false), count: 60 });
+  assert.equal(s.get(1).reactions[0].count, 60);
+  assert.deepEqual(s.get(1).reactions[0].off, ['Bob']);
+  // An older change (a gap filled late) sets no count over a newer one.
+  s.apply({ ...react(9, 1, '👍', 'Old'), count: 3 });
+  assert.equal(s.get(1).reactions[0].count, 60);
+  // A newer summary that does not name Zoe says nothing of her: what we knew is dropped.
+  s.snapshot(msg(1, { reactions: [{ emoji: '👍', count: 59, names: ['Carol', 'Dan', 'Eve', 'Fay', 'Gus'] }] }), 20);
+  assert.deepEqual(s.get(1).reactions[0].names, ['Carol', 'Dan', 'Eve', 'Fay', 'Gus']);
+  assert.equal(s.get(1).reactions[0].count, 59);
+  assert.equal(s.get(1).reactions[0].me, false);
 });
