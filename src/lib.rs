@@ -46,6 +46,7 @@ pub mod protocol;
 pub mod rate;
 pub mod relay;
 pub mod room;
+pub mod token;
 pub mod validate;
 
 #[cfg(target_arch = "wasm32")]
