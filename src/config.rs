@@ -47,6 +47,12 @@ pub struct Limits {
     /// Sockets per relay object.
     pub relay_members: usize,
     pub log_level: LogLevel,
+    /// Join tokens: `JOIN_TOKENS`, `JOIN_TOKEN_SECRET`, `JOIN_TOKEN_PUBLIC_KEYS`,
+    /// `JOIN_TOKEN_MAX_TTL_S` (`crate::token`).
+    pub tokens: crate::token::Settings,
+    /// Sockets one verified member may hold at once (devices); past it the oldest is closed with
+    /// 4001. 0 turns the cap off.
+    pub member_sockets_max: usize,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
 }
@@ -84,6 +90,9 @@ impl Default for Limits {
             relay_threshold: 100,
             relay_members: 250,
             log_level: LogLevel::Info,
+            tokens: crate::token::Settings::default(),
+            // A phone, a laptop, a tablet and a couple of tabs.
+            member_sockets_max: 5,
             test_hooks: false,
         }
     }
@@ -140,6 +149,19 @@ impl Limits {
                 Some("warn") => LogLevel::Warn,
                 _ => d.log_level,
             },
+            tokens: crate::token::Settings {
+                mode: crate::token::Mode::parse(var("JOIN_TOKENS").as_deref()),
+                // Secrets (`wrangler secret put`), or vars for the public key set.
+                keys: crate::token::Keys::from_vars(
+                    var("JOIN_TOKEN_SECRET").as_deref(),
+                    var("JOIN_TOKEN_PUBLIC_KEYS").as_deref(),
+                )
+                .0,
+                max_ttl_s: non_negative("JOIN_TOKEN_MAX_TTL_S")
+                    .map_or(d.tokens.max_ttl_s, |n| n as u64),
+            },
+            member_sockets_max: non_negative("MEMBER_SOCKETS_MAX")
+                .map_or(d.member_sockets_max, |n| n as usize),
             test_hooks: var("TEST_HOOKS").is_some_and(|v| v.trim() == "1"),
         }
     }

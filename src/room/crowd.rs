@@ -30,7 +30,7 @@ impl Room {
     /// Whether the room is past the size where presence is a count.
     pub(super) fn crowded(&self) -> bool {
         let max = self.limits.presence_list_max;
-        max > 0 && self.members.len() + self.away.len() > max
+        max > 0 && self.by_key.len() + self.away.len() > max
     }
 
     /// A join in a crowded room, for the next `presence` frame.

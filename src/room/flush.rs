@@ -312,6 +312,7 @@ impl Room {
             topic: &self.state.topic,
             locked: self.state.locked,
             owner: member.owner,
+            verified: self.verified_names(),
         }))
     }
 }

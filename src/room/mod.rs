@@ -21,6 +21,7 @@
 //!   with [`Room::restore`];
 //! - what was said: the stored history, whose newest rows seed [`Room::new`].
 
+mod auth;
 mod crowd;
 mod deadline;
 mod edit;
@@ -65,9 +66,10 @@ pub struct Room {
     /// The room's display name (`lobby`, or a private room's hex id), for welcomes.
     name: String,
     conns: HashMap<ConnId, Conn>,
-    /// Name key (see [`crate::validate::name_key`]) → the member's connection.
+    /// Name key (see [`crate::validate::name_key`]) → the member's connection (for a member on
+    /// several devices, one of them): one entry per member who is here.
     by_key: HashMap<String, ConnId>,
-    /// Members' connections in join order: the broadcast list and the `members` list.
+    /// Members' connections in join order, every device of a member: the broadcast list.
     members: Vec<ConnId>,
     next_order: u64,
     history: History,
@@ -126,12 +128,19 @@ impl Room {
             // We cannot know when a hibernated socket last spoke: count its idle time from now.
             conn.last_heard = now;
             conn.closed = attachment.closed;
+            conn.expires_at = attachment.expires_at;
             if attachment.closed {
                 fx.close(attachment.conn, close::REPLACED, "closed");
             } else if let Some(record) = attachment.member {
                 let key = crate::validate::name_key(&record.name);
-                if !self.by_key.contains_key(&key) {
-                    self.by_key.insert(key.clone(), attachment.conn);
+                // A verified member's other devices share the name.
+                let device = record.verified
+                    && self.by_key.get(&key).is_some_and(|&held| {
+                        self.member(held)
+                            .is_some_and(|m| m.verified && m.session == record.session)
+                    });
+                if device || !self.by_key.contains_key(&key) {
+                    self.by_key.entry(key.clone()).or_insert(attachment.conn);
                     self.members.push(attachment.conn);
                     self.next_order = self.next_order.max(record.order.saturating_add(1));
                     conn.member = Some(Member {
@@ -140,6 +149,7 @@ impl Room {
                         order: record.order,
                         session: record.session,
                         owner: record.owner,
+                        verified: record.verified,
                     });
                     self.quota.member_joined(&conn);
                 }
@@ -167,6 +177,7 @@ impl Room {
                 order: row.order,
                 session: row.session,
                 owner: row.owner,
+                verified: row.verified,
             };
             self.away.insert(
                 row.key,
@@ -244,13 +255,16 @@ impl Room {
                 since,
                 session,
                 owner_key,
+                token,
             } => {
                 let keys = join::Keys {
                     session: session.as_deref(),
                     owner: owner_key.as_deref(),
+                    token: token.as_deref(),
                 };
                 self.join(conn, &name, since, keys, now, fx)
             }
+            ClientFrame::Auth { token } => self.auth(conn, &token, now, fx),
             ClientFrame::Message {
                 text,
                 nonce,
@@ -323,16 +337,28 @@ impl Room {
         self.member(conn).map(|m| m.name.as_str())
     }
 
-    /// Members' names in join order, those away included.
-    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+    /// The members who are here, once each (not once per device), with those away, in join
+    /// order.
+    fn all_members(&self) -> Vec<&Member> {
         let mut all: Vec<&Member> = self
-            .members
-            .iter()
+            .by_key
+            .values()
             .filter_map(|c| self.member(*c))
             .collect();
         all.extend(self.away.values().map(|a| &a.member));
         all.sort_by_key(|m| m.order);
-        all.into_iter().map(|m| m.name.as_str())
+        all
+    }
+
+    /// Names of the verified members (joined with a token), those away included, in join order.
+    fn verified_names(&self) -> Vec<&str> {
+        let all = self.all_members().into_iter();
+        all.filter(|m| m.verified).map(|m| m.name.as_str()).collect()
+    }
+
+    /// Members' names in join order, those away included.
+    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+        self.all_members().into_iter().map(|m| m.name.as_str())
     }
 
     /// Names of the members who are away, in join order.
@@ -347,8 +373,9 @@ impl Room {
         &self.members
     }
 
+    /// Members who are here, once each whatever their number of devices.
     pub fn member_count(&self) -> usize {
-        self.members.len()
+        self.by_key.len()
     }
 
     /// Open sockets, joined or not (not those the room closed and is waiting to see go).
@@ -396,3 +423,5 @@ mod moderation_tests;
 mod props;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod token_tests;
