@@ -42,6 +42,7 @@
 
 pub mod api;
 pub mod config;
+pub mod cors;
 pub mod protocol;
 pub mod rate;
 pub mod relay;

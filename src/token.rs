@@ -277,7 +277,7 @@ fn check_claims(c: &Map<String, Value>, max_ttl_s: u64, now: u64) -> Result<Clai
         None => Ok(None),
         // NumericDate: seconds, possibly with a fraction.
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if f.is_finite() && f >= 0.0 && f < 1e15 => Ok(Some(f as u64)),
+            Some(f) if (0.0..1e15).contains(&f) => Ok(Some(f as u64)),
             _ => Err(Refusal(bad)),
         },
         Some(_) => Err(Refusal(bad)),
@@ -315,6 +315,37 @@ fn check_claims(c: &Map<String, Value>, max_ttl_s: u64, now: u64) -> Result<Clai
         owner,
         create,
     })
+}
+
+/// `POST /api/rooms` under tokens: `Authorization: Bearer <token>` with `create: true`. Returns
+/// the identity (digest of `sub`) that becomes the room's first owner, or `None` for an
+/// anonymous room where tokens allow one (`off`, or `optional` without a header).
+pub fn may_create(
+    authorization: Option<&str>,
+    settings: &Settings,
+    now_ms: u64,
+) -> Result<Option<String>, crate::api::HttpError> {
+    let unauthorized = |why: &'static str| crate::api::HttpError::new(401, "unauthorized", why);
+    let token = authorization.map(|h| {
+        let h = h.trim();
+        match h.get(..7) {
+            Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => Ok(h[7..].trim()),
+            _ => Err(unauthorized("the Authorization header must be Bearer <token>")),
+        }
+    });
+    match (settings.mode, token) {
+        (Mode::Off, _) | (Mode::Optional, None) => Ok(None),
+        (Mode::Required, None) => Err(unauthorized(
+            "making a room needs Authorization: Bearer <token> (JOIN_TOKENS is required)",
+        )),
+        (_, Some(token)) => {
+            let claims = verify(token?, settings, now_ms).map_err(|r| unauthorized(r.0))?;
+            if !claims.create {
+                return Err(unauthorized("the token does not allow making rooms (create claim)"));
+            }
+            Ok(Some(identity(&claims.sub)))
+        }
+    }
 }
 
 /// One base64url part as a JSON object (serde_json's own recursion limit keeps nested input from

@@ -148,7 +148,11 @@ impl Room {
                 true
             }
             // The session proves it is the same person: an owner stays owner across reconnects.
-            None => was_owner || claims.as_ref().is_some_and(|c| c.owner),
+            None => {
+                was_owner
+                    || claims.as_ref().is_some_and(|c| c.owner)
+                    || (identity.is_some() && self.state.owner_identity.as_deref() == identity)
+            }
         };
         if seat == Seat::New {
             if self.by_key.len() + self.away.len() >= self.limits.max_members {

@@ -19,6 +19,8 @@ pub struct RoomState {
     pub locked: bool,
     /// SHA-256 of the owner key `POST /api/rooms` handed out (private rooms only).
     pub owner_hash: Option<String>,
+    /// The identity (digest of the `sub`) whose bearer token made the room: its first owner.
+    pub owner_identity: Option<String>,
     pub bans: Vec<Ban>,
 }
 
@@ -42,6 +44,7 @@ impl RoomState {
             topic: get("topic").unwrap_or_default(),
             locked: get("locked").is_some_and(|v| v == "true"),
             owner_hash: get("owner"),
+            owner_identity: get("owner_sub"),
             bans: get("bans")
                 .and_then(|v| serde_json::from_str(&v).ok())
                 .unwrap_or_default(),

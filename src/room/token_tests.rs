@@ -368,3 +368,17 @@ fn an_owner_claim_makes_the_owner_and_no_claim_does_not() {
     h.send(1, json!({"type":"kick","name":"Boss"}));
     assert_eq!(h.error_code(1), "forbidden");
 }
+
+#[test]
+fn the_sub_that_made_the_room_is_its_owner() {
+    let mut store = super::history::VecStore::default();
+    store
+        .meta
+        .insert("owner_sub", crate::token::identity("maker"));
+    let mut h = Harness::with_history(limits(Mode::Required), store.load(), store);
+    h.now = T0 * 1000;
+    let w = join_token(&mut h, 1, &token("maker", "Maker", json!({})));
+    assert_eq!(w["owner"], true);
+    let w = join_token(&mut h, 2, &token("other", "Other", json!({})));
+    assert!(w.get("owner").is_none());
+}

@@ -317,3 +317,31 @@ fn identities_are_digests_of_the_sub() {
     assert_ne!(identity("42"), identity("43"));
     assert!(!identity("user-42").contains("user-42"));
 }
+
+#[test]
+fn making_a_room_needs_a_bearer_with_create() {
+    let mut s = settings(true, &[]);
+    let create = hs256(SECRET, &with(json!({"create": true, "room": "*"})));
+    let bearer = format!("Bearer {create}");
+    assert_eq!(
+        may_create(Some(&bearer), &s, at(NOW)),
+        Ok(Some(identity("user-42")))
+    );
+    assert_eq!(may_create(Some(&format!("bearer  {create} ")), &s, at(NOW)).map(|o| o.is_some()), Ok(true));
+    let refused = |h: Option<&str>, s: &Settings| {
+        let e = may_create(h, s, at(NOW)).unwrap_err();
+        assert_eq!((e.status, e.code), (401, "unauthorized"));
+        e.message
+    };
+    assert!(refused(None, &s).contains("Bearer"));
+    assert!(refused(Some(&create), &s).contains("Bearer <token>"));
+    let plain = format!("Bearer {}", hs256(SECRET, &claims()));
+    assert!(refused(Some(&plain), &s).contains("create claim"));
+    assert!(refused(Some("Bearer x.y.z"), &s).contains("not base64url"));
+    // Optional: none is fine (an anonymous room), a bad one is not. Off: ignored.
+    s.mode = Mode::Optional;
+    assert_eq!(may_create(None, &s, at(NOW)), Ok(None));
+    refused(Some(&plain), &s);
+    s.mode = Mode::Off;
+    assert_eq!(may_create(Some(&plain), &s, at(NOW)), Ok(None));
+}
