@@ -87,7 +87,10 @@ pub fn decide(
             return Decision::Refuse(not_allowed(), headers);
         }
         headers.extend([
-            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS".to_string()),
+            (
+                "Access-Control-Allow-Methods",
+                "GET, POST, OPTIONS".to_string(),
+            ),
             (
                 "Access-Control-Allow-Headers",
                 "Content-Type, Authorization".to_string(),
@@ -186,10 +189,19 @@ mod tests {
         };
         assert_eq!(header(&h, "Access-Control-Allow-Origin"), None);
         // No Origin: not a browser page, not refused.
-        assert!(matches!(decide(&o, "POST", None, false, OWN), Decision::Serve(_)));
-        assert!(matches!(decide(&o, "GET", None, true, OWN), Decision::Serve(_)));
+        assert!(matches!(
+            decide(&o, "POST", None, false, OWN),
+            Decision::Serve(_)
+        ));
+        assert!(matches!(
+            decide(&o, "GET", None, true, OWN),
+            Decision::Serve(_)
+        ));
         // The Worker's own page always may; "null" (a sandboxed page) may not.
-        assert!(matches!(decide(&o, "GET", Some(OWN), true, OWN), Decision::Serve(_)));
+        assert!(matches!(
+            decide(&o, "GET", Some(OWN), true, OWN),
+            Decision::Serve(_)
+        ));
         assert!(matches!(
             decide(&o, "GET", Some("null"), true, OWN),
             Decision::Refuse(..)

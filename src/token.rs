@@ -63,7 +63,10 @@ impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
-            .field("kids", &self.public.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "kids",
+                &self.public.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -117,7 +120,9 @@ fn ed25519_jwk(key: &Value) -> Option<(String, [u8; 32])> {
     if str_of("kty") != Some("OKP") || str_of("crv") != Some("Ed25519") {
         return None;
     }
-    let x = URL_SAFE_NO_PAD.decode(str_of("x")?.trim_end_matches('=')).ok()?;
+    let x = URL_SAFE_NO_PAD
+        .decode(str_of("x")?.trim_end_matches('='))
+        .ok()?;
     let x: [u8; 32] = x.try_into().ok()?;
     Some((str_of("kid").unwrap_or_default().to_string(), x))
 }
@@ -330,7 +335,9 @@ pub fn may_create(
         let h = h.trim();
         match h.get(..7) {
             Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => Ok(h[7..].trim()),
-            _ => Err(unauthorized("the Authorization header must be Bearer <token>")),
+            _ => Err(unauthorized(
+                "the Authorization header must be Bearer <token>",
+            )),
         }
     });
     match (settings.mode, token) {
@@ -341,7 +348,9 @@ pub fn may_create(
         (_, Some(token)) => {
             let claims = verify(token?, settings, now_ms).map_err(|r| unauthorized(r.0))?;
             if !claims.create {
-                return Err(unauthorized("the token does not allow making rooms (create claim)"));
+                return Err(unauthorized(
+                    "the token does not allow making rooms (create claim)",
+                ));
             }
             Ok(Some(identity(&claims.sub)))
         }

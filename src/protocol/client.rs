@@ -115,9 +115,9 @@ impl<'a> ClientFrame<'a> {
                 token: raw.token,
             }),
             "auth" => Ok(ClientFrame::Auth {
-                token: raw
-                    .token
-                    .ok_or_else(|| ErrorFrame::new(ErrorCode::Unauthorized, "auth needs a token"))?,
+                token: raw.token.ok_or_else(|| {
+                    ErrorFrame::new(ErrorCode::Unauthorized, "auth needs a token")
+                })?,
             }),
             "message" => Ok(ClientFrame::Message {
                 text: raw.text.ok_or_else(|| {

@@ -111,7 +111,10 @@ fn server_frames_match_the_documented_shapes() {
         verified: vec![],
     };
     let v: Value = serde_json::from_str(&to_json(&welcome)).unwrap();
-    assert!(v.get("verified").is_none(), "absent when nobody is verified");
+    assert!(
+        v.get("verified").is_none(),
+        "absent when nobody is verified"
+    );
     assert_eq!(v["type"], "welcome");
     assert_eq!(v["members"], json!(["Alice", "Bob"]));
     assert_eq!(v["history"][0]["type"], "message");

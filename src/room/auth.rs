@@ -29,7 +29,9 @@ impl Room {
             return Err(ErrorFrame::new(ErrorCode::NotJoined, "join the room first"));
         };
         if !member.verified {
-            return Err(unauthorized("only a member who joined with a token can renew it"));
+            return Err(unauthorized(
+                "only a member who joined with a token can renew it",
+            ));
         }
         let claims = self
             .vouched(Some(raw), now)?

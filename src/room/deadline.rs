@@ -44,8 +44,7 @@ impl Room {
         // within the presence grace as quietly as any reconnect.
         for conn in expired {
             let address = self.conns.get(&conn).and_then(|c| c.address.clone());
-            if let Some(member) = self.close_conn(conn, close::TOKEN_EXPIRED, "token expired", fx)
-            {
+            if let Some(member) = self.close_conn(conn, close::TOKEN_EXPIRED, "token expired", fx) {
                 self.away_or_leave(member, address, "token expired", now, fx);
             }
         }
@@ -81,18 +80,14 @@ impl Room {
     pub(super) fn next_deadline(&self) -> Option<u64> {
         let (join_timeout, idle_timeout) =
             (self.limits.join_timeout_ms, self.limits.idle_timeout_ms);
-        let sockets = self
-            .conns
-            .values()
-            .filter(|c| !c.closed)
-            .filter_map(|c| {
-                let idle = match &c.member {
-                    None => return Some(c.accepted_at.saturating_add(join_timeout)),
-                    Some(_) if idle_timeout > 0 => Some(c.last_heard.saturating_add(idle_timeout)),
-                    Some(_) => None,
-                };
-                idle.into_iter().chain(c.expires_at).min()
-            });
+        let sockets = self.conns.values().filter(|c| !c.closed).filter_map(|c| {
+            let idle = match &c.member {
+                None => return Some(c.accepted_at.saturating_add(join_timeout)),
+                Some(_) if idle_timeout > 0 => Some(c.last_heard.saturating_add(idle_timeout)),
+                Some(_) => None,
+            };
+            idle.into_iter().chain(c.expires_at).min()
+        });
         sockets.chain(self.away.values().map(|a| a.until)).min()
     }
 }

@@ -353,7 +353,9 @@ impl Room {
     /// Names of the verified members (joined with a token), those away included, in join order.
     fn verified_names(&self) -> Vec<&str> {
         let all = self.all_members().into_iter();
-        all.filter(|m| m.verified).map(|m| m.name.as_str()).collect()
+        all.filter(|m| m.verified)
+            .map(|m| m.name.as_str())
+            .collect()
     }
 
     /// Members' names in join order, those away included.

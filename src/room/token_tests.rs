@@ -63,7 +63,10 @@ fn a_token_names_the_member_and_marks_them_verified() {
     assert_eq!(w["name"], "Alice");
     assert_eq!(w["verified"], json!(["Alice"]));
     let join = h.one(1);
-    assert_eq!((join["type"].as_str(), join["verified"].as_bool()), (Some("join"), Some(true)));
+    assert_eq!(
+        (join["type"].as_str(), join["verified"].as_bool()),
+        (Some("join"), Some(true))
+    );
     // The sub is never sent to others.
     assert!(!h.texts.values().flatten().any(|t| t.contains("u1")));
     // A guest is not marked.
@@ -85,9 +88,15 @@ fn modes_off_optional_required() {
     h.send(1, json!({"type":"join","name":"Bob"}));
     let e = h.one(1);
     assert_eq!(e["code"], "unauthorized");
-    assert!(e["message"].as_str().unwrap().contains("needs a join token"));
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("needs a join token"));
     // The socket stays usable: a corrected join works.
-    h.send(1, json!({"type":"join","token": token("u1", "Bob", json!({}))}));
+    h.send(
+        1,
+        json!({"type":"join","token": token("u1", "Bob", json!({}))}),
+    );
     assert_eq!(h.one(1)["type"], "welcome");
     assert!(closes(&h, 1).is_empty());
 }
@@ -98,11 +107,23 @@ fn each_refusal_is_unauthorized_names_the_rule_and_keeps_the_socket() {
     let good = token("u1", "Alice", json!({}));
     let cases = [
         (format!("{good}x"), "does not verify"),
-        (token("u1", "Alice", json!({"room": "kitchen"})), "another room"),
-        (token("u1", "Alice", json!({"exp": T0 - SKEW_S - 1})), "expired"),
-        (token("u1", "Alice", json!({"nbf": T0 + SKEW_S + 1})), "not valid yet"),
+        (
+            token("u1", "Alice", json!({"room": "kitchen"})),
+            "another room",
+        ),
+        (
+            token("u1", "Alice", json!({"exp": T0 - SKEW_S - 1})),
+            "expired",
+        ),
+        (
+            token("u1", "Alice", json!({"nbf": T0 + SKEW_S + 1})),
+            "not valid yet",
+        ),
         ("x".repeat(5000), "over 4 KiB"),
-        (mint::eddsa([1; 32], Some("k"), &json!({})), "EdDSA tokens are not accepted"),
+        (
+            mint::eddsa([1; 32], Some("k"), &json!({})),
+            "EdDSA tokens are not accepted",
+        ),
     ];
     h.connect(1);
     for (t, why) in &cases {
@@ -125,7 +146,10 @@ fn renewal_replaces_the_token_and_expiry_closes_with_4004() {
     join_token(&mut h, 1, &token("u1", "Alice", json!({"exp": T0 + 100})));
     join_token(&mut h, 2, &token("u2", "Bob", json!({})));
     h.clear();
-    assert_eq!(h.attachments[&1].expires_at, Some((T0 + 100 + SKEW_S) * 1000));
+    assert_eq!(
+        h.attachments[&1].expires_at,
+        Some((T0 + 100 + SKEW_S) * 1000)
+    );
     assert!(h.alarm.is_some_and(|a| a <= (T0 + 100 + SKEW_S) * 1000));
 
     // Another sub's token, or another room's, is refused and the old one stays.
@@ -141,7 +165,10 @@ fn renewal_replaces_the_token_and_expiry_closes_with_4004() {
 
     // Renewed: a later expiry, answered with the new exp; the name in the new token is ignored.
     h.now = (T0 + 50) * 1000;
-    h.send(1, json!({"type":"auth","token": token("u1", "Alicia", json!({"exp": T0 + 400}))}));
+    h.send(
+        1,
+        json!({"type":"auth","token": token("u1", "Alicia", json!({"exp": T0 + 400}))}),
+    );
     assert_eq!(h.one(1), json!({"type":"auth","exp": T0 + 400}));
     h.now = (T0 + 200) * 1000;
     h.ring(vec![(1, h.now), (2, h.now)]);
@@ -164,10 +191,16 @@ fn renewal_replaces_the_token_and_expiry_closes_with_4004() {
 fn auth_needs_a_verified_member() {
     let mut h = harness(Mode::Optional);
     h.connect(1);
-    h.send(1, json!({"type":"auth","token": token("u1", "A", json!({}))}));
+    h.send(
+        1,
+        json!({"type":"auth","token": token("u1", "A", json!({}))}),
+    );
     assert_eq!(h.error_code(1), "not_joined");
     h.join(2, "Guest");
-    h.send(2, json!({"type":"auth","token": token("u1", "A", json!({}))}));
+    h.send(
+        2,
+        json!({"type":"auth","token": token("u1", "A", json!({}))}),
+    );
     assert_eq!(h.error_code(2), "unauthorized");
     h.send(2, json!({"type":"auth"}));
     assert_eq!(h.error_code(2), "unauthorized");
@@ -181,10 +214,16 @@ fn a_name_held_by_a_sub_cannot_be_taken() {
     let e = h.join_keys(2, "alice", Some(&crate::token::identity("u1")), None);
     assert_eq!(e["code"], "name_taken");
     // ...nor by another sub.
-    assert_eq!(join_token(&mut h, 3, &token("u2", "ALICE", json!({})))["code"], "name_taken");
+    assert_eq!(
+        join_token(&mut h, 3, &token("u2", "ALICE", json!({})))["code"],
+        "name_taken"
+    );
     // And a sub cannot take a guest's name.
     h.join(4, "Bob");
-    assert_eq!(join_token(&mut h, 5, &token("u3", "Bob", json!({})))["code"], "name_taken");
+    assert_eq!(
+        join_token(&mut h, 5, &token("u3", "Bob", json!({})))["code"],
+        "name_taken"
+    );
 }
 
 #[test]
@@ -221,7 +260,10 @@ fn one_member_on_many_devices() {
     h.now += 10_000;
     h.ring(vec![(2, h.now)]);
     let leave = h.one(2);
-    assert_eq!((leave["type"].as_str(), leave["name"].as_str()), (Some("leave"), Some("Alice")));
+    assert_eq!(
+        (leave["type"].as_str(), leave["name"].as_str()),
+        (Some("leave"), Some("Alice"))
+    );
 }
 
 #[test]
@@ -245,7 +287,10 @@ fn devices_survive_a_rebuild() {
     h.say(3, "after");
     assert_eq!(h.one(1)["text"], "after");
     assert_eq!(h.one(2)["text"], "after");
-    assert_eq!(h.attachments[&1].expires_at, Some((T0 + 600 + SKEW_S) * 1000));
+    assert_eq!(
+        h.attachments[&1].expires_at,
+        Some((T0 + 600 + SKEW_S) * 1000)
+    );
 }
 
 #[test]
@@ -296,7 +341,10 @@ fn identity_edit_react_and_rate_by_sub() {
     h.rebuild();
     join_token(&mut h, 1, &token("u1", "Alice", json!({})));
     join_token(&mut h, 2, &token("u1", "Alice", json!({})));
-    assert_eq!(join_token(&mut h, 3, &token("u2", "Bob", json!({})))["type"], "welcome");
+    assert_eq!(
+        join_token(&mut h, 3, &token("u2", "Bob", json!({})))["type"],
+        "welcome"
+    );
     h.clear();
     let id = h.say(1, "typo")["id"].as_u64().unwrap();
     h.clear();
@@ -311,7 +359,11 @@ fn identity_edit_react_and_rate_by_sub() {
     h.clear();
     h.send(2, json!({"type":"react","id":id,"emoji":"👍"}));
     let r = h.one(3);
-    assert_eq!((r["type"].as_str(), r["on"].as_bool()), (Some("react"), Some(false)), "{r}");
+    assert_eq!(
+        (r["type"].as_str(), r["on"].as_bool()),
+        (Some("react"), Some(false)),
+        "{r}"
+    );
     // The rate bucket is the sub's, shared by its devices: the burst of 6 is spent by both.
     h.clear();
     let mut sent = 0;
@@ -340,19 +392,29 @@ fn a_kick_closes_every_device_and_bans_the_sub() {
     join_token(&mut h, 1, &token("owner", "Olga", json!({"owner": true})));
     join_token(&mut h, 2, &token("u1", "Alice", json!({})));
     h.connect_from(3, Some("10.0.0.9"));
-    h.send(3, json!({"type":"join","token": token("u1", "Alice", json!({}))}));
+    h.send(
+        3,
+        json!({"type":"join","token": token("u1", "Alice", json!({}))}),
+    );
     h.clear();
     // Her own other device cannot kick her.
     h.send(1, json!({"type":"kick","name":"Alice"}));
     assert_eq!(closes(&h, 2), vec![close::KICKED]);
     assert_eq!(closes(&h, 3), vec![close::KICKED]);
     let kinds = Harness::frame_types(&h.take(1));
-    assert_eq!(kinds.iter().filter(|k| *k == "leave").count(), 1, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "leave").count(),
+        1,
+        "{kinds:?}"
+    );
     // The sub is banned under any name, from any address, with a fresh token.
     let e = join_token(&mut h, 4, &token("u1", "Another Name", json!({})));
     assert_eq!(e["code"], "banned");
     // Another sub is not.
-    assert_eq!(join_token(&mut h, 5, &token("u9", "Zed", json!({})))["type"], "welcome");
+    assert_eq!(
+        join_token(&mut h, 5, &token("u9", "Zed", json!({})))["type"],
+        "welcome"
+    );
 }
 
 #[test]

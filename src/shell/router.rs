@@ -6,8 +6,8 @@ use super::room_object::RELAY_HEADER;
 use super::{relay_name, RELAYS, ROOMS};
 use crate::api::{self, HttpError, Route};
 use crate::config::Limits;
-use crate::{cors, token};
 use crate::validate::RoomName;
+use crate::{cors, token};
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 #[event(fetch)]
@@ -22,7 +22,9 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     let own = cors::origin_of(&url);
     let (response, headers) = match cors::decide(&origins, &method, origin.as_deref(), upgrade, own)
     {
-        cors::Decision::Preflight(headers) => (Response::empty().map(|r| r.with_status(204)), headers),
+        cors::Decision::Preflight(headers) => {
+            (Response::empty().map(|r| r.with_status(204)), headers)
+        }
         cors::Decision::Refuse(error, headers) => (error_response(&error), headers),
         cors::Decision::Serve(headers) => {
             let response = match handle(req, &env).await {

@@ -117,23 +117,27 @@ fn alg_confusion_and_none_are_refused() {
         assert!(refusal(&token, &both).contains("alg none"), "{token}");
     }
     // Other algorithms, and a header without one.
-    for alg in [r#"{"alg":"RS256"}"#, r#"{"alg":"HS512"}"#, r#"{"typ":"JWT"}"#] {
+    for alg in [
+        r#"{"alg":"RS256"}"#,
+        r#"{"alg":"HS512"}"#,
+        r#"{"typ":"JWT"}"#,
+    ] {
         let input = format!("{}.{payload}", b64url(alg.as_bytes()));
         let token = hs256_raw(SECRET, &input);
         assert!(refusal(&token, &secret_only).contains("alg"), "{alg}");
     }
     // crit extensions are refused rather than ignored.
-    let input = format!(
-        "{}.{payload}",
-        b64url(br#"{"alg":"HS256","crit":["exp"]}"#)
-    );
+    let input = format!("{}.{payload}", b64url(br#"{"alg":"HS256","crit":["exp"]}"#));
     assert!(refusal(&hs256_raw(SECRET, &input), &secret_only).contains("crit"));
 }
 
 #[test]
 fn a_tampered_token_does_not_verify() {
     let s = settings(true, &[("k1", SEED_A)]);
-    for token in [hs256(SECRET, &claims()), eddsa(SEED_A, Some("k1"), &claims())] {
+    for token in [
+        hs256(SECRET, &claims()),
+        eddsa(SEED_A, Some("k1"), &claims()),
+    ] {
         let parts: Vec<&str> = token.split('.').collect();
         let other = b64url(with(json!({"sub": "admin"})).to_string().as_bytes());
         let tampered = format!("{}.{other}.{}", parts[0], parts[2]);
@@ -165,7 +169,10 @@ fn every_claim_rule() {
         (json!({"create": 1}), "create claim"),
         (json!({"exp": NOW - SKEW_S - 1}), "expired"),
         (json!({"nbf": NOW + SKEW_S + 1}), "not valid yet"),
-        (json!({"iat": NOW + SKEW_S + 1, "exp": NOW + 700}), "issued in the future"),
+        (
+            json!({"iat": NOW + SKEW_S + 1, "exp": NOW + 700}),
+            "issued in the future",
+        ),
         (json!({"exp": NOW + 86_401}), "JOIN_TOKEN_MAX_TTL_S"),
     ];
     for (extra, why) in cases {
@@ -198,7 +205,10 @@ fn the_ttl_cap_counts_from_iat_or_now_and_zero_turns_it_off() {
     let mut s = settings(true, &[]);
     let t = hs256(SECRET, &with(json!({"iat": null, "exp": NOW + 86_400})));
     assert!(verify(&t, &s, at(NOW)).is_ok());
-    let t = hs256(SECRET, &with(json!({"iat": NOW - 100, "exp": NOW + 86_350})));
+    let t = hs256(
+        SECRET,
+        &with(json!({"iat": NOW - 100, "exp": NOW + 86_350})),
+    );
     assert!(refusal(&t, &s).contains("JOIN_TOKEN_MAX_TTL_S"));
     s.max_ttl_s = 0;
     let t = hs256(SECRET, &with(json!({"exp": NOW + 10 * 86_400})));
@@ -208,9 +218,7 @@ fn the_ttl_cap_counts_from_iat_or_now_and_zero_turns_it_off() {
 #[test]
 fn room_claims() {
     let s = settings(true, &[]);
-    let c = |room: &str| {
-        verify(&hs256(SECRET, &with(json!({"room": room}))), &s, at(NOW)).unwrap()
-    };
+    let c = |room: &str| verify(&hs256(SECRET, &with(json!({"room": room}))), &s, at(NOW)).unwrap();
     assert!(c("lobby").for_room("lobby").is_ok());
     assert!(c(" Lobby ").for_room("lobby").is_ok());
     assert!(c("*").for_room("anything").is_ok());
@@ -244,7 +252,10 @@ fn shape_refusals_name_the_rule_and_never_echo_the_token() {
     let header = b64url(br#"{"alg":"HS256"}"#);
     for payload in ["[1,2]", "null", "{", "\"sub\""] {
         let t = hs256_raw(SECRET, &format!("{header}.{}", b64url(payload.as_bytes())));
-        assert!(refusal(&t, &s).contains("claims are not base64url JSON"), "{payload}");
+        assert!(
+            refusal(&t, &s).contains("claims are not base64url JSON"),
+            "{payload}"
+        );
     }
 }
 
@@ -257,7 +268,11 @@ fn fuzz_never_panics() {
     let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let t = hs256_raw(SECRET, &format!("{header}.{}", b64url(nested.as_bytes())));
     assert!(verify(&t, &s, at(NOW)).is_err());
-    let nested = format!("{{\"sub\":{}1{}}}", "{\"a\":".repeat(5000), "}".repeat(5000));
+    let nested = format!(
+        "{{\"sub\":{}1{}}}",
+        "{\"a\":".repeat(5000),
+        "}".repeat(5000)
+    );
     let t = hs256_raw(SECRET, &format!("{header}.{}", b64url(nested.as_bytes())));
     assert!(verify(&t, &s, at(NOW)).is_err());
     let mut runner = proptest::test_runner::TestRunner::default();
@@ -272,12 +287,15 @@ fn fuzz_never_panics() {
         Just(json!(null)),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,140}".prop_map(Value::from),
         Just(json!([1, {"a": []}])),
         Just(json!({"nested": {"x": 1}})),
     ];
-    let fields = ["sub", "name", "room", "exp", "nbf", "iat", "owner", "create"];
+    let fields = [
+        "sub", "name", "room", "exp", "nbf", "iat", "owner", "create",
+    ];
     runner
         .run(&proptest::collection::vec(values, 8), |vals| {
             let mut c = serde_json::Map::new();
@@ -308,7 +326,11 @@ fn jwks_parsing_skips_what_is_not_ed25519_and_debug_hides_the_secret() {
     assert_eq!(Mode::parse(None), Mode::Off);
     assert_eq!(Mode::parse(Some("optional")), Mode::Optional);
     assert_eq!(Mode::parse(Some("required")), Mode::Required);
-    assert_eq!(Mode::parse(Some("requierd")), Mode::Required, "fails closed");
+    assert_eq!(
+        Mode::parse(Some("requierd")),
+        Mode::Required,
+        "fails closed"
+    );
 }
 
 #[test]
@@ -327,7 +349,10 @@ fn making_a_room_needs_a_bearer_with_create() {
         may_create(Some(&bearer), &s, at(NOW)),
         Ok(Some(identity("user-42")))
     );
-    assert_eq!(may_create(Some(&format!("bearer  {create} ")), &s, at(NOW)).map(|o| o.is_some()), Ok(true));
+    assert_eq!(
+        may_create(Some(&format!("bearer  {create} ")), &s, at(NOW)).map(|o| o.is_some()),
+        Ok(true)
+    );
     let refused = |h: Option<&str>, s: &Settings| {
         let e = may_create(h, s, at(NOW)).unwrap_err();
         assert_eq!((e.status, e.code), (401, "unauthorized"));
