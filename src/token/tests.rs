@@ -370,3 +370,25 @@ fn making_a_room_needs_a_bearer_with_create() {
     s.mode = Mode::Off;
     assert_eq!(may_create(Some(&plain), &s, at(NOW)), Ok(None));
 }
+
+/// Tokens minted by docs/embedding.md's snippets (Node.js crypto, HS256 and EdDSA, and Python's
+/// standard library), with the JWKS its key snippet printed: another implementation's output.
+#[test]
+fn tokens_minted_as_the_docs_show_verify() {
+    const JWKS: &str = r#"{"keys":[{"crv":"Ed25519","x":"0qws0pFjtufThu5HxdiY9qFTsN0UljHmtVBeBz4O1u0","kty":"OKP","kid":"app-2026-01"}]}"#;
+    const NODE_HS256: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTQyIiwibmFtZSI6IkFsaWNlIiwicm9vbSI6ImxvYmJ5IiwiaWF0IjoxNzk2NTIzNTA0LCJleHAiOjE3OTY1MjcxMDR9.VzS-z1UBuL3zWZ4Nwkjjlm0fJDNRPxw0RE1dUTnNAro";
+    const NODE_EDDSA: &str = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6ImFwcC0yMDI2LTAxIn0.eyJzdWIiOiJ1c2VyLTQyIiwibmFtZSI6IkFsaWNlIiwicm9vbSI6ImxvYmJ5IiwiaWF0IjoxNzk2NTIzNTA0LCJleHAiOjE3OTY1MjcxMDR9.6fOTBW1w41_WZ8JNf2R9IP35iYN3EiaO2DM1UUhC9niZVuCfE43jdQmJrlwmssn5foLbBTjyfnTXhsK7TdofDw";
+    const PYTHON_HS256: &str = "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAidXNlci00MiIsICJuYW1lIjogIkFsaWNlIiwgInJvb20iOiAibG9iYnkiLCAiaWF0IjogMTc5NjUyMzUwNCwgImV4cCI6IDE3OTY1MjcxMDR9.WGwOKNRAU5pNcT-sRlUOOnhU4Qx1iX4oPXaFeewu_ZY";
+    let (keys, skipped) = Keys::from_vars(Some("a-long-random-secret"), Some(JWKS));
+    assert_eq!(skipped, 0);
+    let s = Settings {
+        mode: Mode::Required,
+        keys,
+        max_ttl_s: 86_400,
+    };
+    for token in [NODE_HS256, NODE_EDDSA, PYTHON_HS256] {
+        let c = verify(token, &s, 1_796_523_504_000).unwrap();
+        assert_eq!((c.sub.as_str(), c.name.as_str()), ("user-42", "Alice"));
+        assert!(c.for_room("lobby").is_ok());
+    }
+}
