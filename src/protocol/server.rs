@@ -289,6 +289,9 @@ pub enum ServerFrame<'a> {
         joined: Vec<&'a str>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         left: Vec<&'a str>,
+        /// Who of `members` (or `joined`) joined with a join token; absent when none did.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        verified: Vec<&'a str>,
     },
     Typing {
         name: &'a str,

@@ -107,6 +107,16 @@ impl Room {
         };
         // A verified member who is here already, maybe under another name: one more device.
         let device = identity.and_then(|id| self.holder_of(id));
+        // Or away, maybe under another name: they come back as who they were.
+        if let (None, Some(id)) = (device, identity) {
+            let away = self
+                .away
+                .iter()
+                .find(|(_, a)| a.member.verified && a.member.session.as_deref() == Some(id));
+            if let Some((away_key, _)) = away {
+                key.clone_from(away_key);
+            }
+        }
         let (seat, was_owner) = if let Some(primary) = device {
             let held = self.member(primary);
             // The member keeps the name they joined with first.
@@ -182,6 +192,7 @@ impl Room {
         }
         let name = match seat {
             Seat::Device(primary) => self.member(primary).map_or(name, |m| m.name.clone()),
+            Seat::Return if verified => self.away.get(&key).map_or(name, |a| a.member.name.clone()),
             _ => name,
         };
         Ok(Admitted {
@@ -293,7 +304,7 @@ impl Room {
                 }),
                 Some(conn),
             ),
-            Seat::New if self.crowded() => self.crowd_joined(&name),
+            Seat::New if self.crowded() => self.crowd_joined(&name, verified),
             Seat::New => self.outbox.presence(
                 to_json(&ServerFrame::Join {
                     name: &name,

@@ -444,3 +444,49 @@ fn the_sub_that_made_the_room_is_its_owner() {
     let w = join_token(&mut h, 2, &token("other", "Other", json!({})));
     assert!(w.get("owner").is_none());
 }
+
+#[test]
+fn a_member_away_returns_as_who_they_were_whatever_the_new_token_calls_them() {
+    let mut h = harness(Mode::Required);
+    h.limits.presence_grace_ms = 10_000;
+    h.rebuild();
+    join_token(&mut h, 1, &token("u1", "Alice", json!({})));
+    join_token(&mut h, 2, &token("u2", "Bob", json!({})));
+    h.gone(1);
+    h.clear();
+    let w = join_token(&mut h, 3, &token("u1", "Alicia", json!({})));
+    assert_eq!(w["name"], "Alice");
+    assert_eq!(w["members"], json!(["Alice", "Bob"]));
+    let back = h.one(2);
+    assert_eq!(
+        (back["type"].as_str(), back["name"].as_str()),
+        (Some("back"), Some("Alice"))
+    );
+    assert_eq!(back["verified"], true);
+}
+
+#[test]
+fn a_crowd_s_presence_names_the_verified() {
+    let mut h = harness(Mode::Optional);
+    h.limits.presence_list_max = 2;
+    h.rebuild();
+    h.join(1, "Ann");
+    h.join(2, "Bob");
+    h.clear();
+    h.join(3, "Cy");
+    h.join(4, "Dee");
+    join_token(&mut h, 5, &token("u5", "Eve", json!({})));
+    let frames = h.take(1);
+    let presence: Vec<&Value> = frames.iter().filter(|f| f["type"] == "presence").collect();
+    assert!(!presence.is_empty(), "{frames:?}");
+    let eve = presence
+        .iter()
+        .find(|p| p["joined"] == json!(["Eve"]))
+        .unwrap();
+    assert_eq!(eve["verified"], json!(["Eve"]), "{presence:?}");
+    let dee = presence
+        .iter()
+        .find(|p| p["joined"] == json!(["Dee"]))
+        .unwrap();
+    assert!(dee.get("verified").is_none());
+}
