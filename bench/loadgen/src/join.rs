@@ -113,5 +113,8 @@ pub fn token(secret: &str, name: &str, room: &str) -> String {
         return input;
     };
     mac.update(input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
 }
