@@ -216,3 +216,38 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod embedding_tests {
+    use super::*;
+    use crate::token::Mode;
+
+    #[test]
+    fn reads_the_embedding_vars() {
+        let l = Limits::from_vars(|name| {
+            Some(
+                match name {
+                    "JOIN_TOKENS" => " optional ",
+                    "JOIN_TOKEN_SECRET" => "s3cret-s3cret",
+                    "JOIN_TOKEN_MAX_TTL_S" => "0",
+                    "MEMBER_SOCKETS_MAX" => "2",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        });
+        assert_eq!(l.tokens.mode, Mode::Optional);
+        assert!(!l.tokens.keys.is_empty());
+        assert_eq!(l.tokens.max_ttl_s, 0, "0 lifts the cap");
+        assert_eq!(l.member_sockets_max, 2);
+        let d = Limits::default();
+        assert_eq!(
+            (d.tokens.mode, d.tokens.max_ttl_s, d.member_sockets_max),
+            (Mode::Off, 86_400, 5)
+        );
+        assert!(
+            !format!("{l:?}").contains("s3cret"),
+            "Debug hides the secret"
+        );
+    }
+}

@@ -178,7 +178,7 @@ async fn renewal_keeps_a_member_and_expiry_closes_with_4004() {
 }
 
 #[tokio::test]
-async fn two_devices_one_on_a_relay_are_one_member_and_a_kick_closes_both() {
+async fn devices_on_the_room_and_on_two_relays_are_one_member_and_a_kick_closes_all() {
     let room = uniq("devices");
     let (mut owner, _) = join_token(
         &room,
@@ -197,19 +197,31 @@ async fn two_devices_one_on_a_relay_are_one_member_and_a_kick_closes_both() {
         st["relays"].as_array().is_some_and(|r| !r.is_empty()),
         "a relay holds the phone: {st}"
     );
+    // Bob fills the first relay (two sockets each); Alice's tablet lands on a second one.
+    let (_bob, _) = join_token(&room, &hs(&claims("bob-id", "Bob", &room))).await;
+    owner.expect("join").await;
+    let (mut tablet, w) = join_token(&room, &hs(&alice)).await;
+    assert_eq!(members(&w), vec!["Boss", "Alice", "Bob"]);
+    let st = stats(server(), &room).await;
+    assert_eq!(st["members"], 3, "{st}");
+    assert_eq!(st["relays"].as_array().map(Vec::len), Some(2), "{st}");
     owner.expect_silence(Duration::from_millis(800)).await;
+    laptop.expect("join").await; // Bob's
+    phone.expect("join").await;
     laptop.expect_silence(Duration::from_millis(100)).await;
-    // Both devices get every frame.
-    owner.say("hello both").await;
-    assert_eq!(laptop.expect("message").await["text"], "hello both");
-    assert_eq!(phone.expect("message").await["text"], "hello both");
+    // Every device gets every frame.
+    owner.say("hello all").await;
+    for device in [&mut laptop, &mut phone, &mut tablet] {
+        assert_eq!(device.expect("message").await["text"], "hello all");
+    }
     phone.say("from the phone").await;
     assert_eq!(laptop.expect("message").await["name"], "Alice");
-    // The owner kicks Alice: both devices close with 4003, one leave is announced.
+    assert_eq!(tablet.expect("message").await["text"], "from the phone");
+    // The owner kicks Alice: every device closes with 4003.
     owner
         .send_json(&json!({"type":"kick","name":"Alice"}))
         .await;
-    for device in [&mut laptop, &mut phone] {
+    for device in [&mut laptop, &mut phone, &mut tablet] {
         loop {
             match device.recv().await {
                 Frame::Close(code, _) => {
