@@ -237,18 +237,13 @@ impl Room {
         })
     }
 
-    /// The sockets (devices) of the member with name key `key`, oldest first.
+    /// The sockets (devices) of the member with name key `key`, in join order.
     pub(super) fn devices(&self, key: &str) -> Vec<ConnId> {
-        let mut devices: Vec<(u64, ConnId)> = self
-            .members
+        self.members
             .iter()
-            .filter_map(|&c| {
-                let conn = self.conns.get(&c)?;
-                (conn.member.as_ref()?.key == key).then_some((conn.accepted_at, c))
-            })
-            .collect();
-        devices.sort_unstable();
-        devices.into_iter().map(|(_, c)| c).collect()
+            .copied()
+            .filter(|c| self.member(*c).is_some_and(|m| m.key == key))
+            .collect()
     }
 
     /// Makes `conn` a member and queues what everyone hears of it.
@@ -287,13 +282,16 @@ impl Room {
             }
             Seat::Device(_) => {
                 // Past the cap, the member's oldest socket goes (a device left logged in).
-                let devices = self.devices(&key);
                 let cap = self.limits.member_sockets_max;
-                if cap > 0 && devices.len() >= cap {
-                    let excess = devices.len() + 1 - cap;
-                    for old in devices.into_iter().take(excess) {
-                        self.close_conn(old, close::REPLACED, "too many devices", fx);
-                    }
+                while cap > 0 && self.devices(&key).len() >= cap {
+                    // The oldest socket by when it connected (no sort: one or two devices).
+                    let conns = &self.conns;
+                    let oldest = self
+                        .devices(&key)
+                        .into_iter()
+                        .min_by_key(|c| conns.get(c).map_or(0, |c| c.accepted_at));
+                    let Some(oldest) = oldest else { break };
+                    self.close_conn(oldest, close::REPLACED, "too many devices", fx);
                 }
             }
             Seat::Return => self.outbox.presence(

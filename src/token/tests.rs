@@ -392,3 +392,28 @@ fn tokens_minted_as_the_docs_show_verify() {
         assert!(c.for_room("lobby").is_ok());
     }
 }
+
+#[test]
+fn base64url_decodes_exactly_what_the_base64_crate_does() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&proptest::collection::vec(any::<u8>(), 0..80), |bytes| {
+            let text = URL_SAFE_NO_PAD.encode(&bytes);
+            prop_assert_eq!(base64url(&text), Some(bytes));
+            Ok(())
+        })
+        .unwrap();
+    runner
+        .run(&"[A-Za-z0-9_+/=.-]{0,40}", |text| {
+            prop_assert_eq!(base64url(&text), URL_SAFE_NO_PAD.decode(&text).ok());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(base64url("QQ"), Some(b"A".to_vec()));
+    assert_eq!(base64url("QR"), None, "stray bits");
+    assert_eq!(base64url("Q"), None);
+    assert_eq!(base64url("QQ=="), None, "no padding");
+}
