@@ -61,6 +61,12 @@ pub struct Limits {
     /// messages have their own cap, `history_cap`, which only messages count against.
     pub changes_cap: u64,
     pub log_level: LogLevel,
+    /// Join tokens: `JOIN_TOKENS`, `JOIN_TOKEN_SECRET`, `JOIN_TOKEN_PUBLIC_KEYS`,
+    /// `JOIN_TOKEN_MAX_TTL_S` (`crate::token`).
+    pub tokens: crate::token::Settings,
+    /// Sockets one verified member may hold at once (devices); past it the oldest is closed with
+    /// 4001. 0 turns the cap off.
+    pub member_sockets_max: usize,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
 }
@@ -104,6 +110,9 @@ impl Default for Limits {
             address_rooms_per_hour: 20,
             changes_cap: 10_000,
             log_level: LogLevel::Info,
+            tokens: crate::token::Settings::default(),
+            // A phone, a laptop, a tablet and a couple of tabs.
+            member_sockets_max: 5,
             test_hooks: false,
         }
     }
@@ -174,6 +183,19 @@ impl Limits {
                 Some("warn") => LogLevel::Warn,
                 _ => d.log_level,
             },
+            tokens: crate::token::Settings {
+                mode: crate::token::Mode::parse(var("JOIN_TOKENS").as_deref()),
+                // Secrets (`wrangler secret put`), or vars for the public key set.
+                keys: crate::token::Keys::from_vars(
+                    var("JOIN_TOKEN_SECRET").as_deref(),
+                    var("JOIN_TOKEN_PUBLIC_KEYS").as_deref(),
+                )
+                .0,
+                max_ttl_s: non_negative("JOIN_TOKEN_MAX_TTL_S")
+                    .map_or(d.tokens.max_ttl_s, |n| n as u64),
+            },
+            member_sockets_max: non_negative("MEMBER_SOCKETS_MAX")
+                .map_or(d.member_sockets_max, |n| n as usize),
             test_hooks: var("TEST_HOOKS").is_some_and(|v| v.trim() == "1"),
         }
     }
@@ -225,6 +247,41 @@ mod tests {
             l.relay_members,
             Limits::default().relay_members,
             "a relay holds at least one socket"
+        );
+    }
+}
+
+#[cfg(test)]
+mod embedding_tests {
+    use super::*;
+    use crate::token::Mode;
+
+    #[test]
+    fn reads_the_embedding_vars() {
+        let l = Limits::from_vars(|name| {
+            Some(
+                match name {
+                    "JOIN_TOKENS" => " optional ",
+                    "JOIN_TOKEN_SECRET" => "s3cret-s3cret",
+                    "JOIN_TOKEN_MAX_TTL_S" => "0",
+                    "MEMBER_SOCKETS_MAX" => "2",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        });
+        assert_eq!(l.tokens.mode, Mode::Optional);
+        assert!(!l.tokens.keys.is_empty());
+        assert_eq!(l.tokens.max_ttl_s, 0, "0 lifts the cap");
+        assert_eq!(l.member_sockets_max, 2);
+        let d = Limits::default();
+        assert_eq!(
+            (d.tokens.mode, d.tokens.max_ttl_s, d.member_sockets_max),
+            (Mode::Off, 86_400, 5)
+        );
+        assert!(
+            !format!("{l:?}").contains("s3cret"),
+            "Debug hides the secret"
         );
     }
 }

@@ -26,6 +26,8 @@ struct RawFrame<'a> {
     locked: Option<bool>,
     #[serde(borrow)]
     owner_key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    token: Option<Cow<'a, str>>,
 }
 
 /// A frame from a client, structurally valid (content is checked by the room).
@@ -36,6 +38,12 @@ pub enum ClientFrame<'a> {
         since: Option<u64>,
         session: Option<Cow<'a, str>>,
         owner_key: Option<Cow<'a, str>>,
+        /// A signed join token (`crate::token`); with one, `name` is ignored and may be absent.
+        token: Option<Cow<'a, str>>,
+    },
+    /// Renews the member's token in place.
+    Auth {
+        token: Cow<'a, str>,
     },
     Message {
         text: Cow<'a, str>,
@@ -97,12 +105,22 @@ impl<'a> ClientFrame<'a> {
         })?;
         match raw.kind.as_ref() {
             "join" => Ok(ClientFrame::Join {
-                name: raw
-                    .name
-                    .ok_or_else(|| ErrorFrame::new(ErrorCode::InvalidName, "join needs a name"))?,
+                name: match (raw.name, &raw.token) {
+                    (Some(name), _) => name,
+                    (None, Some(_)) => Cow::Borrowed(""),
+                    (None, None) => {
+                        return Err(ErrorFrame::new(ErrorCode::InvalidName, "join needs a name"))
+                    }
+                },
                 since: raw.since,
                 session: raw.session,
                 owner_key: raw.owner_key,
+                token: raw.token,
+            }),
+            "auth" => Ok(ClientFrame::Auth {
+                token: raw.token.ok_or_else(|| {
+                    ErrorFrame::new(ErrorCode::Unauthorized, "auth needs a token")
+                })?,
             }),
             "message" => Ok(ClientFrame::Message {
                 text: raw.text.ok_or_else(|| {
@@ -149,7 +167,7 @@ impl<'a> ClientFrame<'a> {
 
 /// The error for a frame of no known type.
 pub const UNKNOWN_TYPE: &str =
-    "unknown frame type: expected join, message, typing, edit, delete, react, kick, lock or topic";
+    "unknown frame type: expected join, auth, message, typing, edit, delete, react, kick, lock or topic";
 
 fn need<T>(field: Option<T>, why: &'static str) -> Result<T, ErrorFrame> {
     field.ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, why))

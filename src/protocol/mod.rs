@@ -65,6 +65,8 @@ pub enum ErrorCode {
     RoomLocked,
     /// A kicked name or address joins again before `KICK_BAN_MS` ran out.
     Banned,
+    /// A join token (or its renewal) was refused, or the room needs one (`JOIN_TOKENS`).
+    Unauthorized,
 }
 
 impl ErrorCode {
@@ -87,6 +89,7 @@ impl ErrorCode {
             ErrorCode::TooManyReactions => "too_many_reactions",
             ErrorCode::RoomLocked => "room_locked",
             ErrorCode::Banned => "banned",
+            ErrorCode::Unauthorized => "unauthorized",
         }
     }
 }
@@ -147,6 +150,9 @@ pub mod close {
     pub const IDLE: u16 = 4002;
     /// The room's owner removed this member: do not reconnect automatically.
     pub const KICKED: u16 = 4003;
+    /// The member's join token expired without an `auth` renewal: get a new token and rejoin
+    /// with `since`.
+    pub const TOKEN_EXPIRED: u16 = 4004;
 }
 
 /// Serializes a frame. Our frames are plain structs of strings and numbers, which serde_json

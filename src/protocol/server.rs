@@ -253,10 +253,17 @@ pub enum ServerFrame<'a> {
         locked: bool,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         owner: bool,
+        /// Members who joined with a join token (`crate::token`), in join order, those away
+        /// included; absent when there are none.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        verified: Vec<&'a str>,
     },
     Join {
         name: &'a str,
         at: u64,
+        /// The member joined with a join token.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        verified: bool,
     },
     Leave {
         name: &'a str,
@@ -269,6 +276,12 @@ pub enum ServerFrame<'a> {
     Back {
         name: &'a str,
         at: u64,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        verified: bool,
+    },
+    /// The answer to an `auth` frame: the new token's `exp` (unix seconds).
+    Auth {
+        exp: u64,
     },
     /// Presence in a room past `PRESENCE_LIST_MAX` members (`crate::room::crowd`): the count and
     /// the latest joiners and leavers since the last one; or, when the room shrinks below that
@@ -281,6 +294,9 @@ pub enum ServerFrame<'a> {
         joined: Vec<&'a str>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         left: Vec<&'a str>,
+        /// Who of `members` (or `joined`) joined with a join token; absent when none did.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        verified: Vec<&'a str>,
     },
     Typing {
         name: &'a str,

@@ -16,6 +16,7 @@ fn parses_each_client_frame() {
             since: Some(4),
             session: Some("s".into()),
             owner_key: None,
+            token: None,
         })
     );
     assert_eq!(
@@ -107,8 +108,13 @@ fn server_frames_match_the_documented_shapes() {
         topic: "",
         locked: false,
         owner: false,
+        verified: vec![],
     };
     let v: Value = serde_json::from_str(&to_json(&welcome)).unwrap();
+    assert!(
+        v.get("verified").is_none(),
+        "absent when nobody is verified"
+    );
     assert_eq!(v["type"], "welcome");
     assert_eq!(v["members"], json!(["Alice", "Bob"]));
     assert_eq!(v["history"][0]["type"], "message");

@@ -14,6 +14,8 @@ pub const RECENT: usize = 20;
 #[derive(Debug, Default)]
 pub(super) struct Crowd {
     joined: Vec<String>,
+    /// Those of `joined` who joined with a join token.
+    verified: Vec<String>,
     left: Vec<String>,
     /// Clients were last told a count, not a list.
     counted: bool,
@@ -30,12 +32,15 @@ impl Room {
     /// Whether the room is past the size where presence is a count.
     pub(super) fn crowded(&self) -> bool {
         let max = self.limits.presence_list_max;
-        max > 0 && self.members.len() + self.away.len() > max
+        max > 0 && self.by_key.len() + self.away.len() > max
     }
 
     /// A join in a crowded room, for the next `presence` frame.
-    pub(super) fn crowd_joined(&mut self, name: &str) {
+    pub(super) fn crowd_joined(&mut self, name: &str, verified: bool) {
         self.crowd.joined.push(name.to_string());
+        if verified {
+            self.crowd.verified.push(name.to_string());
+        }
     }
 
     /// A leave in a crowded room, for the next `presence` frame.
@@ -49,11 +54,18 @@ impl Room {
         let changed = !self.crowd.joined.is_empty() || !self.crowd.left.is_empty();
         let frame = if crowded && (changed || !self.crowd.counted) {
             self.crowd.counted = true;
+            let joined = latest(&self.crowd.joined);
+            let verified = joined
+                .iter()
+                .copied()
+                .filter(|n| self.crowd.verified.iter().any(|v| v == n))
+                .collect();
             Some(to_json(&ServerFrame::Presence {
                 count: self.member_count(),
                 members: None,
-                joined: latest(&self.crowd.joined),
+                joined,
                 left: latest(&self.crowd.left),
+                verified,
             }))
         } else if !crowded && self.crowd.counted {
             // Back to lists: everyone gets the whole list once.
@@ -63,11 +75,13 @@ impl Room {
                 members: Some(self.member_names().collect()),
                 joined: Vec::new(),
                 left: Vec::new(),
+                verified: self.verified_names(),
             }))
         } else {
             None
         };
         self.crowd.joined.clear();
+        self.crowd.verified.clear();
         self.crowd.left.clear();
         if let Some(text) = frame {
             self.outbox.presence(text, None);

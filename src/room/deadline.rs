@@ -1,4 +1,5 @@
-//! The room's alarm: sockets that never joined, and members who went silent.
+//! The room's alarm: sockets that never joined, members who went silent, and join tokens that
+//! ran out.
 //!
 //! One alarm per room (the runtime keeps one), set for the earliest deadline. An idle room keeps
 //! hibernating between alarms: the runtime answers pings without waking it and tells the alarm
@@ -19,11 +20,14 @@ impl Room {
             (self.limits.join_timeout_ms, self.limits.idle_timeout_ms);
         let mut unjoined = Vec::new();
         let mut idle = Vec::new();
+        let mut expired = Vec::new();
         for (&conn, c) in &self.conns {
             if c.closed {
                 continue;
             }
-            if c.member.is_none() && c.accepted_at.saturating_add(join_timeout) <= now {
+            if c.member.is_some() && c.expires_at.is_some_and(|at| at <= now) {
+                expired.push(conn);
+            } else if c.member.is_none() && c.accepted_at.saturating_add(join_timeout) <= now {
                 unjoined.push(conn);
             } else if c.member.is_some()
                 && idle_timeout > 0
@@ -35,6 +39,15 @@ impl Room {
         // Deterministic order: the same events give the same frames.
         unjoined.sort_unstable();
         idle.sort_unstable();
+        expired.sort_unstable();
+        // A token that ran out unrenewed: the member gets a new one and rejoins with `since`,
+        // within the presence grace as quietly as any reconnect.
+        for conn in expired {
+            let address = self.conns.get(&conn).and_then(|c| c.address.clone());
+            if let Some(member) = self.close_conn(conn, close::TOKEN_EXPIRED, "token expired", fx) {
+                self.away_or_leave(member, address, "token expired", now, fx);
+            }
+        }
         for conn in unjoined {
             self.close_conn(conn, close::JOIN_TIMEOUT, "join timeout", fx);
         }
@@ -67,15 +80,14 @@ impl Room {
     pub(super) fn next_deadline(&self) -> Option<u64> {
         let (join_timeout, idle_timeout) =
             (self.limits.join_timeout_ms, self.limits.idle_timeout_ms);
-        let sockets = self
-            .conns
-            .values()
-            .filter(|c| !c.closed)
-            .filter_map(|c| match &c.member {
-                None => Some(c.accepted_at.saturating_add(join_timeout)),
+        let sockets = self.conns.values().filter(|c| !c.closed).filter_map(|c| {
+            let idle = match &c.member {
+                None => return Some(c.accepted_at.saturating_add(join_timeout)),
                 Some(_) if idle_timeout > 0 => Some(c.last_heard.saturating_add(idle_timeout)),
                 Some(_) => None,
-            });
+            };
+            idle.into_iter().chain(c.expires_at).min()
+        });
         sockets.chain(self.away.values().map(|a| a.until)).min()
     }
 }

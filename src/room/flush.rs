@@ -320,6 +320,7 @@ impl Room {
             topic: &self.state.topic,
             locked: self.state.locked,
             owner: member.owner,
+            verified: self.verified_names(),
         }))
     }
 }

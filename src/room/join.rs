@@ -6,12 +6,15 @@ use super::members::{digest_hex, Member};
 use super::{ConnId, Effects, Room};
 use crate::config::LogLevel;
 use crate::protocol::{close, to_json, ErrorCode, ErrorFrame, ServerFrame};
+use crate::token::{self, Mode};
 use crate::validate;
 
 /// The secrets a join may carry.
 pub(super) struct Keys<'a> {
     pub session: Option<&'a str>,
     pub owner: Option<&'a str>,
+    /// A signed join token (`crate::token`).
+    pub token: Option<&'a str>,
 }
 
 /// Whose seat a join takes, if the name is held.
@@ -22,6 +25,8 @@ enum Seat {
     Replace(ConnId),
     /// A member who was away (their socket dropped) is back within the presence grace.
     Return,
+    /// Another socket (device) of a verified member who is here: the same member, quietly.
+    Device(ConnId),
 }
 
 struct Admitted {
@@ -29,6 +34,9 @@ struct Admitted {
     key: String,
     session: Option<String>,
     owner: bool,
+    verified: bool,
+    /// When the join token runs out (unix ms).
+    expires_at: Option<u64>,
     seat: Seat,
 }
 
@@ -63,18 +71,26 @@ impl Room {
         if c.member.is_some() {
             return Err(error(ErrorCode::BadRequest, "already joined"));
         }
-        let name = validate::member_name(raw_name)
-            .map_err(|why| error(ErrorCode::InvalidName, why))?
-            .to_string();
-        let session = keys
-            .session
-            .map(validate::session)
-            .transpose()
-            .map_err(|why| error(ErrorCode::BadRequest, why))?
-            .map(|secret| digest_hex(secret, 64));
-        let key = validate::name_key(&name);
+        let claims = self.vouched(keys.token, now)?;
+        let (name, session) = match &claims {
+            // The token says who this is: the join's name and session are not asked.
+            Some(claims) => (claims.name.clone(), Some(token::identity(&claims.sub))),
+            None => (
+                validate::member_name(raw_name)
+                    .map_err(|why| error(ErrorCode::InvalidName, why))?
+                    .to_string(),
+                keys.session
+                    .map(validate::session)
+                    .transpose()
+                    .map_err(|why| error(ErrorCode::BadRequest, why))?
+                    .map(|secret| digest_hex(secret, 64)),
+            ),
+        };
+        let verified = claims.is_some();
+        let mut key = validate::name_key(&name);
         let address = c.address.clone();
-        if let Some(left_ms) = self.state.banned(&key, address.as_deref(), now) {
+        let identity = session.as_deref().filter(|_| verified);
+        if let Some(left_ms) = self.state.banned(&key, identity, address.as_deref(), now) {
             let mut e = error(
                 ErrorCode::Banned,
                 "the room's owner removed this name; try again later",
@@ -83,12 +99,34 @@ impl Room {
             return Err(e);
         }
 
-        // Who holds the name now, and may this join take it?
-        let same =
-            |theirs: Option<&String>| matches!((&session, theirs), (Some(a), Some(b)) if a == b);
-        let (seat, was_owner) = if let Some(&holder) = self.by_key.get(&key) {
+        // Who holds the name now, and may this join take it? A guest's session and a verified
+        // member's sub are both `session`, but a guest never matches a verified member's seat.
+        let same = |theirs: &super::members::Member| {
+            theirs.verified == verified
+                && matches!((&session, &theirs.session), (Some(a), Some(b)) if a == b)
+        };
+        // A verified member who is here already, maybe under another name: one more device.
+        let device = identity.and_then(|id| self.holder_of(id));
+        // Or away, maybe under another name: they come back as who they were.
+        if let (None, Some(id)) = (device, identity) {
+            let away = self
+                .away
+                .iter()
+                .find(|(_, a)| a.member.verified && a.member.session.as_deref() == Some(id));
+            if let Some((away_key, _)) = away {
+                key.clone_from(away_key);
+            }
+        }
+        let (seat, was_owner) = if let Some(primary) = device {
+            let held = self.member(primary);
+            // The member keeps the name they joined with first.
+            if let Some(m) = held {
+                key.clone_from(&m.key);
+            }
+            (Seat::Device(primary), held.is_some_and(|m| m.owner))
+        } else if let Some(&holder) = self.by_key.get(&key) {
             let held = self.member(holder);
-            if !same(held.and_then(|m| m.session.as_ref())) {
+            if !held.is_some_and(same) {
                 return Err(error(
                     ErrorCode::NameTaken,
                     "that name is taken in this room",
@@ -96,7 +134,7 @@ impl Room {
             }
             (Seat::Replace(holder), held.is_some_and(|m| m.owner))
         } else if let Some(away) = self.away.get(&key) {
-            if !same(away.member.session.as_ref()) {
+            if !same(&away.member) {
                 return Err(error(
                     ErrorCode::NameTaken,
                     "that name is taken in this room",
@@ -120,10 +158,14 @@ impl Room {
                 true
             }
             // The session proves it is the same person: an owner stays owner across reconnects.
-            None => was_owner,
+            None => {
+                was_owner
+                    || claims.as_ref().is_some_and(|c| c.owner)
+                    || (identity.is_some() && self.state.owner_identity.as_deref() == identity)
+            }
         };
         if seat == Seat::New {
-            if self.members.len() + self.away.len() >= self.limits.max_members {
+            if self.by_key.len() + self.away.len() >= self.limits.max_members {
                 return Err(error(ErrorCode::RoomFull, "this room is full"));
             }
             if self.state.locked && !owner {
@@ -148,13 +190,60 @@ impl Room {
             e.retry_after_ms = Some(retry_after_ms);
             return Err(e);
         }
+        let name = match seat {
+            Seat::Device(primary) => self.member(primary).map_or(name, |m| m.name.clone()),
+            Seat::Return if verified => self.away.get(&key).map_or(name, |a| a.member.name.clone()),
+            _ => name,
+        };
         Ok(Admitted {
             name,
             key,
             session,
             owner,
+            verified,
+            expires_at: claims.as_ref().map(token::Claims::expires_at_ms),
             seat,
         })
+    }
+
+    /// The join's token, checked: `None` for a guest. Refusals are `unauthorized`, naming the
+    /// rule, and change nothing (the socket may send a corrected join).
+    pub(super) fn vouched(
+        &self,
+        token: Option<&str>,
+        now: u64,
+    ) -> Result<Option<token::Claims>, ErrorFrame> {
+        let unauthorized = |why: &'static str| ErrorFrame::new(ErrorCode::Unauthorized, why);
+        let settings = &self.limits.tokens;
+        match (settings.mode, token) {
+            // Tokens are off: names as typed, a token is ignored.
+            (Mode::Off, _) | (Mode::Optional, None) => Ok(None),
+            (Mode::Required, None) => Err(unauthorized(
+                "this room needs a join token (JOIN_TOKENS is required)",
+            )),
+            (Mode::Optional | Mode::Required, Some(t)) => {
+                let claims = token::verify(t, settings, now).map_err(|r| unauthorized(r.0))?;
+                claims.for_room(&self.name).map_err(|r| unauthorized(r.0))?;
+                Ok(Some(claims))
+            }
+        }
+    }
+
+    /// The socket that holds the name of the verified member `identity`, if they are here.
+    fn holder_of(&self, identity: &str) -> Option<ConnId> {
+        self.by_key.values().copied().find(|&c| {
+            self.member(c)
+                .is_some_and(|m| m.verified && m.session.as_deref() == Some(identity))
+        })
+    }
+
+    /// The sockets (devices) of the member with name key `key`, in join order.
+    pub(super) fn devices(&self, key: &str) -> Vec<ConnId> {
+        self.members
+            .iter()
+            .copied()
+            .filter(|c| self.member(*c).is_some_and(|m| m.key == key))
+            .collect()
     }
 
     /// Makes `conn` a member and queues what everyone hears of it.
@@ -171,6 +260,8 @@ impl Room {
             key,
             session,
             owner,
+            verified,
+            expires_at,
             seat,
         } = admitted;
         // A takeover or a return keeps the member's place in the list and is quiet: nobody saw
@@ -181,6 +272,7 @@ impl Room {
                 .away
                 .remove(&key)
                 .map_or(self.next_order, |a| a.member.order),
+            Seat::Device(primary) => self.member(primary).map_or(self.next_order, |m| m.order),
             Seat::New => self.next_order,
         };
         self.next_order = self.next_order.max(order.saturating_add(1));
@@ -188,18 +280,34 @@ impl Room {
             Seat::Replace(old) => {
                 self.close_conn(old, close::REPLACED, "session taken over", fx);
             }
+            Seat::Device(_) => {
+                // Past the cap, the member's oldest socket goes (a device left logged in).
+                let cap = self.limits.member_sockets_max;
+                while cap > 0 && self.devices(&key).len() >= cap {
+                    // The oldest socket by when it connected (no sort: one or two devices).
+                    let conns = &self.conns;
+                    let oldest = self
+                        .devices(&key)
+                        .into_iter()
+                        .min_by_key(|c| conns.get(c).map_or(0, |c| c.accepted_at));
+                    let Some(oldest) = oldest else { break };
+                    self.close_conn(oldest, close::REPLACED, "too many devices", fx);
+                }
+            }
             Seat::Return => self.outbox.presence(
                 to_json(&ServerFrame::Back {
                     name: &name,
                     at: now,
+                    verified,
                 }),
                 Some(conn),
             ),
-            Seat::New if self.crowded() => self.crowd_joined(&name),
+            Seat::New if self.crowded() => self.crowd_joined(&name, verified),
             Seat::New => self.outbox.presence(
                 to_json(&ServerFrame::Join {
                     name: &name,
                     at: now,
+                    verified,
                 }),
                 Some(conn),
             ),
@@ -213,15 +321,21 @@ impl Room {
                 .is_some_and(|m| m.order < order)
         });
         self.members.insert(at, conn);
-        self.by_key.insert(key.clone(), conn);
+        // A device joins the member whose name another socket holds (unless the cap just closed
+        // every other one).
+        if !matches!(seat, Seat::Device(_)) || !self.by_key.contains_key(&key) {
+            self.by_key.insert(key.clone(), conn);
+        }
         let member = Member {
             name,
             key,
             order,
             session,
             owner,
+            verified,
         };
         if let Some(c) = self.conns.get_mut(&conn) {
+            c.expires_at = expires_at;
             self.outbox.remember_member(member.row(c.address.clone()));
             c.member = Some(member);
             c.last_heard = now;
@@ -237,6 +351,7 @@ impl Room {
             }
             Seat::Replace(_) => "takeover",
             Seat::Return => "back",
+            Seat::Device(_) => "device",
         };
         // One line per join is a third of a join's cost in a crowd (bench/README.md): the
         // flush logs the sum at info, each join is a debug line.
@@ -247,6 +362,9 @@ impl Room {
         );
         if self.limits.idle_timeout_ms > 0 {
             self.want_alarm(now.saturating_add(self.limits.idle_timeout_ms), fx);
+        }
+        if let Some(at) = expires_at {
+            self.want_alarm(at, fx);
         }
     }
 }

@@ -34,48 +34,66 @@ impl Room {
             self.quota.unjoined_done(&c);
         }
         if let Some(member) = c.member.take() {
-            self.unseat(conn, &member);
+            let devices_left = self.unseat(conn, &member);
             self.quota.member_left(&c);
-            let grace = self.limits.presence_grace_ms;
-            // A member who said goodbye is not coming back in a moment: no grace.
-            if grace == 0 || why == LEFT {
-                self.outbox.forget_member(&member.key);
-                return self.announce_leave(&member, why, now, fx);
+            // The member is still here on another device: nobody notices this one go.
+            if devices_left {
+                return;
             }
-            // A reload, a network blip or a deploy: the member may be back in a moment, so the
-            // others see them away, not gone.
-            let until = now.saturating_add(grace);
-            self.outbox.presence(
-                to_json(&ServerFrame::Away {
-                    name: &member.name,
-                    at: now,
-                }),
-                None,
-            );
-            fx.log(
-                LogLevel::Info,
-                "away",
-                serde_json::json!({"members": self.members.len(), "reason": why}),
-            );
-            self.outbox.remember_member(MemberRow {
-                away_until: Some(until),
-                ..member.row(c.address.clone())
-            });
-            self.away.insert(
-                member.key.clone(),
-                Away {
-                    member,
-                    address: c.address,
-                    until,
-                },
-            );
-            self.want_alarm(until, fx);
+            self.away_or_leave(member, c.address, why, now, fx);
         }
+    }
+
+    /// The member's last socket went without a goodbye: they are away for the presence grace
+    /// (or leave at once without one, or when they said goodbye).
+    pub(super) fn away_or_leave(
+        &mut self,
+        member: Member,
+        address: Option<String>,
+        why: &'static str,
+        now: u64,
+        fx: &mut Effects,
+    ) {
+        let grace = self.limits.presence_grace_ms;
+        // A member who said goodbye is not coming back in a moment: no grace.
+        if grace == 0 || why == LEFT {
+            self.outbox.forget_member(&member.key);
+            return self.announce_leave(&member, why, now, fx);
+        }
+        // A reload, a network blip, a deploy or an expired token: the member may be back in a
+        // moment, so the others see them away, not gone.
+        let until = now.saturating_add(grace);
+        self.outbox.presence(
+            to_json(&ServerFrame::Away {
+                name: &member.name,
+                at: now,
+            }),
+            None,
+        );
+        fx.log(
+            LogLevel::Info,
+            "away",
+            serde_json::json!({"members": self.members.len(), "reason": why}),
+        );
+        self.outbox.remember_member(MemberRow {
+            away_until: Some(until),
+            ..member.row(address.clone())
+        });
+        self.away.insert(
+            member.key.clone(),
+            Away {
+                member,
+                address,
+                until,
+            },
+        );
+        self.want_alarm(until, fx);
     }
 
     /// The room ends `conn` with `code`: it stops being a member at once, and whatever it still
     /// sends is ignored (its attachment says so too, for a rebuilt room). Returns the member it
-    /// was, for callers that announce the leave.
+    /// was if they are gone with it (not still here on another device), for callers that
+    /// announce the leave.
     pub(super) fn close_conn(
         &mut self,
         conn: ConnId,
@@ -95,7 +113,10 @@ impl Room {
         fx.attach.push((conn, c.attachment(conn)));
         fx.close(conn, code, reason);
         if let Some(member) = &member {
-            self.unseat(conn, member);
+            let devices_left = self.unseat(conn, member);
+            if devices_left {
+                return None;
+            }
             if code != crate::protocol::close::REPLACED {
                 self.outbox.forget_member(&member.key);
             }
@@ -129,10 +150,28 @@ impl Room {
         );
     }
 
-    fn unseat(&mut self, conn: ConnId, member: &Member) {
-        if self.by_key.get(&member.key) == Some(&conn) {
-            self.by_key.remove(&member.key);
-        }
+    /// Takes `conn` off the member list. Returns whether the member is still here on another
+    /// socket (device), which then holds their name.
+    pub(super) fn unseat(&mut self, conn: ConnId, member: &Member) -> bool {
         self.members.retain(|c| *c != conn);
+        let other = if member.verified {
+            self.devices(&member.key).first().copied()
+        } else {
+            None
+        };
+        match other {
+            Some(other) => {
+                if self.by_key.get(&member.key) == Some(&conn) {
+                    self.by_key.insert(member.key.clone(), other);
+                }
+                true
+            }
+            None => {
+                if self.by_key.get(&member.key) == Some(&conn) {
+                    self.by_key.remove(&member.key);
+                }
+                false
+            }
+        }
     }
 }

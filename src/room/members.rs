@@ -20,6 +20,10 @@ pub struct Attachment {
     pub closed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberRecord>,
+    /// When the socket's join token runs out (unix ms, `exp` plus the skew): closed with 4004
+    /// unless renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
 }
 
 /// A joined member, as kept in its socket's attachment.
@@ -34,6 +38,9 @@ pub struct MemberRecord {
     /// Joined with the room's owner key (or the operator's).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub owner: bool,
+    /// Joined with a join token: `session` is then the digest of the token's `sub`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
 }
 
 /// A member as the room remembers them in storage, so presence survives a restart of the room
@@ -49,6 +56,8 @@ pub struct MemberRow {
     pub owner: bool,
     #[serde(default)]
     pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
     /// Set while the member is away: when their presence grace ends (unix ms). A rebuilt room
     /// keeps that deadline instead of granting a new grace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +88,8 @@ pub(super) struct Conn {
     /// Rejected frames not yet logged (logged at most once per interval per connection).
     pub rejections: u32,
     pub rejections_logged_at: Option<u64>,
+    /// When the socket's join token runs out (unix ms).
+    pub expires_at: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,11 +98,24 @@ pub(super) struct Member {
     /// The name's collision key ([`crate::validate::name_key`]).
     pub key: String,
     pub order: u64,
+    /// The digest of the session secret, or for a verified member of the token's `sub`
+    /// ([`crate::token::identity`]): who may edit the member's messages and take their seat.
     pub session: Option<String>,
     pub owner: bool,
+    /// Joined with a join token: the member *is* their `sub` (`session`).
+    pub verified: bool,
 }
 
 impl Member {
+    /// Whose token bucket this member's messages take from: a verified member's `sub`, else
+    /// the name (neither is shed by reconnecting).
+    pub fn bucket(&self) -> &str {
+        match (&self.session, self.verified) {
+            (Some(identity), true) => identity,
+            _ => &self.key,
+        }
+    }
+
     pub fn row(&self, address: Option<String>) -> MemberRow {
         MemberRow {
             key: self.key.clone(),
@@ -100,6 +124,7 @@ impl Member {
             session: self.session.clone(),
             owner: self.owner,
             address,
+            verified: self.verified,
             away_until: None,
         }
     }
@@ -117,6 +142,7 @@ impl Conn {
             welcomed_seq: 0,
             rejections: 0,
             rejections_logged_at: None,
+            expires_at: None,
         }
     }
 
@@ -131,7 +157,9 @@ impl Conn {
                 order: m.order,
                 session: m.session.clone(),
                 owner: m.owner,
+                verified: m.verified,
             }),
+            expires_at: self.expires_at,
         }
     }
 }

@@ -49,7 +49,8 @@ impl Room {
         let nonce = nonce.map_err(|why| ErrorFrame::new(ErrorCode::InvalidMessage, why))?;
         let (name, key, author) = (
             member.name.clone(),
-            member.key.clone(),
+            // A verified member's bucket is their sub's, on every device.
+            member.bucket().to_string(),
             member.session.clone(),
         );
         // A reply quotes the start of what it answers, so every client can show it.
@@ -73,7 +74,8 @@ impl Room {
                 })?)
             }
         };
-        // The bucket is the member's name's, not the socket's: reconnecting does not refill it.
+        // The bucket is the member's name's (or sub's), not the socket's: reconnecting does not
+        // refill it.
         if let Err(retry_after_ms) = self.quota.message(&key, now, &self.limits) {
             let mut e = error(
                 ErrorCode::RateLimited,

@@ -11,7 +11,7 @@
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
 //! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
-//! lock, topic); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
+//! lock, topic), `auth.rs` (a join token's renewal); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
 //! time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns presence into a
 //! count in a very large room.
 //!
@@ -21,6 +21,7 @@
 //!   with [`Room::restore`];
 //! - what was said: the stored history, whose newest rows seed [`Room::new`].
 
+mod auth;
 mod crowd;
 mod deadline;
 mod edit;
@@ -65,9 +66,10 @@ pub struct Room {
     /// The room's display name (`lobby`, or a private room's hex id), for welcomes.
     name: String,
     conns: HashMap<ConnId, Conn>,
-    /// Name key (see [`crate::validate::name_key`]) → the member's connection.
+    /// Name key (see [`crate::validate::name_key`]) → the member's connection (for a member on
+    /// several devices, one of them): one entry per member who is here.
     by_key: HashMap<String, ConnId>,
-    /// Members' connections in join order: the broadcast list and the `members` list.
+    /// Members' connections in join order, every device of a member: the broadcast list.
     members: Vec<ConnId>,
     next_order: u64,
     history: History,
@@ -126,6 +128,7 @@ impl Room {
             // We cannot know when a hibernated socket last spoke: count its idle time from now.
             conn.last_heard = now;
             conn.closed = attachment.closed;
+            conn.expires_at = attachment.expires_at;
             if attachment.closed {
                 fx.close(attachment.conn, close::REPLACED, "closed");
             } else if attachment.member.is_none() {
@@ -133,8 +136,14 @@ impl Room {
                 self.quota.unjoined_opened(&conn, 0);
             } else if let Some(record) = attachment.member {
                 let key = crate::validate::name_key(&record.name);
-                if !self.by_key.contains_key(&key) {
-                    self.by_key.insert(key.clone(), attachment.conn);
+                // A verified member's other devices share the name.
+                let device = record.verified
+                    && self.by_key.get(&key).is_some_and(|&held| {
+                        self.member(held)
+                            .is_some_and(|m| m.verified && m.session == record.session)
+                    });
+                if device || !self.by_key.contains_key(&key) {
+                    self.by_key.entry(key.clone()).or_insert(attachment.conn);
                     self.members.push(attachment.conn);
                     self.next_order = self.next_order.max(record.order.saturating_add(1));
                     conn.member = Some(Member {
@@ -143,6 +152,7 @@ impl Room {
                         order: record.order,
                         session: record.session,
                         owner: record.owner,
+                        verified: record.verified,
                     });
                     self.quota.member_joined(&conn);
                 }
@@ -170,6 +180,7 @@ impl Room {
                 order: row.order,
                 session: row.session,
                 owner: row.owner,
+                verified: row.verified,
             };
             self.away.insert(
                 row.key,
@@ -268,13 +279,16 @@ impl Room {
                 since,
                 session,
                 owner_key,
+                token,
             } => {
                 let keys = join::Keys {
                     session: session.as_deref(),
                     owner: owner_key.as_deref(),
+                    token: token.as_deref(),
                 };
                 self.join(conn, &name, since, keys, now, fx)
             }
+            ClientFrame::Auth { token } => self.auth(conn, &token, now, fx),
             ClientFrame::Message {
                 text,
                 nonce,
@@ -347,16 +361,30 @@ impl Room {
         self.member(conn).map(|m| m.name.as_str())
     }
 
-    /// Members' names in join order, those away included.
-    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+    /// The members who are here, once each (not once per device), with those away, in join
+    /// order.
+    fn all_members(&self) -> Vec<&Member> {
         let mut all: Vec<&Member> = self
-            .members
-            .iter()
+            .by_key
+            .values()
             .filter_map(|c| self.member(*c))
             .collect();
         all.extend(self.away.values().map(|a| &a.member));
         all.sort_by_key(|m| m.order);
-        all.into_iter().map(|m| m.name.as_str())
+        all
+    }
+
+    /// Names of the verified members (joined with a token), those away included, in join order.
+    fn verified_names(&self) -> Vec<&str> {
+        let all = self.all_members().into_iter();
+        all.filter(|m| m.verified)
+            .map(|m| m.name.as_str())
+            .collect()
+    }
+
+    /// Members' names in join order, those away included.
+    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+        self.all_members().into_iter().map(|m| m.name.as_str())
     }
 
     /// Names of the members who are away, in join order.
@@ -371,8 +399,9 @@ impl Room {
         &self.members
     }
 
+    /// Members who are here, once each whatever their number of devices.
     pub fn member_count(&self) -> usize {
-        self.members.len()
+        self.by_key.len()
     }
 
     /// Open sockets, joined or not (not those the room closed and is waiting to see go).
@@ -420,3 +449,5 @@ mod moderation_tests;
 mod props;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod token_tests;

@@ -19,6 +19,8 @@ pub struct RoomState {
     pub locked: bool,
     /// SHA-256 of the owner key `POST /api/rooms` handed out (private rooms only).
     pub owner_hash: Option<String>,
+    /// The identity (digest of the `sub`) whose bearer token made the room: its first owner.
+    pub owner_identity: Option<String>,
     pub bans: Vec<Ban>,
 }
 
@@ -28,6 +30,10 @@ pub struct Ban {
     pub key: String,
     #[serde(default)]
     pub address: Option<String>,
+    /// A verified member's identity (the digest of their `sub`): banned whatever name or
+    /// address they come back with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub until: u64,
 }
 
@@ -38,18 +44,31 @@ impl RoomState {
             topic: get("topic").unwrap_or_default(),
             locked: get("locked").is_some_and(|v| v == "true"),
             owner_hash: get("owner"),
+            owner_identity: get("owner_sub"),
             bans: get("bans")
                 .and_then(|v| serde_json::from_str(&v).ok())
                 .unwrap_or_default(),
         }
     }
 
-    /// The ban on this name key or address, if one is running: how long it has left.
-    pub fn banned(&self, key: &str, address: Option<&str>, now: u64) -> Option<u64> {
+    /// The ban on this name key, verified identity or address, if one is running: how long it
+    /// has left.
+    pub fn banned(
+        &self,
+        key: &str,
+        identity: Option<&str>,
+        address: Option<&str>,
+        now: u64,
+    ) -> Option<u64> {
+        let same = |theirs: Option<&str>, ours: Option<&str>| ours.is_some() && theirs == ours;
         self.bans
             .iter()
             .filter(|b| b.until > now)
-            .filter(|b| b.key == key || (address.is_some() && b.address.as_deref() == address))
+            .filter(|b| {
+                b.key == key
+                    || same(b.address.as_deref(), address)
+                    || same(b.identity.as_deref(), identity)
+            })
             .map(|b| b.until - now)
             .max()
     }
@@ -83,14 +102,23 @@ impl Room {
             let error = ErrorFrame::new(ErrorCode::NotFound, "no member has that name");
             return self.reject(conn, error, now, fx);
         };
-        if present == Some(conn) {
+        if self.member(conn).is_some_and(|m| m.key == key) {
             let error = ErrorFrame::new(ErrorCode::Forbidden, "you cannot kick yourself");
             return self.reject(conn, error, now, fx);
         }
+        let identity = match present {
+            Some(target) => self.member(target),
+            None => self.away.get(&key).map(|a| &a.member),
+        }
+        .filter(|m| m.verified)
+        .and_then(|m| m.session.clone());
         let address = match present {
             Some(target) => {
                 let address = self.conns.get(&target).and_then(|c| c.address.clone());
-                self.close_conn(target, close::KICKED, "kicked", fx);
+                // Every device of the member goes.
+                for device in self.devices(&key) {
+                    self.close_conn(device, close::KICKED, "kicked", fx);
+                }
                 address
             }
             None => self.away.remove(&key).and_then(|a| a.address),
@@ -100,6 +128,7 @@ impl Room {
         self.state.bans.push(Ban {
             key: key.clone(),
             address,
+            identity,
             until,
         });
         self.outbox.meta("bans", to_json(&self.state.bans));

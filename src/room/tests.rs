@@ -486,6 +486,7 @@ fn restore_never_admits_two_holders_of_one_name() {
             order,
             session: None,
             owner: false,
+            verified: false,
         })
     };
     let attachment = |conn, member| Attachment {
@@ -493,6 +494,7 @@ fn restore_never_admits_two_holders_of_one_name() {
         accepted_at: 0,
         address: None,
         closed: false,
+        expires_at: None,
         member,
     };
     room.restore(

@@ -228,6 +228,7 @@ impl Inner {
         let param = |key| crate::api::query_param(query, key);
         let room_name = param("room").unwrap_or_default().into_owned();
         let owner_hash = param("owner").map(|v| v.into_owned());
+        let owner_sub = param("owner_sub").map(|v| v.into_owned());
         match path {
             "/websocket" => {
                 // A socket is what creates a room; reads never do. Once per instance: a crowd
@@ -282,6 +283,10 @@ impl Inner {
                 storage::init(&self.sql)?;
                 if let (Some(hash), None) = (owner_hash, storage::get_meta(&self.sql, "owner")?) {
                     storage::set_meta(&self.sql, "owner", &hash)?;
+                    // The sub whose bearer token made the room (`crate::token::may_create`).
+                    if let Some(identity) = owner_sub {
+                        storage::set_meta(&self.sql, "owner_sub", &identity)?;
+                    }
                 }
                 router::json_ok("{}")
             }

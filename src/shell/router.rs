@@ -5,15 +5,60 @@
 use super::room_object::RELAY_HEADER;
 use super::{relay_name, ADDRESSES, RELAYS, ROOMS};
 use crate::api::{self, HttpError, Route};
+use crate::config::Limits;
 use crate::validate::RoomName;
+use crate::{cors, token};
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    match handle(req, &env).await {
-        Ok(response) => Ok(response),
-        Err(error) => error_response(&error),
+    // Which pages may use the API (`crate::cors`), decided before anything else.
+    let url = req.inner().url();
+    let origin = req.headers().get("Origin").ok().flatten();
+    let upgrade = req.headers().get("Upgrade").ok().flatten();
+    let upgrade = upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket"));
+    let origins = cors::Origins::parse(var(&env, "ALLOWED_ORIGINS").as_deref());
+    let method = req.method().to_string();
+    let own = cors::origin_of(&url);
+    let (response, headers) = match cors::decide(&origins, &method, origin.as_deref(), upgrade, own)
+    {
+        cors::Decision::Preflight(headers) => {
+            (Response::empty().map(|r| r.with_status(204)), headers)
+        }
+        cors::Decision::Refuse(error, headers) => (error_response(&error), headers),
+        cors::Decision::Serve(headers) => {
+            let response = match handle(req, &env).await {
+                Ok(response) => Ok(response),
+                Err(error) => error_response(&error),
+            };
+            (response, headers)
+        }
+    };
+    response.map(|r| with_headers(r, &headers))
+}
+
+/// `response` with `extra` headers added. A fetched response's headers are immutable, so they are
+/// copied into a new set; an upgrade's answer (101) goes as it is (CORS does not apply to it).
+fn with_headers(response: Response, extra: &[(&'static str, String)]) -> Response {
+    if response.status_code() == 101 {
+        return response;
     }
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        let _ = headers.set(&name, &value);
+    }
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
+    response.with_headers(headers)
+}
+
+/// A var or a secret of the Worker.
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .or_else(|_| env.secret(name))
+        .ok()
+        .map(|v| v.to_string())
 }
 
 async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
@@ -24,6 +69,12 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
     let rooms = env.durable_object(ROOMS).map_err(internal)?;
     match route {
         Route::CreateRoom => {
+            // Under JOIN_TOKENS=required only an app's user with a `create` token makes rooms,
+            // and becomes their first owner. Checked before the address's quota, so refused
+            // requests do not spend it.
+            let tokens = Limits::from_vars(|name| var(env, name)).tokens;
+            let authorization = req.headers().get("Authorization").ok().flatten();
+            let maker = token::may_create(authorization.as_deref(), &tokens, now_ms())?;
             if let Some(wait_ms) = creation_wait(&req, env).await? {
                 return rate_limited(wait_ms);
             }
@@ -33,7 +84,10 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             let owner_key = random_hex(32).map_err(internal)?;
             let room = RoomName::Private(id.clone());
             let (_, stub) = room_stub(env, &room)?;
-            let query = format!("&owner={}", crate::room::digest(&owner_key));
+            let mut query = format!("&owner={}", crate::room::digest(&owner_key));
+            if let Some(identity) = maker {
+                query.push_str(&format!("&owner_sub={identity}"));
+            }
             let claim = room_request(&room, "claim", &query, None)?;
             let claimed = stub.fetch_with_request(claim).await.map_err(internal)?;
             if claimed.status_code() != 200 {
@@ -207,6 +261,10 @@ pub(crate) fn json_error(
 
 pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {
     json_response(200, body).map_err(|e| worker::Error::RustError(e.message))
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }
 
 /// `bytes` random bytes from the runtime's CSPRNG, as hex.

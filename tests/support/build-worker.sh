@@ -16,6 +16,16 @@ set -uo pipefail
 [ -n "${SKIP_WORKER_BUILD:-}" ] && exit 0
 cd "$(dirname "$0")/../.." || exit 1
 
+# The project's own tools, found from here rather than from PATH: a wrangler that is not the
+# project's (a global `wrangler deploy`, `wrangler dev` run directly) runs this script with a PATH
+# that has neither node_modules/.bin nor ~/.cargo/bin, and wasm-opt was then "command not found".
+root=$PWD
+cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+export PATH="$root/node_modules/.bin:$cargo_bin:$PATH"
+export WASM_OPT_BIN=${WASM_OPT_BIN:-$root/node_modules/.bin/wasm-opt}
+[ -z "${WASM_BINDGEN_BIN:-}" ] && [ -x "$cargo_bin/wasm-bindgen" ] && export WASM_BINDGEN_BIN=$cargo_bin/wasm-bindgen
+wasm_opt=$WASM_OPT_BIN
+
 # What the Worker is built from (names.js is bundled into the Worker, see src/validate/names.rs).
 inputs=(src Cargo.toml Cargo.lock public/js/names.js public/js/names-data.js tests/support/build-worker.sh)
 # The features worker-build enables for its own wasm-opt run: the rustc defaults, plus exception
@@ -54,7 +64,7 @@ if [ -n "${CHATTERLY_DEV:-}" ]; then
   rm -f "$state/release"
   mv "$state/started" "$state/dev"
 else
-  wasm-opt -O "${features[@]/#/--enable-}" --strip-debug build/index_bg.wasm -o build/index_bg.wasm ||
+  "$wasm_opt" -O "${features[@]/#/--enable-}" --strip-debug build/index_bg.wasm -o build/index_bg.wasm ||
     exit 1
   mv "$state/started" "$state/release"
 fi

@@ -75,6 +75,10 @@ pub struct Args {
     /// Print only the JSON line.
     #[arg(long)]
     pub json_only: bool,
+    /// Join with HS256 join tokens signed with this secret (the server's `JOIN_TOKEN_SECRET`)
+    /// instead of plain names: every member is verified (docs/embedding.md).
+    #[arg(long)]
+    pub token_secret: Option<String>,
 }
 
 impl Args {

@@ -262,7 +262,12 @@ async fn join_members(
                     .map_err(|e| JoinFailure::Other(e.to_string()))?;
                 let t0 = shared.now_us();
                 let name = format!("m{i}");
-                let (ws, view) = join::connect_and_join(&shared.args.ws_url(r), &name).await?;
+                let a = &shared.args;
+                let token = a
+                    .token_secret
+                    .as_deref()
+                    .map(|secret| join::token(secret, &name, &a.room_name(r)));
+                let (ws, view) = join::connect_and_join(&a.ws_url(r), &name, token).await?;
                 let welcome_us = shared.now_us();
                 let (sink, stream) = ws.split();
                 let sink = Arc::new(Mutex::new(sink));
