@@ -315,7 +315,13 @@ async function main() {
   log(`churn: Worker build ${wasm.digest('hex').slice(0, 12)} (index_bg.wasm sha256), copied to ${app}`);
   const server = await startDevServer({
     cwd: app,
-    vars: { RATE_LIMIT_PER_SEC: '0', ADDRESS_JOINS_PER_MIN: '0', ADDRESS_MAX_MEMBERS: '0', ADDRESS_UNJOINED_MAX: '0', IDLE_TIMEOUT_MS: '0' },
+    vars: {
+      RATE_LIMIT_PER_SEC: '0',
+      ADDRESS_JOINS_PER_MIN: '0',
+      ADDRESS_MAX_MEMBERS: '0',
+      ADDRESS_UNJOINED_MAX: '0',
+      IDLE_TIMEOUT_MS: '0',
+    },
     persistTo,
     logFile: path.join(results, `churn-${stamp}.log`),
   });

@@ -249,6 +249,33 @@ mod tests {
             "a relay holds at least one socket"
         );
     }
+
+    #[test]
+    fn reads_the_hardening_vars() {
+        let d = Limits::default();
+        assert_eq!(
+            (d.max_frame_bytes, d.address_unjoined_max, d.relay_idle_ms),
+            (16 * 1024, 10, 10_000)
+        );
+        assert_eq!((d.address_rooms_per_hour, d.changes_cap), (20, 10_000));
+        let l = Limits::from_vars(|name| {
+            Some(
+                match name {
+                    "MAX_FRAME_BYTES" => "10000000",
+                    "ADDRESS_UNJOINED_MAX" => "0",
+                    "RELAY_IDLE_MS" => "0",
+                    "ADDRESS_ROOMS_PER_HOUR" => "0",
+                    "CHANGES_CAP" => "0",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        });
+        assert_eq!(l.max_frame_bytes, MAX_FRAME_CEILING, "a link item must fit");
+        assert_eq!((l.address_unjoined_max, l.relay_idle_ms), (0, 0));
+        assert_eq!(l.address_rooms_per_hour, 0, "0 turns the limit off");
+        assert_eq!(l.changes_cap, d.changes_cap, "changes are kept for resumes");
+    }
 }
 
 #[cfg(test)]

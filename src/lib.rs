@@ -11,7 +11,7 @@
 //! # Layout
 //!
 //! - [`protocol`]: the JSON frames on the wire, parsed and serialized with serde; error and close
-//!   codes;
+//!   codes; the frame size check; a message's reactions as sent (a summary within 2 KiB);
 //! - [`validate`]: the rules for room names, member names (Unicode: case folding, confusables),
 //!   message text and request parameters;
 //! - [`config`]: the room's limits, read from wrangler `[vars]`;

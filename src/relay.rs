@@ -1,7 +1,7 @@
 //! Rooms bigger than one object: which object holds a new member's socket, and what the room
 //! object and its relays say to each other.
 //!
-//! A room starts on its own object. Once it holds `RELAY_THRESHOLD` connections, each new socket
+//! A room starts on its own object. Once it has `RELAY_THRESHOLD` joined members, each new socket
 //! goes to a relay object of at most `RELAY_MEMBERS` sockets instead ([`Relays::route`]). A relay
 //! holds its members' sockets and keeps one WebSocket, the *link*, to the room object: it forwards
 //! its members' frames up the link in one [`Up`] batch per burst, and the room sends each flush
@@ -16,6 +16,10 @@ use std::collections::VecDeque;
 /// A socket sent to a relay that has not arrived there after this long is not counted any more
 /// (its client gave up).
 pub const ROUTED_TTL_MS: u64 = 10_000;
+
+/// A socket the room object kept counts towards the threshold for this long before it joins (a
+/// crowd arriving at once has not joined yet); one that has not joined by then stops counting.
+pub const ARRIVING_MS: u64 = 2_000;
 
 /// Where a new socket goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +49,18 @@ struct Load {
 
 impl Relays {
     /// Where a new socket goes: the room itself while the room has fewer than `threshold`
-    /// joined members in all (`joined`: on the room object and at its relays; `0` turns relays
-    /// off), else a relay with room for it. Sockets that have not joined do not count: a crowd of
-    /// them (limited per address, `ADDRESS_UNJOINED_MAX`) must not open relays, whose links would
-    /// keep the room in memory. The price is that a crowd arriving at once can land on the room
-    /// object past the threshold by the joins still on their way. The relay is
+    /// members in all (`0` turns relays off), else a relay with room for it. `members` counts
+    /// the joined members (on the room object and at its relays) and the sockets that arrived in
+    /// the last [`ARRIVING_MS`] and are still joining (`crate::room::Room::joining`: a crowd
+    /// arriving at once must not all land here). A socket that has not joined after that does
+    /// not count: idle sockets (limited per address, `ADDRESS_UNJOINED_MAX`) must not open
+    /// relays, whose links would keep the room in memory. The relay is
     /// picked by a hash of `tag` (the client's session tag or its address) so that a member who
     /// reconnects lands on the same relay while the number of relays stays the same; a full relay
     /// passes the socket on to the next one, and when all are full a new relay is opened.
     pub fn route(
         &mut self,
-        joined: usize,
+        members: usize,
         threshold: usize,
         per_relay: usize,
         tag: &str,
@@ -70,7 +75,7 @@ impl Relays {
                 load.routed.pop_front();
             }
         }
-        if threshold == 0 || joined < threshold {
+        if threshold == 0 || members < threshold {
             return Route::Room;
         }
         let per_relay = per_relay.max(1);
@@ -141,7 +146,9 @@ fn fnv1a(s: &str) -> u64 {
 
 /// The largest link message: the runtime refuses a received WebSocket message over 1 MiB (which
 /// would close the link and make every member of the relay rejoin), and a burst can hold more than
-/// that (65 frames of 16 KiB). One item is at most a batch of 128 KiB, escaped: always fits.
+/// that (65 frames of 16 KiB). Up the link one item holds at most one frame of `MAX_FRAME_BYTES`
+/// (at most `crate::config::MAX_FRAME_CEILING`, 64 KiB), at most sixfold escaped: always fits.
+/// Down the link an item is a batch of at most 128 KiB, or one larger frame (a big welcome).
 pub const MAX_LINK_BYTES: usize = 512 * 1024;
 
 /// Link items as JSON arrays of at most `max` bytes each (an item larger than `max` alone), in
@@ -185,6 +192,9 @@ pub enum Up {
     Frame { conn: RelayConn, text: String },
     /// A binary frame (refused by the room, as from any socket).
     Binary { conn: RelayConn },
+    /// The member's keepalive (`ping`), answered `pong` by the relay: the room only hears that
+    /// the member is there (its idle timeout).
+    Heard { conn: RelayConn },
     /// A text frame over `MAX_FRAME_BYTES`, not forwarded: the room refuses it as `too_large`.
     /// A relay never forwards more than the room would accept.
     TooLarge { conn: RelayConn },
@@ -204,6 +214,62 @@ pub enum Down {
         code: u16,
         reason: String,
     },
+    /// The start of the next `send`'s text, sent ahead in pieces of at most [`PIECE_BYTES`]:
+    /// a text too large for one link message (a big welcome) is never sent whole.
+    Piece { text: String },
+}
+
+/// The largest piece of a text on the link. Escaped into an item (at most doubled: the text is
+/// JSON already, so only its quotes and backslashes grow) it stays within [`MAX_LINK_BYTES`].
+pub const PIECE_BYTES: usize = 192 * 1024;
+
+/// The link items that send `text` to `to`: one `send`, preceded by `piece`s when the text is
+/// larger than [`PIECE_BYTES`]. With [`pack_link`], no link message exceeds [`MAX_LINK_BYTES`]
+/// whatever the text.
+pub fn send_items(to: Vec<RelayConn>, text: &str) -> Vec<Down> {
+    let mut items = Vec::new();
+    let mut rest = text;
+    while rest.len() > PIECE_BYTES {
+        let mut cut = PIECE_BYTES;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        items.push(Down::Piece {
+            text: piece.to_string(),
+        });
+        rest = tail;
+    }
+    items.push(Down::Send {
+        to,
+        text: rest.to_string(),
+    });
+    items
+}
+
+/// The relay's side of [`send_items`]: pieces wait until their `send` completes them.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    start: String,
+}
+
+impl Pieces {
+    /// Takes one item from the link: the whole text of a `send` (with the pieces before it),
+    /// `None` for a piece.
+    pub fn take(&mut self, item: Down) -> Option<Down> {
+        match item {
+            Down::Piece { text } => {
+                self.start.push_str(&text);
+                None
+            }
+            Down::Send { to, text } if !self.start.is_empty() => {
+                let mut whole = std::mem::take(&mut self.start);
+                whole.push_str(&text);
+                Some(Down::Send { to, text: whole })
+            }
+            other => Some(other),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -274,9 +340,8 @@ mod tests {
     }
 
     #[test]
-    fn the_threshold_counts_joined_members_only() {
+    fn below_the_threshold_of_members_no_relay_opens() {
         let mut r = Relays::default();
-        // However many sockets are open but not joined, 24 members keep the room on its own.
         for i in 0..200 {
             assert_eq!(r.route(24, 25, 10, &format!("u{i}"), 0), Route::Room);
         }
@@ -301,6 +366,37 @@ mod tests {
             .collect();
         assert_eq!(back, items);
         assert!(pack_link::<Up>(&[], MAX_LINK_BYTES).is_empty());
+    }
+
+    #[test]
+    fn a_text_too_large_for_a_link_message_goes_in_pieces() {
+        // A welcome of 2 MB whose every character doubles when escaped.
+        let text = format!("[{}]", "\"é".repeat(700_000));
+        let items = send_items(vec![3, 4], &text);
+        assert!(items.len() > 1);
+        let packed = pack_link(&items, MAX_LINK_BYTES);
+        assert!(packed.iter().all(|p| p.len() <= MAX_LINK_BYTES));
+        let mut pieces = Pieces::default();
+        let out: Vec<Down> = packed
+            .iter()
+            .flat_map(|p| serde_json::from_str::<Vec<Down>>(p).unwrap())
+            .filter_map(|item| pieces.take(item))
+            .collect();
+        assert_eq!(
+            out,
+            vec![Down::Send {
+                to: vec![3, 4],
+                text
+            }]
+        );
+        // A small text is one send, as before.
+        assert_eq!(
+            send_items(vec![1], "{}"),
+            vec![Down::Send {
+                to: vec![1],
+                text: "{}".into()
+            }]
+        );
     }
 
     #[test]

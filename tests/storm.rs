@@ -16,12 +16,19 @@ use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::Message;
 
 static SERVER: OnceLock<Server> = OnceLock::new();
+static RELAYED: OnceLock<Server> = OnceLock::new();
 
 fn server() -> &'static Server {
     shared(&SERVER, &[])
 }
 
-const ROOM: &str = "storm";
+/// Past one joined member every socket goes to a relay: the storm goes through relays' links.
+fn relayed() -> &'static Server {
+    shared(
+        &RELAYED,
+        &[("RELAY_THRESHOLD", "1"), ("RELAY_MEMBERS", "8")],
+    )
+}
 const WORKERS: u64 = 16;
 const STEPS: u64 = 60;
 
@@ -87,7 +94,7 @@ struct Tally {
 
 /// One storm worker. `unjoined` is a socket that never joins (reopened when the join timeout or
 /// a drop takes it away); joins happen on throwaway sockets that end in one of several ways.
-async fn worker(s: &'static Server, id: u64) -> Tally {
+async fn worker(s: &'static Server, room: &'static str, id: u64) -> Tally {
     let mut rng = Rng::new(0xC0FFEE + id);
     let mut t = Tally::default();
     let mut unjoined: Option<Client> = None;
@@ -99,7 +106,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
                 if let Some(old) = unjoined.take() {
                     old.drop_abruptly();
                 }
-                unjoined = Some(connect(s, ROOM).await);
+                unjoined = Some(connect(s, room).await);
             }
             let c = unjoined.as_mut().unwrap();
             let (msg, want): (Message, &[&str]) = match action {
@@ -184,7 +191,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
             10 => {
                 // Join, chat a little, misbehave, then go away in one of four ways.
                 let name = format!("w{id}s{step}");
-                let mut c = connect(s, ROOM).await;
+                let mut c = connect(s, room).await;
                 c.send_json(&json!({"type":"join","name":name})).await;
                 let w = reply(&mut c).await.expect("welcome");
                 assert_eq!(w["type"], "welcome", "{w}");
@@ -214,8 +221,8 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
             11 => {
                 // Two sockets race for one name: exactly one wins.
                 let name = format!("race{id}s{step}");
-                let mut a = connect(s, ROOM).await;
-                let mut b = connect(s, ROOM).await;
+                let mut a = connect(s, room).await;
+                let mut b = connect(s, room).await;
                 let f = json!({"type":"join","name":name});
                 let (_, _) = tokio::join!(a.send_json(&f), b.send_json(&f));
                 let (ra, rb) = tokio::join!(reply(&mut a), reply(&mut b));
@@ -233,7 +240,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
             12 => {
                 // Rapid connect/disconnect, with and without finishing the upgrade.
                 for _ in 0..3 {
-                    let c = connect(s, ROOM).await;
+                    let c = connect(s, room).await;
                     if rng.below(2) == 0 {
                         c.drop_abruptly();
                     } else {
@@ -244,7 +251,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
                     .await
                     .unwrap();
                 let req = format!(
-                    "GET /api/rooms/{ROOM}/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Ver"
+                    "GET /api/rooms/{room}/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Ver"
                 );
                 let _ = tcp.write_all(req.as_bytes()).await;
                 let _ = tcp.set_zero_linger();
@@ -261,7 +268,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
                     format!(r#"{{"type":"join","name":"dupkey{id}s{step}","name":"other"}}"#),
                     r#"{"__proto__":null}"#.to_string(),
                 ];
-                let mut c = connect(s, ROOM).await;
+                let mut c = connect(s, room).await;
                 c.send_text(rng.pick(&frames).clone()).await;
                 let v = reply(&mut c).await.expect("a reply");
                 assert!(
@@ -288,7 +295,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
                     json!("\u{0000}".repeat(20)),
                     json!(42),
                 ];
-                let mut c = connect(s, ROOM).await;
+                let mut c = connect(s, room).await;
                 let f = if rng.below(2) == 0 {
                     json!({"type":"join","name":format!("since{id}s{step}"),"since":rng.pick(&since)})
                 } else {
@@ -307,7 +314,7 @@ async fn worker(s: &'static Server, id: u64) -> Tally {
             }
             _ => {
                 // Ping spam on a fresh socket.
-                let mut c = connect(s, ROOM).await;
+                let mut c = connect(s, room).await;
                 for _ in 0..20 {
                     c.send_text("ping").await;
                 }
@@ -370,9 +377,25 @@ fn check_observed(who: &str, frames: &[Value]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_storm_leaves_no_ghosts_and_no_panics() {
-    let s = server();
-    let (l1, _) = join(s, ROOM, "Legit1").await;
-    let (mut l2, _) = join(s, ROOM, "Legit2").await;
+    storm(server(), "storm").await;
+}
+
+/// The same storm where every socket but the first member's is held by a relay, which forwards
+/// it over its link (and refuses oversized frames itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_storm_through_relays_leaves_no_ghosts_and_no_panics() {
+    let s = relayed();
+    storm(s, "storm-relayed").await;
+    let st = stats(s, "storm-relayed").await;
+    assert!(
+        !st["relays"].as_array().unwrap().is_empty(),
+        "the storm went through relays: {st}"
+    );
+}
+
+async fn storm(s: &'static Server, room: &'static str) {
+    let (l1, _) = join(s, room, "Legit1").await;
+    let (mut l2, _) = join(s, room, "Legit2").await;
     let stop = Arc::new(AtomicBool::new(false));
     let obs = tokio::spawn(observe(l1, stop.clone()));
     // Legit1 gets "join Legit2" first: recorded by the observer and checked below.
@@ -380,7 +403,7 @@ async fn hostile_storm_leaves_no_ghosts_and_no_panics() {
     let started = Instant::now();
     let mut handles = Vec::new();
     for id in 0..WORKERS {
-        handles.push(tokio::spawn(worker(s, id)));
+        handles.push(tokio::spawn(worker(s, room, id)));
     }
     let mut total = Tally::default();
     for h in handles {
@@ -401,7 +424,7 @@ async fn hostile_storm_leaves_no_ghosts_and_no_panics() {
     );
 
     // Every storm socket is gone: only the two legit members remain.
-    let st = wait_stats(s, ROOM, "2 members, 2 connections", |v| {
+    let st = wait_stats(s, room, "2 members, 2 connections", |v| {
         v["members"] == 2 && v["connections"] == 2
     })
     .await;
@@ -423,18 +446,18 @@ async fn hostile_storm_leaves_no_ghosts_and_no_panics() {
     assert_eq!(frames1[1..], frames2[..]);
 
     // The room still works, and a fresh joiner sees exactly the live members.
-    let (mut fresh, w) = join(s, ROOM, "Fresh").await;
+    let (mut fresh, w) = join(s, room, "Fresh").await;
     assert_eq!(members(&w), ["Legit1", "Legit2", "Fresh"]);
     assert_join_frame(&l1.expect("join").await, "Fresh");
     assert_join_frame(&l2.expect("join").await, "Fresh");
     let m = fresh.say("after the storm").await;
     assert_eq!(l1.expect("message").await, m);
     assert_eq!(l2.expect("message").await, m);
-    let st = stats(s, ROOM).await;
+    let st = stats(s, room).await;
     assert_eq!(st["members"], 3, "{st}");
     assert_eq!(st["connections"], 3, "{st}");
     // History holds only well-formed messages.
-    for h in history_page(s, ROOM, "?limit=100").await {
+    for h in history_page(s, room, "?limit=100").await {
         let text = h["text"].as_str().unwrap();
         assert!(!text.is_empty() && text.chars().count() <= 2000);
         assert!(!text

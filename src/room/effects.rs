@@ -18,6 +18,9 @@ pub enum Event<'a> {
     Frame { conn: ConnId, text: &'a str },
     /// A binary frame arrived (the protocol is JSON text only).
     Binary { conn: ConnId },
+    /// A keepalive was answered for the socket without reaching the room (a relay's member):
+    /// it is not idle.
+    Heard { conn: ConnId },
     /// A text frame arrived that the shell already knows is over `MAX_FRAME_BYTES` from its
     /// length (`crate::protocol::too_large_unread`): it was not copied, and is refused.
     Oversized { conn: ConnId },

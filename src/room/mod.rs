@@ -88,6 +88,8 @@ pub struct Room {
     presence_log: (u32, u32),
     /// Presence as a count, past `PRESENCE_LIST_MAX` members.
     crowd: crowd::Crowd,
+    /// Sockets that have not joined yet, and when they connected ([`Room::joining`]).
+    joining: HashMap<ConnId, u64>,
 }
 
 impl Room {
@@ -111,6 +113,7 @@ impl Room {
             presence_sent_at: 0,
             presence_log: (0, 0),
             crowd: crowd::Crowd::default(),
+            joining: HashMap::new(),
         }
     }
 
@@ -220,6 +223,11 @@ impl Room {
                     self.reject(conn, error, now, &mut fx);
                 }
             }
+            Event::Heard { conn } => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.last_heard = c.last_heard.max(now);
+                }
+            }
             Event::Oversized { conn } => {
                 let error = crate::protocol::client::too_large(self.limits.max_frame_bytes);
                 if self.is_open(conn) {
@@ -250,9 +258,26 @@ impl Room {
                 "too many sockets from your network have not joined",
             );
         }
+        if !c.closed {
+            self.joining.insert(conn, now);
+        }
         fx.attach.push((conn, c.attachment(conn)));
         self.conns.insert(conn, c);
         self.want_alarm(now.saturating_add(self.limits.join_timeout_ms), fx);
+    }
+
+    /// Sockets that connected in the last [`crate::relay::ARRIVING_MS`] and have not joined: a
+    /// crowd on its way in, which the relay threshold counts with the members. Older ones that
+    /// still have not joined are idle and count no more.
+    pub fn joining(&mut self, now: u64) -> usize {
+        let conns = &self.conns;
+        self.joining.retain(|conn, at| {
+            now.saturating_sub(*at) <= crate::relay::ARRIVING_MS
+                && conns
+                    .get(conn)
+                    .is_some_and(|c| c.member.is_none() && !c.closed)
+        });
+        self.joining.len()
     }
 
     /// One text frame: parse it, then hand it to the module of its type.

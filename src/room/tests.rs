@@ -354,6 +354,75 @@ fn members_per_address_are_capped() {
 }
 
 #[test]
+fn one_network_holds_only_a_few_sockets_that_have_not_joined() {
+    let mut r = Harness::new(Limits {
+        address_unjoined_max: 2,
+        ..unlimited()
+    });
+    // Two addresses of one IPv6 /64 are one network.
+    r.connect_from(1, Some("2001:db8:1:2::1"));
+    r.connect_from(2, Some("2001:db8:1:2::2"));
+    r.connect_from(3, Some("2001:db8:1:2::3"));
+    assert_eq!(
+        r.closed
+            .iter()
+            .map(|c| (c.conn, c.code))
+            .collect::<Vec<_>>(),
+        vec![(3, close::JOIN_TIMEOUT)]
+    );
+    // Joining (or going) frees a place.
+    r.send(1, json!({"type":"join","name":"Ann"}));
+    r.connect_from(4, Some("2001:db8:1:2::4"));
+    r.gone(2);
+    r.connect_from(5, Some("2001:db8:1:2::5"));
+    assert_eq!(r.closed.len(), 1, "{:?}", r.closed);
+    r.connect_from(6, Some("2001:db8:1:2::6"));
+    assert_eq!(r.closed.len(), 2);
+    // Another network is not affected.
+    r.connect_from(7, Some("2001:db8:1:3::1"));
+    assert_eq!(r.closed.len(), 2);
+}
+
+#[test]
+fn sockets_still_joining_count_for_a_while_and_idle_ones_do_not() {
+    let mut r = room();
+    r.connect(1);
+    r.connect(2);
+    r.join(3, "Ann");
+    assert_eq!(r.room.joining(r.now), 2, "two on their way in; Ann joined");
+    r.send(1, json!({"type":"join","name":"Bob"}));
+    assert_eq!(r.room.joining(r.now), 1);
+    r.now += crate::relay::ARRIVING_MS + 1;
+    assert_eq!(
+        r.room.joining(r.now),
+        0,
+        "a socket that never joins stops counting"
+    );
+}
+
+#[test]
+fn oversized_frames_are_too_large_and_keepalives_keep_members() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.clear();
+    r.event(Event::Oversized { conn: 1 });
+    r.flush();
+    assert_eq!(r.error_code(1), "too_large");
+    // Exactly the limit in bytes: é is two bytes, so 8,200 of them are over 16 KiB.
+    let over = format!(r#"{{"type":"message","text":"{}"}}"#, "é".repeat(8200));
+    r.send_raw(1, &over);
+    assert_eq!(r.error_code(1), "too_large");
+    let before = r.room.conns[&1].last_heard;
+    r.now += 1000;
+    r.event(Event::Heard { conn: 1 });
+    assert_eq!(r.room.conns[&1].last_heard, before + 1000);
+    assert!(
+        r.take(1).is_empty(),
+        "a keepalive is answered by whoever holds the socket"
+    );
+}
+
+#[test]
 fn typing_is_relayed_to_the_others_at_most_once_a_second() {
     let mut r = room();
     r.join(1, "Alice");

@@ -1,7 +1,7 @@
 //! The room object's side of its relays' links (see [`crate::relay`]): which connection is which
 //! relay's socket, and one batch down each link per flush.
 
-use crate::relay::{pack_link, Down, RelayConn, MAX_LINK_BYTES};
+use crate::relay::{pack_link, send_items, Down, RelayConn, MAX_LINK_BYTES};
 use crate::room::{Batch, Close, ConnId};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap};
@@ -142,10 +142,9 @@ impl Links {
                 }
             }
             for (k, to) in to {
-                down.entry(k).or_default().push(Down::Send {
-                    to,
-                    text: batch.text.clone(),
-                });
+                down.entry(k)
+                    .or_default()
+                    .extend(send_items(to, &batch.text));
             }
         }
         let (mut sent, mut failed) = (Vec::new(), Vec::new());

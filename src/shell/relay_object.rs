@@ -15,7 +15,7 @@
 use super::now_ms;
 use super::sockets::{self, Incoming, Sockets};
 use crate::protocol::close;
-use crate::relay::{pack_link, Down, RelayConn, Up, MAX_LINK_BYTES};
+use crate::relay::{pack_link, Down, Pieces, RelayConn, Up, MAX_LINK_BYTES};
 use crate::room::Batch;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -62,6 +62,8 @@ struct Inner {
     link: RefCell<Link>,
     /// Items waiting to go up the link.
     up: RefCell<Vec<Up>>,
+    /// The start of a large text coming down the link in pieces.
+    pieces: RefCell<Pieces>,
     flush_callback: Closure<dyn FnMut()>,
     flush_scheduled: Cell<bool>,
     /// Closes the link if the relay is still empty (`RELAY_IDLE_MS` after its last socket went).
@@ -98,6 +100,7 @@ impl ChatRelay {
                 next: Cell::new(0),
                 link: RefCell::new(Link::None),
                 up: RefCell::new(Vec::new()),
+                pieces: RefCell::new(Pieces::default()),
                 flush_callback: Closure::new(move || {
                     if let Some(inner) = weak.upgrade() {
                         inner.flush();
@@ -134,6 +137,12 @@ impl ChatRelay {
         let max = self.inner.max_frame_bytes;
         let item = match sockets::incoming(&data, max) {
             Incoming::Text(text) if text.len() > max => Up::TooLarge { conn },
+            // The keepalive, answered here as the room object's runtime answers its own
+            // sockets': forwarded, it would reach the room as a frame that is not JSON.
+            Incoming::Text(text) if text == "ping" => {
+                let _ = ws.send_with_str("pong");
+                Up::Heard { conn }
+            }
             Incoming::Text(text) => {
                 if self.inner.test_hooks && text == ABORT_HOOK {
                     let _ = self.inner.raw_state.abort("debug_relay_abort");
@@ -328,6 +337,9 @@ impl Inner {
         };
         let members = self.members.borrow();
         for item in items {
+            let Some(item) = self.pieces.borrow_mut().take(item) else {
+                continue;
+            };
             match item {
                 // A refused send means the socket is going: its close event follows.
                 Down::Send { to, text } => drop(members.send(&[Batch { to, text }])),
@@ -336,6 +348,7 @@ impl Inner {
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
+                Down::Piece { .. } => {}
             }
         }
     }
@@ -345,6 +358,7 @@ impl Inner {
     fn link_lost(&self) {
         *self.link.borrow_mut() = Link::None;
         self.up.borrow_mut().clear();
+        *self.pieces.borrow_mut() = Pieces::default();
         let mut members = self.members.borrow_mut();
         let conns: Vec<RelayConn> = members.iter().map(|(conn, _)| conn).collect();
         for conn in conns {

@@ -246,12 +246,13 @@ impl Inner {
                     .map(str::to_string)
                     .or(address.clone());
                 let route = self.with_live(&room_name, |live| {
+                    let now = now_ms();
                     live.relays.route(
-                        live.room.member_count(),
+                        live.room.member_count() + live.room.joining(now),
                         self.limits.relay_threshold,
                         self.limits.relay_members,
                         tag.as_deref().unwrap_or(""),
-                        now_ms(),
+                        now,
                     )
                 })?;
                 if let Route::Relay(k) = route {
@@ -552,6 +553,10 @@ impl Inner {
                     },
                     Up::Binary { conn } => match live.links.conn_of(k, conn) {
                         Some(conn) => live.room.handle(Event::Binary { conn }, now, &mut store),
+                        None => Effects::default(),
+                    },
+                    Up::Heard { conn } => match live.links.conn_of(k, conn) {
+                        Some(conn) => live.room.handle(Event::Heard { conn }, now, &mut store),
                         None => Effects::default(),
                     },
                     Up::TooLarge { conn } => match live.links.conn_of(k, conn) {

@@ -37,7 +37,7 @@ async fn old_messages_beyond_the_welcome_can_still_be_changed_and_resumed() {
     assert_eq!(page[0]["text"], "first, edited late", "{}", page[0]);
     assert_eq!(
         page[0]["reactions"],
-        json!([{"emoji":"🔥","names":["Alice"]}])
+        json!([{"emoji":"🔥","count":1,"names":["Alice"]}])
     );
 
     a.send_json(&json!({"type":"delete","id":target})).await;

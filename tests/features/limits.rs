@@ -45,7 +45,7 @@ async fn reactions_count_against_the_rate_limit_and_the_state_stays_consistent()
     a.expect_silence(QUIET).await;
     let page = history_page(s, &room, "").await;
     let want = if on % 2 == 1 {
-        json!([{"emoji":"👍","names":["Bob"]}])
+        json!([{"emoji":"👍","count":1,"names":["Bob"]}])
     } else {
         Value::Null
     };

@@ -36,7 +36,7 @@ async fn react_toggles_and_everyone_sees_the_counts() {
     b.expect("join").await;
     assert_eq!(
         history(&w)[0]["reactions"],
-        json!([{"emoji":"👍","names":["Alice","Bob"]},{"emoji":"🏳️‍🌈","names":["Bob"]}]),
+        json!([{"emoji":"👍","count":2,"names":["Alice","Bob"]},{"emoji":"🏳️‍🌈","count":1,"names":["Bob"]}]),
         "{w}"
     );
     // The same react again takes it back; the last one takes the emoji off the message.
@@ -47,7 +47,7 @@ async fn react_toggles_and_everyone_sees_the_counts() {
     let page = history_page(s, &room, "").await;
     assert_eq!(
         page[0]["reactions"],
-        json!([{"emoji":"👍","names":["Bob"]}])
+        json!([{"emoji":"👍","count":1,"names":["Bob"]}])
     );
     c.expect_silence(QUIET).await;
 }

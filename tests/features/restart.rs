@@ -129,7 +129,10 @@ async fn a_restart_keeps_changes_owner_topic_lock_and_bans() {
         h[2]["reply"],
         json!({"name":"Alice","text":"","deleted":true})
     );
-    assert_eq!(h[2]["reactions"], json!([{"emoji":"🎉","names":["Olga"]}]));
+    assert_eq!(
+        h[2]["reactions"],
+        json!([{"emoji":"🎉","count":1,"names":["Olga"],"me":true}]),
+    );
     change(
         &mut o,
         &mut [],

@@ -123,7 +123,7 @@ async fn resume_with_since_replays_every_kind_of_change_once() {
     assert_eq!(whole[0]["text"], "one, edited", "{}", whole[0]);
     assert_eq!(
         whole[0]["reactions"],
-        json!([{"emoji":"👍","names":["Olga"]}])
+        json!([{"emoji":"👍","count":1,"names":["Olga"]}])
     );
     assert_eq!(&whole[1..], &h[..]);
     assert!(log_after(s, &room, *live_ids.last().unwrap(), 5)
