@@ -53,10 +53,12 @@ fmt-check:
 	cargo fmt --check --manifest-path bench/loadgen/Cargo.toml
 
 # Biome lints and checks the formatting of the JavaScript we ship (public/, tests/, bench/); no writes.
+# tsc type-checks an app's usage of the SDK against public/sdk/chatterly.d.ts (tests/types/).
 # `npx biome check --write <files>` formats and fixes what it can.
 lint:
 	@test -x node_modules/.bin/biome || npm ci --no-audit --no-fund
 	biome ci .
+	tsc -p tests/types/tsconfig.json
 
 clippy:
 	cargo clippy --all-targets -- -D warnings
