@@ -35,7 +35,7 @@ const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 
 const MESSAGE_CHANGES = new Set(['edit', 'delete', 'react']);
 const ROOM_CHANGES = new Set(['topic', 'lock', 'kick']);
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
-const QUOTE_CHARS = 100;
+export const QUOTE_CHARS = 100;
 const PAGE = 100;
 /** Message states kept for `update` events; older ones are forgotten, oldest id first. */
 const KEEP = 2000;
@@ -98,8 +98,9 @@ const isId = Number.isSafeInteger;
 const isMessageFrame = (v) => isId(v?.id) && typeof v.name === 'string' && typeof v.text === 'string';
 const isMessageEntry = (v) => isMessageFrame(v) && (v.type === undefined || v.type === 'message');
 const isChange = (v) => isId(v?.id) && ((MESSAGE_CHANGES.has(v.type) && isId(v.target)) || ROOM_CHANGES.has(v.type));
-// Reactions belong to a name as shown; the server folds case and look-alikes, this is the cheap part.
-const key = (name) => String(name).normalize('NFKC').toLowerCase();
+// The server takes names that differ in case, normalization or look-alike characters for one
+// member; this default folds the first two (the `nameKey` option can bring the full rule).
+const foldName = (name) => String(name).normalize('NFKC').toLowerCase();
 
 /** Join a room. Resolves with the Room once welcomed; rejects with a ChatterlyError. */
 export function connect(options) {
@@ -127,6 +128,7 @@ export class Room {
     this.url = o.url.replace(/\/$/, '');
     this.room = o.room;
     this.name = o.name ?? '';
+    this.key = o.nameKey ?? foldName;
     this.session = o.session ?? randomHex(16);
     this.WS = o.WebSocket ?? globalThis.WebSocket;
     this.fetch = o.fetch ?? globalThis.fetch?.bind(globalThis);
@@ -151,6 +153,7 @@ export class Room {
     this.gap = null; // {after, before} of a truncated resume, while it is being filled
     this.counter = 0;
     this.lastTyping = Number.NEGATIVE_INFINITY;
+    this.typingCleared = true;
   }
 
   // ---- public surface -----------------------------------------------------------------------
@@ -159,7 +162,7 @@ export class Room {
     return [...this.memberList];
   }
   get away() {
-    return this.memberList.filter((n) => this.awaySet.has(key(n)));
+    return this.memberList.filter((n) => this.awaySet.has(this.key(n)));
   }
   get memberCount() {
     return this.count ?? this.memberList.length;
@@ -214,7 +217,11 @@ export class Room {
     const promise = new Promise((resolve, reject) => Object.assign(item, { resolve, reject }));
     promise.nonce = item.nonce;
     this.queue.set(item.nonce, item);
-    this.lastTyping = Number.NEGATIVE_INFINITY; // our message clears our typing indicator
+    // Our message clears our typing indicator: the next keystroke may say so again soon, but
+    // not faster than the server relays typing (once a second).
+    this.lastTyping = Math.min(this.lastTyping, this.o.now() - 1000);
+    this.clear('typing');
+    this.typingCleared = true;
     if (this.welcomed) this.transmit(item);
     return promise;
   }
@@ -237,7 +244,10 @@ export class Room {
   }
   /** Owner: remove a member (closed with 4003 and banned for `KICK_BAN_MS`). */
   kick(name) {
-    return this.act({ type: 'kick', name }, (f) => f.type === 'kick' && key(f.target) === key(name) && this.mine(f));
+    return this.act(
+      { type: 'kick', name },
+      (f) => f.type === 'kick' && this.key(f.target) === this.key(name) && this.mine(f),
+    );
   }
   /** Owner: lock (true) or unlock (false) the room to new members. */
   lock(locked = true) {
@@ -249,11 +259,24 @@ export class Room {
     return this.act({ type: 'topic', text: t }, (f) => f.type === 'topic' && f.text === t && this.mine(f));
   }
 
-  /** Tell the room we are typing; at most one frame every 2 s. Returns whether one went out. */
+  /** Tell the room we are typing; at most one frame every 2 s. Returns whether one went out.
+   * A keystroke inside the quiet window after our message is not lost: it goes out at its end. */
   typing() {
     const now = this.o.now();
-    if (!this.welcomed || now - this.lastTyping < 2000 || !this.raw('{"type":"typing"}')) return false;
+    const wait = this.lastTyping + 2000 - now;
+    if (!this.welcomed) return false;
+    if (wait > 0) {
+      if (this.typingCleared && !this.t.typing) {
+        this.t.typing = this.o.timers.setTimeout(() => {
+          this.t.typing = null;
+          this.typing();
+        }, wait);
+      }
+      return false;
+    }
+    if (!this.raw('{"type":"typing"}')) return false;
     this.lastTyping = now;
+    this.typingCleared = false;
     return true;
   }
 
@@ -278,7 +301,10 @@ export class Room {
       this.clear('retry');
       this.dial();
     }
-    if (this.gap && !this.t.gap) this.fill();
+    if (this.gap && this.t.gap) {
+      this.clear('gap');
+      this.fill();
+    }
   }
 
   /** Leave for good: no reconnect. Pending sends and actions reject with `closed`. */
@@ -432,7 +458,7 @@ export class Room {
       this.emit('error', new ChatterlyError('replaced', 'another connection of this session took the name'));
       return;
     }
-    if (ev?.code === CLOSE.KICKED) return this.fail('kicked', 'the room owner removed you from the room');
+    if (ev?.code === CLOSE.KICKED) return this.fail('kicked', 'You were removed from the room.');
     if (!this.joinedOnce && !welcomed) return this.diagnose(opened);
     this.retry(minDelay);
   }
@@ -458,7 +484,8 @@ export class Room {
         if (typeof err?.code === 'string') return this.fail(err.code, err.message);
       } catch {}
     }
-    if (this.state !== 'closed') this.fail('unreachable', 'could not connect to the chat server');
+    if (this.state !== 'closed')
+      this.fail('unreachable', 'Could not connect to the chat server. Check your connection and try again.');
   }
 
   /** Stop for good with `code`: the open() promise rejects, or an `error` event says it. */
@@ -524,10 +551,10 @@ export class Room {
     } else if (isChange(f)) this.change(f, true);
     else if (t === 'join' || t === 'leave' || t === 'away' || t === 'back') {
       if (typeof f.name !== 'string') return;
-      const k = key(f.name);
+      const k = this.key(f.name);
       if (t === 'join') this.addMember(f.name);
       else if (t === 'leave') this.removeMember(k);
-      else if (this.memberList.some((n) => key(n) === k)) {
+      else if (this.memberList.some((n) => this.key(n) === k)) {
         if (t === 'away') this.awaySet.add(k);
         else this.awaySet.delete(k);
       }
@@ -537,13 +564,13 @@ export class Room {
       if (Array.isArray(f.members)) this.resetMembers(f.members, [], f.count);
       else if (isId(f.count)) {
         this.count = f.count;
-        for (const n of f.left ?? []) this.removeMember(key(n));
+        for (const n of f.left ?? []) this.removeMember(this.key(n));
         for (const n of f.joined ?? []) this.addMember(n);
         this.memberList = this.memberList.slice(-20); // a crowd lists its latest arrivals
       }
       this.emitMembers();
     } else if (t === 'typing') {
-      if (typeof f.name === 'string' && key(f.name) !== key(this.name)) this.emit('typing', { name: f.name });
+      if (typeof f.name === 'string' && this.key(f.name) !== this.key(this.name)) this.emit('typing', { name: f.name });
     }
   }
 
@@ -565,7 +592,7 @@ export class Room {
     Object.assign(r, { topic: typeof f.topic === 'string' ? f.topic : '', locked: f.locked === true });
     r.owner = f.owner === true;
     r.version = version;
-    this.emit('welcome', { room: f.room ?? this.room, name: this.name, first, owner: r.owner });
+    this.emit('welcome', { room: f.room ?? this.room, name: this.name, first, owner: r.owner, frame: f });
     this.emit('room', this.roomView());
     this.emitMembers();
     this.setState('connected');
@@ -577,6 +604,7 @@ export class Room {
     // More was missed than a welcome holds: page the gap before resending anything that may be in it.
     if (f.truncated === true && entries.length > 0 && since < entries[0].id - 1) {
       this.gap = { after: since, before: entries[0].id };
+      this.resend(true);
       this.fill(ws);
       return;
     }
@@ -625,9 +653,12 @@ export class Room {
 
   /** Whatever is queued and not on this socket never reached the server (the welcome or the gap
    * would have held its echo): send it now, in order. */
-  resend() {
+  resend(gapOpen = false) {
     if (!this.welcomed) return;
-    for (const item of this.queue.values()) if (!this.inflight.includes(item.nonce)) this.transmit(item);
+    for (const item of this.queue.values()) {
+      // While a gap is open, one that went out before may be stored in it: it waits for the gap.
+      if (!this.inflight.includes(item.nonce) && !(gapOpen && item.transmitted)) this.transmit(item);
+    }
   }
 
   transmit(item) {
@@ -635,8 +666,10 @@ export class Room {
     if (item.replyTo !== undefined) f.reply_to = item.replyTo;
     if (!this.raw(JSON.stringify(f))) return;
     this.inflight.push(item.nonce);
+    item.transmitted = true;
     // The timeout runs from the moment the frame goes out: offline, the queue waits.
     this.o.timers.clearTimeout(item.timer);
+    if (!(item.timeoutMs > 0)) return; // 0: no timeout
     item.timer = this.o.timers.setTimeout(() => {
       this.settleItem(
         item,
@@ -688,7 +721,7 @@ export class Room {
   }
 
   mine(f) {
-    return typeof f.name === 'string' && key(f.name) === key(this.name);
+    return typeof f.name === 'string' && this.key(f.name) === this.key(this.name);
   }
 
   error(f) {
@@ -717,9 +750,9 @@ export class Room {
     if (item) return this.settleItem(item, null, err);
     if (action) {
       this.actions.splice(this.actions.indexOf(action), 1);
-      this.settleAction(action, null, err);
+      return this.settleAction(action, null, err);
     }
-    // A renewal refused: the old token stays until it expires. Said, never retried.
+    // Tied to no call of ours (a refused renewal: the old token stays until it expires).
     this.emit('error', err);
   }
 
@@ -728,11 +761,13 @@ export class Room {
     if (!this.welcomed) return Promise.reject(new ChatterlyError('not_connected', 'not connected to the room'));
     return new Promise((resolve, reject) => {
       const a = { match, target, resolve, reject, sent: false };
-      a.timer = this.o.timers.setTimeout(() => {
-        const i = this.actions.indexOf(a);
-        if (i >= 0) this.actions.splice(i, 1);
-        reject(new ChatterlyError('timeout', `no answer within ${this.o.timeoutMs} ms`, { target }));
-      }, this.o.timeoutMs);
+      if (this.o.timeoutMs > 0) {
+        a.timer = this.o.timers.setTimeout(() => {
+          const i = this.actions.indexOf(a);
+          if (i >= 0) this.actions.splice(i, 1);
+          reject(new ChatterlyError('timeout', `no answer within ${this.o.timeoutMs} ms`, { target }));
+        }, this.o.timeoutMs);
+      }
       this.actions.push(a);
       a.sent = this.raw(JSON.stringify(frame));
       if (!a.sent) {
@@ -752,19 +787,19 @@ export class Room {
 
   resetMembers(list, away, count) {
     this.memberList = (Array.isArray(list) ? list : []).filter((n) => typeof n === 'string');
-    const keys = new Set(this.memberList.map(key));
-    this.awaySet = new Set((Array.isArray(away) ? away : []).map(key).filter((k) => keys.has(k)));
+    const keys = new Set(this.memberList.map(this.key));
+    this.awaySet = new Set((Array.isArray(away) ? away : []).map(this.key).filter((k) => keys.has(k)));
     this.count = isId(count) ? count : null;
   }
   addMember(name) {
     if (typeof name !== 'string') return;
-    const k = key(name);
+    const k = this.key(name);
     this.awaySet.delete(k);
-    if (!this.memberList.some((n) => key(n) === k)) this.memberList = [...this.memberList, name];
+    if (!this.memberList.some((n) => this.key(n) === k)) this.memberList = [...this.memberList, name];
   }
   removeMember(k) {
     this.awaySet.delete(k);
-    this.memberList = this.memberList.filter((n) => key(n) !== k);
+    this.memberList = this.memberList.filter((n) => this.key(n) !== k);
   }
   emitMembers() {
     this.emit('members', { members: this.members, away: this.away, count: this.memberCount });
@@ -805,7 +840,7 @@ export class Room {
     if (q && typeof q.name === 'string' && !s.reply?.deleted) {
       s.reply = { name: q.name, text: q.deleted === true ? '' : String(q.text ?? ''), deleted: q.deleted === true };
     }
-    if (!s.deleted) setReactions(s, Array.isArray(m.reactions) ? m.reactions : [], version);
+    if (!s.deleted) setReactions(s, Array.isArray(m.reactions) ? m.reactions : [], version, this.key);
     return this.view(s);
   }
 
@@ -835,7 +870,7 @@ export class Room {
     } else if (typeof c.emoji === 'string' && typeof c.name === 'string') {
       const r = s.reactions.get(c.emoji) ?? { count: 0, names: new Map(), v: 0 };
       s.reactions.set(c.emoji, r);
-      const k = key(c.name);
+      const k = this.key(c.name);
       const cur = r.names.get(k);
       if (cur && c.id <= cur.v) return [];
       const on = c.on !== false;
@@ -857,13 +892,13 @@ export class Room {
 
   view(s) {
     const reactions = [];
-    const me = key(this.name);
+    const me = this.key(this.name);
     for (const [emoji, r] of s.reactions) {
       const names = [...r.names.values()].filter((e) => e.on).map((e) => e.name);
       if (r.count > 0) reactions.push({ emoji, count: r.count, names, mine: r.names.get(me)?.on === true });
     }
     const v = { id: s.id, name: s.name, text: s.text, at: s.at, replyTo: s.replyTo, reply: s.reply };
-    Object.assign(v, { editedAt: s.editedAt, deleted: s.deleted, reactions, own: key(s.name) === me });
+    Object.assign(v, { editedAt: s.editedAt, deleted: s.deleted, reactions, own: this.key(s.name) === me });
     if (s.nonce !== undefined) v.nonce = s.nonce;
     return v;
   }
@@ -876,7 +911,7 @@ function tombstone(s) {
 
 /** A snapshot's reactions win over every (emoji, member) not changed by a newer change. Each
  * emoji comes as `{emoji, names}` or `{emoji, count, names}` (a few names of many). */
-function setReactions(s, list, version) {
+function setReactions(s, list, version, key) {
   const listed = new Map();
   for (const r of list) {
     if (typeof r?.emoji !== 'string' || !Array.isArray(r.names)) continue;
