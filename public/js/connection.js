@@ -23,7 +23,7 @@
 //   notice   {code, message, target?}            an error not tied to one of our messages
 
 import { Room, sessionTag } from '../sdk/chatterly.js';
-import { nameKey } from './names.js';
+import { nameKey } from '../shared/names.js';
 import { changeText } from './room-state.js';
 import { OLDER_PAGE, ShownIds } from './shown.js';
 import { randomHex } from './util.js';

@@ -2,7 +2,7 @@
 // quotes, the texts for refused actions, and the keys of the message menu. No DOM: the menu and
 // the list in ui.js / message-menu.js ask here.
 
-import { sameName } from './names.js';
+import { sameName } from '../shared/names.js';
 import { EDIT_WINDOW_MS } from './protocol.js';
 
 /** The small picker of common emoji in the message menu. */

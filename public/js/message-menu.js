@@ -4,7 +4,7 @@
 // and gives focus back to the button. Delete asks once more inside the menu.
 
 import { menuKey, REACTION_CHOICES } from './message-actions.js';
-import { sameName } from './names.js';
+import { sameName } from '../shared/names.js';
 import { h } from './ui.js';
 
 export class MessageMenu {

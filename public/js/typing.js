@@ -1,7 +1,7 @@
 // Who is shown as typing (our own typing frames are the SDK's: public/sdk/chatterly.js).
 // Timers and clock are parameters, so both run in Node with a manual clock.
 
-import { sameName } from './names.js';
+import { sameName } from '../shared/names.js';
 import { TYPING_SHOW_MS } from './protocol.js';
 
 /** Who is typing: a name shows for `TYPING_SHOW_MS` after their last typing frame. */

@@ -2,7 +2,7 @@
 // nothing here parses HTML.
 
 import { quoteView, reactionView } from './message-actions.js';
-import { nameKey, sameName } from './names.js';
+import { nameKey, sameName } from '../shared/names.js';
 import { trimCount } from './shown.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });

@@ -155,7 +155,10 @@ fn a_message_sent_right_behind_the_join_reaches_its_sender_after_the_welcome() {
     r.clear();
     r.queue(1, &json!({"type":"message","text":"early"}));
     r.queue(1, &json!({"type":"react","id":1,"emoji":"👍"}));
-    r.queue(2, &json!({"type":"join","name":"Carol","session":"carol-session-0001"}));
+    r.queue(
+        2,
+        &json!({"type":"join","name":"Carol","session":"carol-session-0001"}),
+    );
     r.queue(2, &json!({"type":"message","text":"hi all","nonce":"c1"}));
     r.flush();
     let frames = r.take(2);

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nameKey } from '../../public/js/names.js';
+import { nameKey } from '../../public/shared/names.js';
 import { sdk } from './sdk-fakes.mjs';
 
 const msg = (id, extra = {}) => ({ type: 'message', id, name: 'Alice', text: `m${id}`, at: 1000 + id, ...extra });

@@ -33,7 +33,10 @@ async fn a_message_right_behind_the_join_is_echoed_to_its_sender_after_the_welco
         let echo = bot.expect("message").await;
         assert_eq!(echo["nonce"], nonce.as_str(), "{echo}");
         assert_eq!(echo["name"], name.as_str());
-        assert!(echo["id"].as_u64().unwrap() > last_id, "{echo} after {welcome}");
+        assert!(
+            echo["id"].as_u64().unwrap() > last_id,
+            "{echo} after {welcome}"
+        );
         assert!(last_id >= before["id"].as_u64().unwrap());
         // Everyone else hears the join, then the message, once.
         assert_eq!(alice.expect("join").await["name"], name.as_str());
