@@ -17,7 +17,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly; read it from there, never twice.
 wasm_bindgen_version = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 
-.PHONY: help setup setup-browser build dev test fmt-check lint clippy unit integration deploy-check e2e bench clean
+.PHONY: help setup setup-browser build dev test fmt-check lint clippy unit integration examples deploy-check e2e bench clean
 
 help:
 	@echo "make dev    - install what is missing, build, serve on http://localhost:$(PORT) (state in .wrangler/state)"
@@ -45,7 +45,7 @@ dev: build
 	CI=true CHATTERLY_DEV=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
 	  --persist-to .wrangler/state --show-interactive-dev-session=false
 
-test: build setup-browser fmt-check lint clippy unit integration deploy-check e2e
+test: build setup-browser fmt-check lint clippy unit integration examples deploy-check e2e
 	@echo "all test suites passed"
 
 fmt-check:
@@ -72,6 +72,10 @@ unit:
 
 integration: build
 	SKIP_WORKER_BUILD=1 cargo test --no-fail-fast --test '*'
+
+# examples/ against wrangler dev: the bot, the embed page with its token endpoint, the Python client.
+examples: build setup-browser
+	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/examples/
 
 deploy-check: build
 	@out=$$(mktemp -d); CI=true SKIP_WORKER_BUILD=1 wrangler deploy --dry-run --outdir $$out >/dev/null \

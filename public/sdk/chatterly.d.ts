@@ -356,7 +356,9 @@ export interface GapEvent {
 
 /** Event names and what their handlers receive. */
 export interface RoomEvents {
-  message: (message: Message, meta: { live: boolean }) => void;
+  /** `live`: said just now; `missed`: said while this client was away (a resume or its gap);
+   * neither: the first welcome's history. */
+  message: (message: Message, meta: { live: boolean; missed: boolean }) => void;
   /** A known message changed: an edit, a delete, a reaction, a quote. */
   update: (message: Message) => void;
   room: (room: RoomEvent) => void;

@@ -598,7 +598,8 @@ export class Room {
     this.setState('connected');
     this.startPing();
     this.scheduleRenewal();
-    for (const e of entries) this.entry(e, version, false);
+    // A resume's history is what was said while we were away: `missed`, not the first history.
+    for (const e of entries) this.entry(e, version, false, !first);
     this.lastId = Math.max(this.lastId, version);
     if (first && this.settle) this.settle.resolve(this);
     // More was missed than a welcome holds: page the gap before resending anything that may be in it.
@@ -621,7 +622,7 @@ export class Room {
           .filter((e) => (isMessageEntry(e) || isChange(e)) && e.id > gap.after && e.id < gap.before)
           .sort((a, b) => a.id - b.id);
         if (gap !== this.gap) return;
-        for (const e of list) this.entry(e, this.lastId, false);
+        for (const e of list) this.entry(e, this.lastId, false, true);
         if (page.length < PAGE || list.length === 0 || list.at(-1).id >= gap.before - 1) break;
         gap.after = list.at(-1).id;
       }
@@ -688,17 +689,17 @@ export class Room {
     else item.reject(err);
   }
 
-  entry(e, version, live) {
-    if (isMessageEntry(e)) this.message(e, live, version);
+  entry(e, version, live, missed = false) {
+    if (isMessageEntry(e)) this.message(e, live, version, missed);
     else this.change(e, live);
   }
 
-  message(m, live, version = m.id) {
+  message(m, live, version = m.id, missed = false) {
     this.lastId = Math.max(this.lastId, m.id);
     const known = this.states.has(m.id);
     const view = this.snapshot(m, version);
     if (known) this.emit('update', view);
-    else this.emit('message', view, { live });
+    else this.emit('message', view, { live, missed });
     const item = typeof m.nonce === 'string' && this.mine(m) ? this.queue.get(m.nonce) : null;
     if (item) this.settleItem(item, view);
   }
