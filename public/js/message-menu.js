@@ -3,8 +3,8 @@
 // first, then Reply, Edit and Delete as messageActions() allows. Arrow keys move, Escape closes
 // and gives focus back to the button. Delete asks once more inside the menu.
 
-import { menuKey, REACTION_CHOICES } from './message-actions.js';
 import { sameName } from '../shared/names.js';
+import { menuKey, REACTION_CHOICES } from './message-actions.js';
 import { h } from './ui.js';
 
 export class MessageMenu {
