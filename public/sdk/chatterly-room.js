@@ -87,7 +87,8 @@ export class ChatterlyRoom extends HTMLElement {
 
   constructor() {
     super();
-    this.uid = `c${(nextId += 1)}`;
+    nextId += 1;
+    this.uid = `c${nextId}`;
     this.root = this.attachShadow({ mode: 'open' });
     this.root.append(el('style', { textContent: CSS }));
     this.chat = null;

@@ -41,7 +41,7 @@ describe('the <chatterly-room> widget', { timeout: 240_000 }, () => {
     chat = s;
     browser = b;
     const port = await freePort();
-    host = createServer((req, res) => {
+    host = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(hostPage(chat.url, page.attrs, page.scheme));
     });
