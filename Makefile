@@ -33,9 +33,11 @@ setup:
 	    echo "installing wasm-bindgen-cli $$v"; cargo install -q --force wasm-bindgen-cli --version "=$$v"; fi
 	@test -x node_modules/.bin/wrangler -a node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund
 
-# Debian's Chromium for the browser tests (never a downloaded browser build).
+# Debian's Chromium for the browser tests (never a downloaded browser build), and an emoji font
+# so that reactions show in the README's screenshot.
 setup-browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || apt-get install -y -qq fonts-noto-color-emoji >/dev/null
 
 build: setup
 	tests/support/build-worker.sh
