@@ -3,7 +3,7 @@
 // batches are the SDK's (public/sdk/chatterly.js), named here for the page. The numbers the server also
 // defines are checked against src/ by tests/unit/protocol.test.mjs, so they cannot drift.
 
-import { CLOSE, framesOf, JOIN_ERRORS } from '../sdk/chatterly.js';
+import { CLOSE, framesOf, JOIN_ERRORS, TYPING_INTERVAL_MS } from '../sdk/chatterly.js';
 
 /** Longest member name, in Unicode scalar values (server: `MAX_NAME`). */
 export const MAX_NAME_CHARS = 32;
@@ -26,8 +26,8 @@ export const MAX_PAGE = 100;
 
 /** The server relays one member's typing frames at most this often (server: its typing relay interval). */
 export const TYPING_RELAY_INTERVAL_MS = 1000;
-/** This client sends a typing frame at most this often while the user types (client only). */
-export const TYPING_SEND_INTERVAL_MS = 2000;
+/** This client sends a typing frame at most this often while the user types (client only: the SDK's). */
+export const TYPING_SEND_INTERVAL_MS = TYPING_INTERVAL_MS;
 /** How long "Alice is typing…" stays up after her last typing frame (client only). */
 export const TYPING_SHOW_MS = 3000;
 

@@ -425,3 +425,5 @@ export declare const CLOSE: Readonly<{
   TOKEN_EXPIRED: 4004;
 }>;
 export declare const JOIN_ERRORS: ReadonlySet<string>;
+export declare const QUOTE_CHARS: 100;
+export declare const TYPING_INTERVAL_MS: 2000;

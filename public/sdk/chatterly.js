@@ -36,6 +36,9 @@ const MESSAGE_CHANGES = new Set(['edit', 'delete', 'react']);
 const ROOM_CHANGES = new Set(['topic', 'lock', 'kick']);
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
 export const QUOTE_CHARS = 100;
+/** This client sends a typing frame at most this often; the server relays one a second. */
+export const TYPING_INTERVAL_MS = 2000;
+const TYPING_RELAY_MS = 1000;
 const PAGE = 100;
 /** Message states kept for `update` events; older ones are forgotten, oldest id first. */
 const KEEP = 2000;
@@ -219,7 +222,7 @@ export class Room {
     this.queue.set(item.nonce, item);
     // Our message clears our typing indicator: the next keystroke may say so again soon, but
     // not faster than the server relays typing (once a second).
-    this.lastTyping = Math.min(this.lastTyping, this.o.now() - 1000);
+    this.lastTyping = Math.min(this.lastTyping, this.o.now() - TYPING_INTERVAL_MS + TYPING_RELAY_MS);
     this.clear('typing');
     this.typingCleared = true;
     if (this.welcomed) this.transmit(item);
@@ -263,7 +266,7 @@ export class Room {
    * A keystroke inside the quiet window after our message is not lost: it goes out at its end. */
   typing() {
     const now = this.o.now();
-    const wait = this.lastTyping + 2000 - now;
+    const wait = this.lastTyping + TYPING_INTERVAL_MS - now;
     if (!this.welcomed) return false;
     if (wait > 0) {
       if (this.typingCleared && !this.t.typing) {
@@ -599,7 +602,7 @@ export class Room {
     this.startPing();
     this.scheduleRenewal();
     // A resume's history is what was said while we were away: `missed`, not the first history.
-    for (const e of entries) this.entry(e, version, false, !first);
+    for (const e of entries) this.entry(e, version, false, !first || this.resume);
     this.lastId = Math.max(this.lastId, version);
     if (first && this.settle) this.settle.resolve(this);
     // More was missed than a welcome holds: page the gap before resending anything that may be in it.

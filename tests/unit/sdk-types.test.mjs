@@ -71,3 +71,9 @@ test('error codes: ProtocolErrorCode and the error code tables agree', () => {
   }
   same('error codes', fromDts, fromDoc);
 });
+
+test('every export of chatterly.js is declared in chatterly.d.ts, and nothing more', async () => {
+  const sdk = await import('../../public/sdk/chatterly.js');
+  const declared = new Set([...dts.matchAll(/^export declare (?:function|class|const) (\w+)/gm)].map((m) => m[1]));
+  assert.deepEqual([...declared].sort(), Object.keys(sdk).sort());
+});
