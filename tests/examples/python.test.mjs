@@ -89,14 +89,8 @@ test('Python, the bot and the SDK chat in one room, across a restart, nothing lo
   await until('Grace hears Ada again', () => printed('Ada: welcome back'), 60_000);
 
   const texts = ada.messages.map((m) => `${m.name}: ${m.text.startsWith('It is') ? '(time)' : m.text}`);
-  assert.deepEqual(texts, [
-    'Grace: hello from python',
-    'Ada: hi Grace',
-    'Grace: !time',
-    'TimeBot: (time)',
-    // The order of these two depends on who reconnects first.
-    ...texts.slice(4).sort(),
-  ]);
+  assert.deepEqual(texts.slice(0, 4), ['Grace: hello from python', 'Ada: hi Grace', 'Grace: !time', 'TimeBot: (time)']);
+  // The order of the last two depends on who reconnects first.
   assert.deepEqual(texts.slice(4).sort(), ['Ada: welcome back', 'Grace: after the restart']);
   const lines = py.out.split('\n').filter((l) => /^(Ada|Grace|TimeBot): /.test(l));
   assert.equal(new Set(lines).size, lines.length, `Python printed a message twice:\n${py.out}`);
