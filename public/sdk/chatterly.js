@@ -362,8 +362,11 @@ export class Room {
       try {
         token = await this.currentToken();
       } catch (err) {
-        this.fail('token_failed', `the token provider failed: ${err?.message ?? err}`);
-        return;
+        const why = `the token provider failed: ${err?.message ?? err}`;
+        // A first join says so; a rejoin (offline, the app's endpoint too) tries again later.
+        if (!this.joinedOnce) return this.fail('token_failed', why);
+        this.emit('error', new ChatterlyError('token_failed', why));
+        return this.retry();
       }
       if (this.state !== 'connecting') return;
     }

@@ -343,3 +343,37 @@ test('batches are frames in order; connect() needs url and room', () => {
   assert.deepEqual(framesOf('pong'), []);
   assert.throws(() => connect({ room: 'x' }), TypeError);
 });
+
+test('a token provider that fails on a rejoin is retried with backoff; on the first join it rejects', async () => {
+  let up = true;
+  const h = sdk({
+    room: {
+      token: async () => {
+        if (!up) throw new Error('offline');
+        return 'tok';
+      },
+    },
+  });
+  const ws = await h.joined();
+  up = false;
+  ws.drop();
+  h.clock.advance(10_000);
+  await settle();
+  assert.equal(h.of('error').at(-1).code, 'token_failed');
+  assert.equal(h.room.state, 'waiting');
+  assert.equal(h.sockets.length, 1);
+  up = true;
+  h.clock.advance(10_000);
+  await settle();
+  assert.equal(h.sockets.length, 2);
+  assert.equal(h.sockets[1].url.includes('/api/rooms/lobby/websocket'), true);
+
+  const first = sdk({
+    room: {
+      token: async () => {
+        throw new Error('no session');
+      },
+    },
+  });
+  await assert.rejects(first.room.open(), { code: 'token_failed' });
+});
