@@ -77,3 +77,10 @@ test('every export of chatterly.js is declared in chatterly.d.ts, and nothing mo
   const declared = new Set([...dts.matchAll(/^export declare (?:function|class|const) (\w+)/gm)].map((m) => m[1]));
   assert.deepEqual([...declared].sort(), Object.keys(sdk).sort());
 });
+
+test('chatterly.js stays within 12 KiB gzip', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const src = readFileSync(new URL('../../public/sdk/chatterly.js', import.meta.url));
+  const size = gzipSync(src, { level: 9 }).length;
+  assert.ok(size <= 12 * 1024, `chatterly.js is ${size} bytes gzip`);
+});
