@@ -65,6 +65,9 @@ textarea { resize: none; height: 2.6em; }
 .error { color: var(--chatterly-danger); font-size: .85em; margin: 0; min-height: 0; }
 .error:empty, .typing:empty { display: none; }
 .typing { padding: 0 .8em; margin: 0; }
+.replying { margin: 0; padding: .3em .8em 0; font-size: .85em; color: var(--chatterly-muted); overflow-wrap: anywhere; }
+.msg button.reply { border: 0; background: none; padding: 0 .2em; font-size: .8em; color: var(--chatterly-muted);
+  text-decoration: underline; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 
@@ -187,7 +190,8 @@ export class ChatterlyRoom extends HTMLElement {
       ),
       send,
     );
-    this.root.append(el('header', {}, title, status, topic), log, typing, composer);
+    const replying = el('p', { className: 'replying', hidden: true });
+    this.root.append(el('header', {}, title, status, topic), log, typing, replying, composer);
 
     const chat = new Room({ url: this.server, room, ...who });
     this.chat = chat;
@@ -242,10 +246,30 @@ export class ChatterlyRoom extends HTMLElement {
           : null,
         el('p', { className: 'text', textContent: m.deleted ? 'This message was deleted.' : m.text }),
         reactions,
+        m.deleted ? null : replyButton(m),
       );
       items.set(m.id, li);
       return li;
     };
+    let replyTo = null;
+    const setReply = (m) => {
+      replyTo = m?.id ?? null;
+      replying.hidden = !m;
+      if (!m) return replying.replaceChildren();
+      const cancel = el('button', { type: 'button', textContent: 'Cancel', 'aria-label': 'Cancel the reply' });
+      cancel.addEventListener('click', () => {
+        setReply(null);
+        input.focus();
+      });
+      replying.replaceChildren(`Replying to ${m.name}: ${[...m.text].slice(0, 60).join('')} `, cancel);
+      input.focus();
+    };
+    function replyButton(m) {
+      const b = el('button', { type: 'button', className: 'reply', textContent: 'Reply' });
+      b.setAttribute('aria-label', `Reply to ${m.name}`);
+      b.addEventListener('click', () => setReply(m));
+      return b;
+    }
     const system = (text) => add(el('li', { className: 'system', textContent: text }), atBottom());
     const say = (e) => {
       error.textContent = e?.retryAfterMs
@@ -303,7 +327,9 @@ export class ChatterlyRoom extends HTMLElement {
       if (!text) return;
       input.value = '';
       say(null);
-      chat.send(text).catch((e) => {
+      const options = replyTo === null ? {} : { replyTo };
+      setReply(null);
+      chat.send(text, options).catch((e) => {
         if (e.code !== 'closed') {
           say(e);
           if (!input.value) input.value = text;
@@ -311,6 +337,7 @@ export class ChatterlyRoom extends HTMLElement {
       });
     });
     input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && replyTo !== null) setReply(null);
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
         composer.requestSubmit();

@@ -120,6 +120,17 @@ describe('the <chatterly-room> widget', { timeout: 240_000 }, () => {
     assert.notEqual(look.color, 'rgb(255, 0, 0)');
     assert.notEqual(look.size, '40px');
 
+    // Reply from the widget: its Reply button, then the message carries reply_to.
+    await p
+      .locator('chatterly-room .msg', { hasText: 'Hello from Node' })
+      .getByRole('button', { name: 'Reply to Bob' })
+      .click();
+    const replied = new Promise((resolve) => bob.on('message', (m) => m.name === 'Ada' && m.replyTo && resolve(m)));
+    await p.locator('chatterly-room textarea').fill('Answering you');
+    await p.locator('chatterly-room textarea').press('Enter');
+    assert.equal((await replied).reply.text, 'Hello from Node');
+    await p.locator('chatterly-room .quote', { hasText: 'Bob: Hello from Node' }).waitFor();
+
     await chat.restart();
     await bob.send('After the restart');
     await eventually(async () => assert.ok((await texts(p)).includes('After the restart')), { timeout: 40_000 });
