@@ -168,7 +168,9 @@ export class ChatConnection extends EventTarget {
 
   /** Fill missed messages now instead of waiting for the history retry timer (back online). */
   retryHistory() {
-    this.r.reconnect();
+    // Connected, reconnect() only pages a gap now; in any other state it would dial (and after
+    // a takeover by another tab, take the name back: that is retryNow's, on the person's word).
+    if (this.state === 'connected') this.r.reconnect();
   }
 
   /**

@@ -72,6 +72,8 @@ test('close code 4001 (replaced by another tab) and a deliberate leave do not re
   assert.equal(h.conn.state, 'replaced');
   h.clock.advance(60_000);
   assert.equal(h.sockets.length, 1);
+  h.conn.retryHistory(); // back online or back to the tab: never a takeover
+  assert.equal(h.sockets.length, 1);
   h.conn.retryNow(); // "Use here"
   assert.equal(h.sockets.length, 2);
   h.sockets[1].open();
