@@ -17,7 +17,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly; read it from there, never twice.
 wasm_bindgen_version = $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/"/, "", $$3); print $$3}' Cargo.lock)
 
-.PHONY: help setup setup-browser build dev test fmt-check lint clippy unit integration deploy-check e2e bench clean
+.PHONY: help setup setup-browser build dev test fmt-check lint clippy unit integration examples deploy-check e2e bench clean
 
 help:
 	@echo "make dev    - install what is missing, build, serve on http://localhost:$(PORT) (state in .wrangler/state)"
@@ -33,9 +33,11 @@ setup:
 	    echo "installing wasm-bindgen-cli $$v"; cargo install -q --force wasm-bindgen-cli --version "=$$v"; fi
 	@test -x node_modules/.bin/wrangler -a node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund
 
-# Debian's Chromium for the browser tests (never a downloaded browser build).
+# Debian's Chromium for the browser tests (never a downloaded browser build), and an emoji font
+# so that reactions show in the README's screenshot.
 setup-browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || apt-get install -y -qq fonts-noto-color-emoji >/dev/null
 
 build: setup
 	tests/support/build-worker.sh
@@ -45,7 +47,7 @@ dev: build
 	CI=true CHATTERLY_DEV=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
 	  --persist-to .wrangler/state --show-interactive-dev-session=false
 
-test: build setup-browser fmt-check lint clippy unit integration deploy-check e2e
+test: build setup-browser fmt-check lint clippy unit integration examples deploy-check e2e
 	@echo "all test suites passed"
 
 fmt-check:
@@ -53,10 +55,12 @@ fmt-check:
 	cargo fmt --check --manifest-path bench/loadgen/Cargo.toml
 
 # Biome lints and checks the formatting of the JavaScript we ship (public/, tests/, bench/); no writes.
+# tsc type-checks an app's usage of the SDK against public/sdk/chatterly.d.ts (tests/types/).
 # `npx biome check --write <files>` formats and fixes what it can.
 lint:
 	@test -x node_modules/.bin/biome || npm ci --no-audit --no-fund
 	biome ci .
+	tsc -p tests/types/tsconfig.json
 
 clippy:
 	cargo clippy --all-targets -- -D warnings
@@ -70,6 +74,10 @@ unit:
 
 integration: build
 	SKIP_WORKER_BUILD=1 cargo test --no-fail-fast --test '*'
+
+# examples/ against wrangler dev: the bot, the embed page with its token endpoint, the Python client.
+examples: build setup-browser
+	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/examples/
 
 deploy-check: build
 	@out=$$(mktemp -d); CI=true SKIP_WORKER_BUILD=1 wrangler deploy --dry-run --outdir $$out >/dev/null \

@@ -12,6 +12,7 @@ export const JOIN_ERROR_TEXT = {
   room_locked: 'This room is locked: the owner does not let new people in right now.',
   banned: 'You were removed from this room and cannot rejoin yet. Please try again later.',
   kicked: 'You were removed from the room.',
+  unauthorized: 'Your sign-in for this chat was refused or has run out. Sign in again, then rejoin.',
   forbidden: 'That owner key is not this room’s. Clear it to join as a member, or paste the right one.',
   invalid_owner_key: 'An owner key is 64 characters of 0–9 and a–f, as shown when the room was created.',
   unreachable: 'Could not connect to the chat server. Check your connection and try again.',

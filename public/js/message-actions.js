@@ -2,7 +2,7 @@
 // quotes, the texts for refused actions, and the keys of the message menu. No DOM: the menu and
 // the list in ui.js / message-menu.js ask here.
 
-import { sameName } from './names.js';
+import { sameName } from '../shared/names.js';
 import { EDIT_WINDOW_MS } from './protocol.js';
 
 /** The small picker of common emoji in the message menu. */
@@ -38,12 +38,11 @@ export function namesText(names, me, count = names.length) {
   return `${named.join(', ')} and ${others} ${others === 1 ? 'other' : 'others'}`;
 }
 
-/** Whether `me` reacted: what change events say of us, else the server's word in a welcome. */
+/** Whether `me` reacted: the SDK's word (change events, else the welcome's `me`), else the names. */
 export function reactedByMe(r, me) {
   if (!me) return false;
-  if (r.names.some((n) => sameName(n, me))) return true;
-  if ((r.off ?? []).some((n) => sameName(n, me))) return false;
-  return r.me === true;
+  if (typeof r.mine === 'boolean') return r.mine;
+  return r.names.some((n) => sameName(n, me));
 }
 
 /** One reaction in the bar: what it shows, what it says, and whether it is ours. */

@@ -1,6 +1,9 @@
 // The wire contract as the client sees it (docs/protocol.md): limits the server enforces, close
-// and error codes, and how a WebSocket text frame becomes frames. The numbers the server also
+// and error codes, and how a WebSocket text frame becomes frames. Close codes, join errors and
+// batches are the SDK's (public/sdk/chatterly.js), named here for the page. The numbers the server also
 // defines are checked against src/ by tests/unit/protocol.test.mjs, so they cannot drift.
+
+import { CLOSE, framesOf, JOIN_ERRORS, TYPING_INTERVAL_MS } from '../sdk/chatterly.js';
 
 /** Longest member name, in Unicode scalar values (server: `MAX_NAME`). */
 export const MAX_NAME_CHARS = 32;
@@ -23,59 +26,30 @@ export const MAX_PAGE = 100;
 
 /** The server relays one member's typing frames at most this often (server: its typing relay interval). */
 export const TYPING_RELAY_INTERVAL_MS = 1000;
-/** This client sends a typing frame at most this often while the user types (client only). */
-export const TYPING_SEND_INTERVAL_MS = 2000;
+/** This client sends a typing frame at most this often while the user types (client only: the SDK's). */
+export const TYPING_SEND_INTERVAL_MS = TYPING_INTERVAL_MS;
 /** How long "Alice is typing…" stays up after her last typing frame (client only). */
 export const TYPING_SHOW_MS = 3000;
 
 /** Close codes the client sends or receives. */
-export const CLOSE_NORMAL = 1000;
+export const CLOSE_NORMAL = CLOSE.NORMAL;
 /** The name was taken over by a newer socket with the same session: do not reconnect. */
-export const CLOSE_REPLACED = 4001;
+export const CLOSE_REPLACED = CLOSE.REPLACED;
 /** The server closed a socket that was silent too long (`IDLE_TIMEOUT_MS`): reconnect as usual. */
-export const CLOSE_IDLE = 4002;
+export const CLOSE_IDLE = CLOSE.IDLE;
 /** Kicked by the room's owner: back to the join screen, never reconnect automatically. */
-export const CLOSE_KICKED = 4003;
+export const CLOSE_KICKED = CLOSE.KICKED;
 /** Sent by this client when it gives up on a socket (no welcome, no pong). */
-export const CLOSE_CLIENT_TIMEOUT = 4000;
+export const CLOSE_CLIENT_TIMEOUT = CLOSE.GAVE_UP;
 
 /** Error codes that refuse a join for good: back to the join screen. */
-export const JOIN_ERRORS = new Set([
-  'invalid_name',
-  'name_taken',
-  'room_full',
-  'invalid_room',
-  'bad_request',
-  'address_limit',
-  'room_locked',
-  'banned',
-  // Before the welcome only: the owner key given was not this room's.
-  'forbidden',
-]);
+export { framesOf, JOIN_ERRORS };
 /** Error codes that refuse an edit, delete, react, reply or moderation frame (the socket stays usable). */
 export const ACTION_ERRORS = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);
 /** How long after its `at` the author may edit or delete a message (server: `EDIT_WINDOW_MS` default). */
 export const EDIT_WINDOW_MS = 15 * 60 * 1000;
 /** Error codes that refuse one message frame (they carry its nonce when it had one). */
 export const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 'storage_failed']);
-
-/**
- * The frames in one WebSocket text frame, in order: the server may batch several frames into one
- * JSON array. Keepalive text, non-JSON and non-objects give no frames.
- * @param {unknown} data
- * @returns {object[]}
- */
-export function framesOf(data) {
-  if (typeof data !== 'string' || data === 'pong' || data === 'ping') return [];
-  let parsed;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return [];
-  }
-  const list = Array.isArray(parsed) ? parsed : [parsed];
-  return list.filter((f) => f !== null && typeof f === 'object' && !Array.isArray(f));
-}
 
 /** Whether `v` looks like a stored message frame. */
 export function isMessage(v) {

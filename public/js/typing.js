@@ -1,66 +1,8 @@
-// Typing in both directions: how often we tell the room we type, and who is shown as typing.
+// Who is shown as typing (our own typing frames are the SDK's: public/sdk/chatterly.js).
 // Timers and clock are parameters, so both run in Node with a manual clock.
 
-import { sameName } from './names.js';
-import { TYPING_RELAY_INTERVAL_MS, TYPING_SEND_INTERVAL_MS, TYPING_SHOW_MS } from './protocol.js';
-
-/**
- * Our typing frames: at most one per `TYPING_SEND_INTERVAL_MS`. When the others show no indicator
- * for us (nothing sent yet, or our message just cleared it), a keystroke inside the quiet window
- * is not lost: one frame goes out when the window ends (cancelled by sending the message).
- */
-export class TypingSender {
-  /**
-   * @param {object} o
-   * @param {() => boolean} o.send  sends one typing frame; false when it could not
-   * @param {{setTimeout: Function, clearTimeout: Function}} o.timers
-   * @param {() => number} o.now
-   */
-  constructor({ send, timers, now }) {
-    this.sendFrame = send;
-    this.timers = timers;
-    this.now = now;
-    this.lastSent = -Infinity;
-    this.timer = null;
-    this.cleared = true; // the others show no typing indicator for us
-  }
-
-  /** A keystroke: returns whether a frame went out now. */
-  typing() {
-    const t = this.now();
-    const wait = this.lastSent + TYPING_SEND_INTERVAL_MS - t;
-    if (wait > 0) {
-      if (this.cleared && this.timer === null) {
-        this.timer = this.timers.setTimeout(() => {
-          this.timer = null;
-          this.typing();
-        }, wait);
-      }
-      return false;
-    }
-    if (!this.sendFrame()) return false;
-    this.lastSent = t;
-    this.cleared = false;
-    return true;
-  }
-
-  /**
-   * We sent a message: the others clear our indicator, so the next keystroke may announce typing
-   * sooner, but never faster than the server relays typing frames.
-   */
-  messageSent() {
-    this.lastSent = Math.min(this.lastSent, this.now() - TYPING_SEND_INTERVAL_MS + TYPING_RELAY_INTERVAL_MS);
-    this.cancel();
-    this.cleared = true;
-  }
-
-  cancel() {
-    if (this.timer !== null) {
-      this.timers.clearTimeout(this.timer);
-      this.timer = null;
-    }
-  }
-}
+import { sameName } from '../shared/names.js';
+import { TYPING_SHOW_MS } from './protocol.js';
 
 /** Who is typing: a name shows for `TYPING_SHOW_MS` after their last typing frame. */
 export class Typists {

@@ -1,8 +1,8 @@
 // DOM building for the chat screen. Every piece of user text goes in through textContent:
 // nothing here parses HTML.
 
+import { nameKey, sameName } from '../shared/names.js';
 import { quoteView, reactionView } from './message-actions.js';
-import { nameKey, sameName } from './names.js';
 import { trimCount } from './shown.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });

@@ -1,6 +1,6 @@
 // Small pure helpers shared by the client modules (no DOM access here).
 
-import { IGNORABLE } from './names-data.js';
+import { IGNORABLE } from '../shared/names-data.js';
 import { MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS, MAX_TEXT_CHARS, PRIVATE_ROOM_ID_CHARS } from './protocol.js';
 
 export const PUBLIC_ROOM_RE = new RegExp(`^[a-z0-9_-]{1,${MAX_ROOM_NAME_CHARS}}$`);

@@ -112,7 +112,7 @@ fn a_failed_write_sends_nothing_of_the_burst_and_tells_every_sender() {
 }
 
 #[test]
-fn joiners_of_a_burst_get_one_welcome_that_holds_the_burst() {
+fn joiners_of_a_burst_get_the_room_before_it_then_everything_of_it() {
     let mut r = room();
     r.join(1, "Alice");
     r.clear();
@@ -130,11 +130,72 @@ fn joiners_of_a_burst_get_one_welcome_that_holds_the_burst() {
     );
     for conn in 2..=4 {
         let frames = r.take(conn);
-        assert_eq!(types(&frames), vec!["welcome"], "no join twice for {conn}");
+        // No join twice (the welcome's members hold the burst's presence), but both messages
+        // after the welcome, j3's own included.
+        assert_eq!(
+            types(&frames),
+            vec!["welcome", "message", "message"],
+            "{conn}"
+        );
         assert_eq!(frames[0]["members"], json!(["Alice", "j2", "j3", "j4"]));
-        assert_eq!(frames[0]["history"].as_array().unwrap().len(), 2);
-        assert_eq!(frames[0]["last_id"], 2);
+        assert_eq!(frames[0]["history"].as_array().unwrap().len(), 0);
+        assert_eq!(frames[0]["last_id"], 0);
+        assert_eq!(frames[2]["nonce"], "x");
     }
+}
+
+#[test]
+fn a_message_sent_right_behind_the_join_reaches_its_sender_after_the_welcome() {
+    let mut r = room();
+    r.join(1, "Alice");
+    r.say(1, "before");
+    // Alice's message and reaction before Carol's join in the same burst, then Carol's join and
+    // her own message right behind it, as a bot that does not wait would send it.
+    r.connect(2);
+    r.clear();
+    r.queue(1, &json!({"type":"message","text":"early"}));
+    r.queue(1, &json!({"type":"react","id":1,"emoji":"👍"}));
+    r.queue(
+        2,
+        &json!({"type":"join","name":"Carol","session":"carol-session-0001"}),
+    );
+    r.queue(2, &json!({"type":"message","text":"hi all","nonce":"c1"}));
+    r.flush();
+    let frames = r.take(2);
+    assert_eq!(
+        types(&frames),
+        vec!["welcome", "message", "react", "message"],
+        "{frames:?}"
+    );
+    let w = &frames[0];
+    // The room before the burst: only the message stored before it, and its id as last_id.
+    let history = w["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["id"], 1);
+    assert_eq!(w["last_id"], 1);
+    assert_eq!(frames[1]["text"], "early");
+    assert_eq!(frames[3]["nonce"], "c1");
+    assert_eq!(frames[3]["name"], "Carol");
+    // Every id of the burst is above the welcome's last_id: a resume from it misses nothing.
+    for f in &frames[1..] {
+        assert!(f["id"].as_u64().unwrap() > 1);
+    }
+    // Alice hears the same entries, and Carol's join before Carol's message.
+    assert_eq!(
+        types(&r.take(1)),
+        vec!["message", "react", "join", "message"]
+    );
+    // A resume in the same burst as a message: the welcome from `since`, then the message.
+    r.connect(3);
+    r.queue(3, &json!({"type":"join","name":"Dan","since":0}));
+    r.queue(1, &json!({"type":"message","text":"later"}));
+    r.flush();
+    let frames = r.take(3);
+    assert_eq!(types(&frames), vec!["welcome", "message"]);
+    assert_eq!(frames[0]["last_id"], 4);
+    let history = frames[0]["history"].as_array().unwrap();
+    assert_eq!(history.len(), 4, "every entry up to 4: {history:?}");
+    assert_eq!(frames[1]["id"], 5);
 }
 
 #[test]

@@ -15,10 +15,12 @@ use std::collections::{BTreeSet, HashMap};
 
 /// An outbox entry resolved for delivery.
 enum View<'a> {
-    /// For every member from before the burst, but `except`.
+    /// For every member from before the burst, but `except`. `log`: a message or a change (an
+    /// entry of the room's log), which a member welcomed in this burst hears too.
     All {
         except: Option<ConnId>,
         text: &'a str,
+        log: bool,
     },
     /// For one socket.
     One { conn: ConnId, text: &'a str },
@@ -54,8 +56,12 @@ impl Room {
             outbox.entries = private;
             fx.flush_in = Some(due - now);
         }
+        // Welcomes are the room as it was before the burst (built before its write lands in
+        // memory): everything of the burst, a joiner's own message included, follows them, so a
+        // client that sent right behind its join hears its message like everyone else does.
+        let welcomes = self.welcomes(&outbox);
         let stored = self.store(&mut outbox, store, &mut fx);
-        if self.deliver(&outbox, stored, &mut fx) {
+        if self.deliver(&outbox, welcomes, stored, &mut fx) {
             self.presence_sent_at = now;
         }
         // The room changed its memory when it decided (a reaction, a topic); storage refused
@@ -127,16 +133,26 @@ impl Room {
 
     /// Turns the outbox into batches: one shared text for every member who has nothing of its
     /// own waiting, one text each for the others. Returns whether frames went to the members.
-    fn deliver(&mut self, outbox: &Outbox, stored: bool, fx: &mut Effects) -> bool {
+    fn deliver(
+        &mut self,
+        outbox: &Outbox,
+        welcomes: HashMap<usize, String>,
+        stored: bool,
+        fx: &mut Effects,
+    ) -> bool {
         // Texts made here (welcomes, storage errors) live as long as the views that borrow them.
         let mut made: HashMap<usize, String> = HashMap::new();
+        // Members welcomed in this flush, with their welcome's sequence number.
+        let mut welcomed_now: HashMap<ConnId, u64> = HashMap::new();
         for (i, entry) in outbox.entries.iter().enumerate() {
             match (&entry.frame, entry.to) {
-                (Queued::Welcome { since }, Audience::Only(conn)) => {
-                    if let Some(text) = self.welcome(conn, *since) {
-                        made.insert(i, text);
-                        // The welcome holds the effect of every entry queued so far (some may
-                        // still be waiting in the outbox): the member hears only later ones.
+                (Queued::Welcome { .. }, Audience::Only(conn)) => {
+                    if let Some(text) = welcomes.get(&i) {
+                        made.insert(i, text.clone());
+                        welcomed_now.insert(conn, entry.seq);
+                        // The welcome's members hold every presence frame queued so far (some
+                        // may still wait in the outbox): the member hears only later ones. The
+                        // burst's messages and changes it hears all of (see `deliver_own`).
                         if let Some(c) = self.conns.get_mut(&conn) {
                             c.welcomed_seq = self.outbox.next_seq;
                         }
@@ -177,14 +193,23 @@ impl Room {
         let mut special = BTreeSet::new();
         for (i, entry) in outbox.entries.iter().enumerate() {
             let view = match (&entry.frame, entry.to) {
-                (Queued::Text(text), Audience::Members { except }) => View::All { except, text },
+                (Queued::Text(text), Audience::Members { except }) => View::All {
+                    except,
+                    text,
+                    log: false,
+                },
                 (Queued::Text(text), Audience::Only(conn)) => View::One { conn, text },
                 (Queued::Message(m), _) if stored => View::All {
                     except: None,
                     text: &outbox.sent[*m].text,
+                    log: true,
                 },
                 (Queued::Change(c), _) => match made.get(&i) {
-                    Some(text) if stored => View::All { except: None, text },
+                    Some(text) if stored => View::All {
+                        except: None,
+                        text,
+                        log: true,
+                    },
                     Some(text) => View::One {
                         conn: outbox.changes[*c].1,
                         text,
@@ -221,7 +246,7 @@ impl Room {
             .find(|(_, v)| matches!(v, View::All { .. }))
             .map(|(seq, _)| *seq);
         let Some(first) = first else {
-            return self.deliver_own(&views, special, fx);
+            return self.deliver_own(&views, special, &welcomed_now, fx);
         };
         for &conn in &self.members {
             if self
@@ -255,7 +280,7 @@ impl Room {
                 });
             }
         }
-        heard |= self.deliver_own(&views, special, fx);
+        heard |= self.deliver_own(&views, special, &welcomed_now, fx);
         if !outbox.sent.is_empty() || !outbox.changes.is_empty() {
             fx.log(
                 LogLevel::Debug,
@@ -269,10 +294,15 @@ impl Room {
 
     /// Each socket with frames of its own gets its own sequence. Returns whether any member
     /// heard a frame meant for the members.
+    ///
+    /// A member welcomed in this flush gets its welcome (the room before the burst), then every
+    /// message and change of the burst in order, those queued before its join included; the
+    /// burst's presence it does not get, since the welcome's members already hold it.
     fn deliver_own(
         &self,
         views: &[(u64, View<'_>)],
         special: BTreeSet<ConnId>,
+        welcomed_now: &HashMap<ConnId, u64>,
         fx: &mut Effects,
     ) -> bool {
         let mut heard = false;
@@ -281,16 +311,37 @@ impl Room {
                 continue;
             };
             let welcomed = c.member.is_some().then_some(c.welcomed_seq);
-            let own = views.iter().filter_map(|(seq, v)| match *v {
-                View::All { except, text }
-                    if welcomed.is_some_and(|w| *seq >= w) && except != Some(conn) =>
-                {
-                    heard = true;
-                    Some(text)
+            let welcome_seq = welcomed_now.get(&conn).copied();
+            let mut own: Vec<&str> = Vec::new();
+            // The burst's log entries queued before this member's welcome go right after it.
+            let mut before_welcome: Vec<&str> = Vec::new();
+            for (seq, v) in views {
+                match *v {
+                    View::All { except, text, log } if except != Some(conn) => {
+                        if let Some(w) = welcome_seq {
+                            if !log || c.member.is_none() {
+                                continue;
+                            }
+                            heard = true;
+                            if *seq < w {
+                                before_welcome.push(text);
+                            } else {
+                                own.push(text);
+                            }
+                        } else if welcomed.is_some_and(|w| *seq >= w) {
+                            heard = true;
+                            own.push(text);
+                        }
+                    }
+                    View::One { conn: to, text } if to == conn => {
+                        own.push(text);
+                        if welcome_seq == Some(*seq) {
+                            own.append(&mut before_welcome);
+                        }
+                    }
+                    _ => {}
                 }
-                View::One { conn: to, text } if to == conn => Some(text),
-                _ => None,
-            });
+            }
             for text in pack(own) {
                 fx.send.push(super::Batch {
                     to: vec![conn],
@@ -299,6 +350,22 @@ impl Room {
             }
         }
         heard
+    }
+
+    /// The welcome of each member who joined in this burst, by outbox entry, built before the
+    /// burst's write lands in memory: its history and `last_id` are the log before the burst.
+    /// (Its topic and lock may already show a change of the burst; that change follows it, and
+    /// applying a change twice changes nothing.)
+    fn welcomes(&self, outbox: &Outbox) -> HashMap<usize, String> {
+        let mut made = HashMap::new();
+        for (i, entry) in outbox.entries.iter().enumerate() {
+            if let (Queued::Welcome { since }, Audience::Only(conn)) = (&entry.frame, entry.to) {
+                if let Some(text) = self.welcome(conn, *since) {
+                    made.insert(i, text);
+                }
+            }
+        }
+        made
     }
 
     /// The welcome for `conn`, if it is (still) a member: the members and history as they are now.

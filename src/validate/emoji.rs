@@ -1,7 +1,7 @@
 //! A reaction's emoji: exactly one emoji, as Unicode's list of recommended (RGI) emoji has it,
 //! skin tones and ZWJ sequences included.
 //!
-//! As with names, the Worker asks the JavaScript engine (`public/js/emoji.js`, the browser
+//! As with names, the Worker asks the JavaScript engine (`public/shared/emoji.js`, the browser
 //! client's own check: `/^\p{RGI_Emoji}$/v` over the engine's ICU data) instead of shipping the
 //! emoji tables in the Wasm; the host tests use the `emojis` crate, and both are run on the same
 //! vectors (`tests/vectors/emoji.json`).
@@ -27,7 +27,7 @@ mod unicode {
 mod unicode {
     use wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(module = "/public/js/emoji.js")]
+    #[wasm_bindgen(module = "/public/shared/emoji.js")]
     extern "C" {
         #[wasm_bindgen(js_name = isEmoji)]
         pub fn is_emoji(s: &str) -> bool;

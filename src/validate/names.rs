@@ -5,7 +5,7 @@
 //! code points and script sets (`unicode-security`, `unicode-script`).
 //!
 //! In the Worker, the key and the Default_Ignorable check run in the browser client's own module,
-//! `public/js/names.js`, whose tables (`names-data.js`) are generated from these crates by
+//! `public/shared/names.js`, whose tables (`names-data.js`) are generated from these crates by
 //! `names_data_is_current` below. The crates' normalization, case-folding and confusable tables
 //! would add ~100 KB to the gzipped Wasm (measured: 223 KB → 323 KB), past its 250 KiB budget,
 //! while the JavaScript engine normalizes for free. So server and client share one
@@ -152,7 +152,7 @@ mod unicode {
 mod unicode {
     use wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(module = "/public/js/names.js")]
+    #[wasm_bindgen(module = "/public/shared/names.js")]
     extern "C" {
         #[wasm_bindgen(js_name = nameKey)]
         pub fn name_key(name: &str) -> String;
@@ -160,7 +160,7 @@ mod unicode {
 
     // Imported here as well so that wasm-bindgen copies names-data.js beside names.js, which
     // imports it.
-    #[wasm_bindgen(module = "/public/js/names-data.js")]
+    #[wasm_bindgen(module = "/public/shared/names-data.js")]
     extern "C" {
         #[wasm_bindgen(thread_local_v2, js_name = IGNORABLE)]
         static IGNORABLE: js_sys::RegExp;

@@ -21,7 +21,7 @@ import {
   waitForText,
 } from './helpers.mjs';
 import { captureScreenshot } from './screenshot.mjs';
-import { startServer } from './server.mjs';
+import { REPO_ROOT, startServer } from './server.mjs';
 
 describe('chat in the browser', { timeout: 180_000 }, () => {
   let server;
@@ -397,15 +397,19 @@ describe('chat in the browser', { timeout: 180_000 }, () => {
     assertClean(p, 'phone');
   });
 
-  test('screenshot of a small conversation', async () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chatterly-shot-')), 'screenshot.png');
+  // The README's screenshot comes from here: `UPDATE_SCREENSHOT=1 make e2e` writes docs/screenshot.png.
+  test('screenshot of a small conversation (a topic, a reply, reactions, an edit)', async () => {
+    const update = process.env.UPDATE_SCREENSHOT === '1';
+    const out = update
+      ? path.join(REPO_ROOT, 'docs', 'screenshot.png')
+      : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chatterly-shot-')), 'screenshot.png');
     try {
       await captureScreenshot({ browser, baseUrl: server.url, out });
       const png = fs.readFileSync(out);
       assert.equal(png.subarray(1, 4).toString(), 'PNG');
       assert.ok(png.length > 20_000, `screenshot is only ${png.length} bytes`);
     } finally {
-      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+      if (!update) fs.rmSync(path.dirname(out), { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,5 @@
-// A screenshot of the chat screen with a small conversation.
+// A screenshot of the chat screen with a small conversation: a topic, a reply, reactions and an
+// edited message.
 //
 //   node tests/e2e/screenshot.mjs [out.png] [--width=1200] [--height=760] [--dark]
 //
@@ -13,32 +14,42 @@ import { REPO_ROOT, startServer } from './server.mjs';
 
 const CONVERSATION = [
   ['Maya', 'Morning! Is the release still on for today?'],
-  ['Jonas', 'Yes. Reconnects are solid now: I restarted the server twice mid-chat and nothing was lost.'],
+  ['Jonas', 'Yes. Reconnects are solid: I restarted the server twice mid-chat and nothing was lost.'],
   ['Jonas', 'History fills in after a reload too.'],
-  ['Maya', 'Great work. I will write the announcement.'],
-  ['Maya', 'Draft:\n"Chatterly 1.0: rooms, private links, typing indicators."'],
-  ['Jonas', 'Perfect, ship it!'],
+  ['Maya', 'Great work. I will write the announcment.'],
 ];
 
+/** The list item of the message whose bubble holds `text`. */
+const message = (page, text) => page.locator('#messages .msg', { has: page.locator('.bubble', { hasText: text }) });
+
+/** Open a message's menu with the pointer. */
+async function openMenu(page, text) {
+  const li = message(page, text);
+  await li.hover();
+  await li.locator('.more-button').click();
+  await page.locator('#message-menu').waitFor({ state: 'visible' });
+  return page.locator('#message-menu');
+}
+
 /**
- * Join two people to a fresh room, play the conversation, and save the first person's screen.
- * Returns the path written.
+ * Two people (and a third who types) in a private room whose owner set its topic: a
+ * conversation with a reply, reactions and an edited message. Saves the first person's screen;
+ * returns the path written.
  */
-export async function captureScreenshot({
-  browser,
-  baseUrl,
-  out,
-  width = 1200,
-  height = 760,
-  colorScheme = 'light',
-  room = 'release-planning',
-}) {
+export async function captureScreenshot({ browser, baseUrl, out, width = 1200, height = 760, colorScheme = 'light' }) {
   const viewport = { width, height };
+  const res = await fetch(`${baseUrl}/api/rooms`, { method: 'POST' });
+  const { room, owner_key: ownerKey } = await res.json();
   const maya = await openPerson(browser, baseUrl, { viewport, colorScheme });
   const jonas = await openPerson(browser, baseUrl, { viewport, colorScheme });
   const sam = await openPerson(browser, baseUrl, { viewport, colorScheme });
   try {
+    // Jonas owns the room: the owner key in the join form.
+    await jonas.page.locator('#owner-key-box summary').click();
+    await jonas.page.locator('#join-owner-key').fill(ownerKey);
     await joinRoom(jonas, 'Jonas', room);
+    await jonas.page.locator('#topic-input').fill('Release day: 1.0 ships at 16:00');
+    await jonas.page.locator('#topic-save').click();
     await joinRoom(maya, 'Maya', room);
     await joinRoom(sam, 'Sam Lee', room);
     const pages = { Maya: maya.page, Jonas: jonas.page };
@@ -46,6 +57,28 @@ export async function captureScreenshot({
       await send(pages[who], text);
       await waitForMessage(maya.page, text);
     }
+    // Maya fixes a typo: an edited message.
+    let menu = await openMenu(maya.page, 'announcment');
+    await menu.locator('[data-action="edit"]').click();
+    const editor = maya.page.locator('#messages .editor textarea');
+    await editor.fill('Great work. I will write the announcement.');
+    await editor.press('Enter');
+    await waitForText(message(maya.page, 'announcement').locator('.bubble'), 'announcement');
+    // Jonas replies to it, and both react.
+    menu = await openMenu(jonas.page, 'announcement');
+    await menu.locator('[data-action="reply"]').click();
+    await send(jonas.page, 'Perfect, ship it! 🚀');
+    await waitForMessage(maya.page, 'Perfect, ship it! 🚀');
+    for (const [page, text, emoji] of [
+      [jonas.page, 'nothing was lost', '🎉'],
+      [maya.page, 'nothing was lost', '🎉'],
+      [maya.page, 'Perfect, ship it!', '👍'],
+    ]) {
+      menu = await openMenu(page, text);
+      await menu.locator(`[data-emoji="${emoji}"]`).click();
+    }
+    await waitForText(message(maya.page, 'nothing was lost').locator('.reaction'), '🎉 2');
+    await waitForText(message(maya.page, 'Perfect, ship it!').locator('.reaction'), '👍 1');
     // Sam starts typing, so the indicator shows too.
     await sam.page.locator('#message-input').pressSequentially('Can I', { delay: 20 });
     await waitForText(maya.page.locator('#typing'), 'Sam Lee is typing…');

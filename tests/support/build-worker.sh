@@ -27,7 +27,7 @@ export WASM_OPT_BIN=${WASM_OPT_BIN:-$root/node_modules/.bin/wasm-opt}
 wasm_opt=$WASM_OPT_BIN
 
 # What the Worker is built from (names.js is bundled into the Worker, see src/validate/names.rs).
-inputs=(src Cargo.toml Cargo.lock public/js/names.js public/js/names-data.js tests/support/build-worker.sh)
+inputs=(src Cargo.toml Cargo.lock public/shared tests/support/build-worker.sh)
 # The features worker-build enables for its own wasm-opt run: the rustc defaults, plus exception
 # handling for wasm-bindgen's catch wrappers; nothing newer than workerd reads.
 features=(mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue reference-types

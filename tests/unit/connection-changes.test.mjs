@@ -27,7 +27,7 @@ test('live changes update shown messages and count for since', () => {
   const ups = seen.filter((e) => e.type === 'update');
   assert.equal(ups.length, 2, 'the repeated reaction changes nothing');
   assert.equal(ups[1].message.text, 'hello!');
-  assert.deepEqual(ups[1].message.reactions, [{ emoji: '👍', count: 1, names: ['Alice'], off: [], me: false }]);
+  assert.deepEqual(ups[1].message.reactions, [{ emoji: '👍', count: 1, names: ['Alice'], mine: true }]);
   assert.equal(h.conn.lastId, 3);
   const ws2 = h.reconnect();
   ws2.open();
@@ -134,7 +134,7 @@ test('the owner key, replies, edits, reactions and moderation go out as frames',
   ]);
 });
 
-test('errors about an action are notices; a refused reply gives its text back', () => {
+test('errors about an action are notices; a refused reply gives its text back', async () => {
   const h = harness();
   const ws = h.joined([h.msg(1, 'Bob', 'hi')]);
   const item = h.conn.send('quoting', { replyTo: 77 });
@@ -150,8 +150,9 @@ test('errors about an action are notices; a refused reply gives its text back', 
       ['edit_window', undefined],
     ],
   );
-  assert.equal(h.conn.pending.size, 2, 'no pending message was blamed');
+  assert.equal(h.conn.pending.length, 2, 'no pending message was blamed');
   ws.recv({ type: 'error', code: 'not_found', message: 'no such message', nonce: item.nonce });
+  await settle();
   assert.equal(h.of('rejected')[0].item.text, 'quoting');
   assert.equal(h.of('rejected')[0].code, 'not_found');
 });

@@ -5,18 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, OLDER_RETRY_MS, sessionTag } from '../../public/js/connection.js';
+import { OLDER_RETRY_MS, sessionTag } from '../../public/js/connection.js';
 import { harness, jsonResponse, settle } from './fakes.mjs';
-
-test('backoff grows from about 0.5 s to 10 s with jitter', () => {
-  assert.equal(backoffDelay(0, { random: () => 0 }), 250);
-  assert.equal(backoffDelay(0, { random: () => 1 }), 500);
-  assert.equal(backoffDelay(3, { random: () => 1 }), 4000);
-  for (let i = 5; i < 50; i += 1) {
-    const d = backoffDelay(i, { random: Math.random });
-    assert.ok(d >= 5000 && d <= 10000, `attempt ${i}: ${d}`);
-  }
-});
 
 test('joins with the session, then resumes with since and never shows a message twice', () => {
   const h = harness();
@@ -64,12 +54,13 @@ test('backoff delays grow while the server stays away, and reset after a welcome
     h.clock.advance(h.conn.retryAt - h.clock.t);
     h.sockets.at(-1).drop(); // never opens
   }
-  assert.deepEqual(delays, [375, 750, 1500, 3000, 6000, 7500]);
+  // Full jitter (random() is 0.5 here): half of 500, 1000, 2000, … capped at 10 s.
+  assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 5000]);
   h.clock.advance(h.conn.retryAt - h.clock.t);
   h.sockets.at(-1).open();
   h.sockets.at(-1).recv(h.welcome());
   h.sockets.at(-1).drop();
-  assert.equal(h.conn.retryAt - h.clock.t, 375);
+  assert.equal(h.conn.retryAt - h.clock.t, 250);
 });
 
 test('close code 4001 (replaced by another tab) and a deliberate leave do not reconnect', () => {
@@ -80,6 +71,8 @@ test('close code 4001 (replaced by another tab) and a deliberate leave do not re
   h.sockets[0].drop(4001);
   assert.equal(h.conn.state, 'replaced');
   h.clock.advance(60_000);
+  assert.equal(h.sockets.length, 1);
+  h.conn.retryHistory(); // back online or back to the tab: never a takeover
   assert.equal(h.sockets.length, 1);
   h.conn.retryNow(); // "Use here"
   assert.equal(h.sockets.length, 2);
@@ -92,7 +85,7 @@ test('close code 4001 (replaced by another tab) and a deliberate leave do not re
   assert.equal(h.conn.state, 'closed');
 });
 
-test('pending messages: confirmed by echo, found in history after a drop, or resent', () => {
+test('pending messages: confirmed by echo, found in history after a drop, or resent', async () => {
   const h = harness();
   h.conn.connect();
   const ws = h.sockets[0];
@@ -109,6 +102,7 @@ test('pending messages: confirmed by echo, found in history after a drop, or res
     [a.nonce, b.nonce, c.nonce],
   );
   ws.recv(h.msg(10, 'Alice', 'first', a.nonce));
+  await settle();
   assert.deepEqual(
     h.of('sent').map((e) => e.item.nonce),
     [a.nonce],
@@ -121,6 +115,7 @@ test('pending messages: confirmed by echo, found in history after a drop, or res
   ws2.open();
   assert.equal(ws2.json().length, 1, 'nothing is sent before the welcome');
   ws2.recv(h.welcome([h.msg(11, 'Alice', 'second', b.nonce)]));
+  await settle();
   assert.deepEqual(
     h.of('sent').map((e) => e.item.nonce),
     [a.nonce, b.nonce],
@@ -137,7 +132,7 @@ test('pending messages: confirmed by echo, found in history after a drop, or res
   );
   ws2.recv(h.msg(12, 'Alice', 'third', c.nonce));
   ws2.recv(h.msg(13, 'Alice', 'while away', d.nonce));
-  assert.equal(h.conn.pending.size, 0);
+  assert.equal(h.conn.pending.length, 0);
   assert.deepEqual(
     h.of('message').map((e) => [e.message.id, e.own]),
     [
@@ -149,7 +144,7 @@ test('pending messages: confirmed by echo, found in history after a drop, or res
   );
 });
 
-test('rate_limited and invalid_message reject the oldest unanswered message, in order', () => {
+test('rate_limited and invalid_message reject the oldest unanswered message, in order', async () => {
   const h = harness();
   h.conn.connect();
   const ws = h.sockets[0];
@@ -161,6 +156,7 @@ test('rate_limited and invalid_message reject the oldest unanswered message, in 
   ws.recv(h.msg(1, 'Alice', 'ok', a.nonce));
   ws.recv({ type: 'error', code: 'rate_limited', message: 'slow down', retry_after_ms: 800 });
   ws.recv({ type: 'error', code: 'invalid_message', message: 'nope' });
+  await settle();
   const rejected = h.of('rejected');
   assert.deepEqual(
     rejected.map((e) => [e.item.nonce, e.code]),
@@ -170,7 +166,7 @@ test('rate_limited and invalid_message reject the oldest unanswered message, in 
     ],
   );
   assert.equal(rejected[0].retryAfterMs, 800);
-  assert.equal(h.conn.pending.size, 0);
+  assert.equal(h.conn.pending.length, 0);
   assert.equal(h.conn.state, 'connected', 'the socket stays usable after an error');
 });
 
@@ -261,7 +257,7 @@ test('join and leave keep the member list', () => {
   h.sockets[0].recv({ type: 'join', name: 'Bob', at: 5 });
   h.sockets[0].recv({ type: 'join', name: 'Carol', at: 6 });
   h.sockets[0].recv({ type: 'leave', name: 'Bob', at: 7 });
-  assert.deepEqual(h.conn.members.names, ['Alice', 'Carol']);
+  assert.deepEqual(h.conn.r.members, ['Alice', 'Carol']);
   assert.deepEqual(
     h.of('join').map((e) => e.name),
     ['Bob', 'Carol'],
@@ -347,7 +343,7 @@ test('a batch (JSON array) is handled as its frames in order, like the same fram
     batched.of('message').map((e) => e.message.id),
     [1, 2],
   );
-  assert.deepEqual(batched.conn.members.names, ['Alice', 'Carol']);
+  assert.deepEqual(batched.conn.r.members, ['Alice', 'Carol']);
 });
 
 test('a welcome at the head of a batch is followed by the rest of the batch', () => {
@@ -363,10 +359,10 @@ test('a welcome at the head of a batch is followed by the rest of the batch', ()
       [2, true],
     ],
   );
-  assert.deepEqual(h.conn.members.names, ['Alice', 'Bob', 'Dan']);
+  assert.deepEqual(h.conn.r.members, ['Alice', 'Bob', 'Dan']);
 });
 
-test('errors name their message by nonce: storage_failed and rate_limited reject the right one', () => {
+test('errors name their message by nonce: storage_failed and rate_limited reject the right one', async () => {
   const h = harness();
   const ws = h.joined();
   const a = h.conn.send('one');
@@ -377,6 +373,7 @@ test('errors name their message by nonce: storage_failed and rate_limited reject
     { type: 'error', code: 'storage_failed', message: 'could not store', nonce: b.nonce },
     { type: 'error', code: 'rate_limited', message: 'slow', retry_after_ms: 1200, nonce: c.nonce },
   ]);
+  await settle();
   assert.deepEqual(
     h.of('rejected').map((e) => [e.item.text, e.code]),
     [
@@ -386,21 +383,26 @@ test('errors name their message by nonce: storage_failed and rate_limited reject
   );
   assert.equal(h.of('rejected')[1].retryAfterMs, 1200);
   // "one" is still waiting for its echo, and gets it.
-  assert.deepEqual([...h.conn.pending.items.keys()], [a.nonce]);
+  assert.deepEqual(
+    h.conn.pending.map((p) => p.nonce),
+    [a.nonce],
+  );
   ws.recv(h.msg(7, 'Alice', 'one', a.nonce));
+  await settle();
   assert.deepEqual(
     h.of('sent').map((e) => e.item.text),
     ['one'],
   );
-  assert.equal(h.conn.pending.size, 0);
+  assert.equal(h.conn.pending.length, 0);
 });
 
-test('an error without a nonce falls back to the oldest unanswered message; an unknown nonce is a notice', () => {
+test('an error without a nonce falls back to the oldest unanswered message; an unknown nonce is a notice', async () => {
   const h = harness();
   const ws = h.joined();
   const a = h.conn.send('one');
   h.conn.send('two');
   ws.recv({ type: 'error', code: 'storage_failed', message: 'x' });
+  await settle();
   assert.deepEqual(
     h.of('rejected').map((e) => e.item.nonce),
     [a.nonce],
@@ -410,7 +412,7 @@ test('an error without a nonce falls back to the oldest unanswered message; an u
     h.of('notice').map((e) => e.code),
     ['rate_limited'],
   );
-  assert.equal(h.conn.pending.size, 1);
+  assert.equal(h.conn.pending.length, 1);
 });
 
 test('close code 4002 (idle) reconnects like any drop, and resumes with since', () => {
@@ -520,7 +522,10 @@ test('while a gap is open, a message that went out before is held back; a new on
     ws2.messages().map((f) => f.text),
     ['written while away'],
   );
-  assert.deepEqual([...h.conn.pending.items.keys()], [fresh.nonce]);
+  assert.deepEqual(
+    h.conn.pending.map((p) => p.nonce),
+    [fresh.nonce],
+  );
 });
 
 test('a held message whose echo is not in the filled gap is sent again', async () => {

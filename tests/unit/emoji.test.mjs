@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import test from 'node:test';
-import { isEmoji } from '../../public/js/emoji.js';
+import { isEmoji } from '../../public/shared/emoji.js';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../vectors/emoji.json', import.meta.url), 'utf8'));
 

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { nameKey, sameName } from '../../public/js/names.js';
-import { IGNORABLE } from '../../public/js/names-data.js';
+import { nameKey, sameName } from '../../public/shared/names.js';
+import { IGNORABLE } from '../../public/shared/names-data.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/names.json', import.meta.url), 'utf8'));
 

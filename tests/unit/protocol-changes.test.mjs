@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { QUOTE_CHARS } from '../../public/js/message-state.js';
 import { ACTION_ERRORS, CLOSE_KICKED, EDIT_WINDOW_MS, JOIN_ERRORS } from '../../public/js/protocol.js';
 import { MAX_TOPIC_CHARS } from '../../public/js/room-state.js';
+import { QUOTE_CHARS } from '../../public/sdk/chatterly.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -7,6 +7,7 @@ mod common;
 mod errors;
 mod history;
 mod join;
+mod join_burst;
 mod leave;
 mod messages;
 mod ping_typing;

@@ -120,7 +120,7 @@ fn the_only_blank_non_space_is_braille_blank() {
     assert_eq!(blank, BLANK);
 }
 
-/// public/js/names-data.js: the tables the browser's `nameKey` needs, generated from the
+/// public/shared/names-data.js: the tables the browser's `nameKey` needs, generated from the
 /// crates `name_key` uses, so client and server agree on every character and not only on the
 /// vectors. FOLD is full case folding per character; SKELETON is the UTS #39 prototype of every
 /// character that can reach the skeleton in `name_key` (those `fold` leaves alone); IGNORABLE is
@@ -194,7 +194,7 @@ fn folded_text_is_made_of_fold_stable_characters() {
 
 #[test]
 fn names_data_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/public/js/names-data.js");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/public/shared/names-data.js");
     let data = names_data_js();
     if std::env::var_os("CHATTERLY_WRITE_NAMES_DATA").is_some() {
         std::fs::write(path, &data).unwrap();

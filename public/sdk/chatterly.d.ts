@@ -1,0 +1,429 @@
+// Types for public/sdk/chatterly.js: every option, event, method and error, and every frame of
+// the wire contract (docs/protocol.md). Interfaces, not closed unions of literals, wherever the
+// server may add fields: a newer server adds, an older client ignores.
+
+// ---- wire frames: client → server ---------------------------------------------------------
+
+export interface JoinFrame {
+  type: 'join';
+  name?: string;
+  since?: number;
+  session?: string;
+  owner_key?: string;
+  /** A compact JWT from the host app (join tokens); `name` is then ignored. */
+  token?: string;
+}
+export interface MessageFrameOut {
+  type: 'message';
+  text: string;
+  nonce?: string;
+  reply_to?: number;
+}
+export interface TypingFrameOut {
+  type: 'typing';
+}
+export interface EditFrameOut {
+  type: 'edit';
+  id: number;
+  text: string;
+}
+export interface DeleteFrameOut {
+  type: 'delete';
+  id: number;
+}
+export interface ReactFrameOut {
+  type: 'react';
+  id: number;
+  emoji: string;
+}
+export interface KickFrameOut {
+  type: 'kick';
+  name: string;
+}
+export interface LockFrameOut {
+  type: 'lock';
+  locked: boolean;
+}
+export interface TopicFrameOut {
+  type: 'topic';
+  text?: string;
+}
+/** Replaces the member's token in place (same `sub` and room). */
+export interface AuthFrame {
+  type: 'auth';
+  token: string;
+}
+export type ClientFrame =
+  | JoinFrame
+  | MessageFrameOut
+  | TypingFrameOut
+  | EditFrameOut
+  | DeleteFrameOut
+  | ReactFrameOut
+  | KickFrameOut
+  | LockFrameOut
+  | TopicFrameOut
+  | AuthFrame;
+export type ClientFrameType = ClientFrame['type'];
+
+// ---- wire frames: server → client ---------------------------------------------------------
+
+export interface Quote {
+  name: string;
+  text: string;
+  deleted?: boolean;
+}
+/** One emoji on a message: who put it there (a crowd's may list a few names and a `count`). */
+export interface ReactionEntry {
+  emoji: string;
+  names: string[];
+  count?: number;
+}
+/** A stored message as the server sends it (live, in a welcome's history, in a page). */
+export interface MessageFrame {
+  type?: 'message';
+  id: number;
+  name: string;
+  text: string;
+  at: number;
+  nonce?: string;
+  reply_to?: number;
+  reply?: Quote;
+  edited_at?: number;
+  deleted?: boolean;
+  reactions?: ReactionEntry[];
+}
+interface ChangeBase {
+  /** The change's own id in the room's log (one sequence with the messages). */
+  id: number;
+  /** Who made it. */
+  name: string;
+  at: number;
+}
+export interface EditFrame extends ChangeBase {
+  type: 'edit';
+  target: number;
+  text: string;
+}
+export interface DeleteFrame extends ChangeBase {
+  type: 'delete';
+  target: number;
+}
+export interface ReactFrame extends ChangeBase {
+  type: 'react';
+  target: number;
+  emoji: string;
+  on: boolean;
+}
+export interface TopicFrame extends ChangeBase {
+  type: 'topic';
+  text: string;
+}
+export interface LockFrame extends ChangeBase {
+  type: 'lock';
+  locked: boolean;
+}
+export interface KickFrame extends ChangeBase {
+  type: 'kick';
+  /** The name of the member removed. */
+  target: string;
+}
+export type MessageChange = EditFrame | DeleteFrame | ReactFrame;
+export type RoomChange = TopicFrame | LockFrame | KickFrame;
+export type ChangeFrame = MessageChange | RoomChange;
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  room: string;
+  name: string;
+  members: string[];
+  away?: string[];
+  count?: number;
+  history: (MessageFrame | ChangeFrame)[];
+  truncated: boolean;
+  last_id: number;
+  topic: string;
+  locked: boolean;
+  owner?: boolean;
+}
+export interface PresenceNameFrame {
+  type: 'join' | 'leave' | 'away' | 'back';
+  name: string;
+  at: number;
+}
+export interface TypingFrame {
+  type: 'typing';
+  name: string;
+}
+export interface PresenceFrame {
+  type: 'presence';
+  count: number;
+  joined?: string[];
+  left?: string[];
+  members?: string[];
+}
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  nonce?: string;
+  target?: number;
+  retry_after_ms?: number;
+}
+export type ServerFrame =
+  | WelcomeFrame
+  | (MessageFrame & { type: 'message' })
+  | ChangeFrame
+  | PresenceNameFrame
+  | TypingFrame
+  | PresenceFrame
+  | ErrorFrame;
+export type ServerFrameType = ServerFrame['type'];
+
+/** The protocol's error codes (docs/protocol.md, "Error codes"). */
+export type ProtocolErrorCode =
+  | 'invalid_name'
+  | 'name_taken'
+  | 'room_full'
+  | 'invalid_message'
+  | 'not_joined'
+  | 'bad_request'
+  | 'too_large'
+  | 'rate_limited'
+  | 'address_limit'
+  | 'storage_failed'
+  | 'not_found'
+  | 'forbidden'
+  | 'edit_window'
+  | 'invalid_emoji'
+  | 'too_many_reactions'
+  | 'room_locked'
+  | 'banned'
+  | 'unauthorized'
+  | 'invalid_room';
+/** Codes the client itself gives. */
+export type ClientErrorCode =
+  | 'timeout'
+  | 'queue_full'
+  | 'closed'
+  | 'not_connected'
+  | 'unreachable'
+  | 'kicked'
+  | 'replaced'
+  | 'token_failed'
+  | 'history_failed';
+/** A code the server added after this client was written is still a string. */
+export type ErrorCode = ProtocolErrorCode | ClientErrorCode | (string & {});
+
+export declare class ChatterlyError extends Error {
+  name: 'ChatterlyError';
+  code: ErrorCode;
+  /** `rate_limited` and `banned`: how long to wait. */
+  retryAfterMs?: number;
+  /** The message an edit, delete or react error is about. */
+  target?: number;
+  /** The nonce of the message an error is about. */
+  nonce?: string;
+  constructor(code: ErrorCode, message?: string, extra?: { retryAfterMs?: number; target?: number; nonce?: string });
+}
+
+// ---- the SDK ------------------------------------------------------------------------------
+
+export interface WebSocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev?: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev?: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason?: string }) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type FetchLike = (url: string, init?: unknown) => Promise<{ ok: boolean; status: number; json(): Promise<any> }>;
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(id: unknown): void;
+}
+
+/** A string, or a function the SDK calls for the first join, each reconnect and before expiry. */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface ConnectOptions {
+  /** The Chatterly server's origin, e.g. "https://chat.example.com". */
+  url: string;
+  room: string;
+  /** The name to join with (not needed with a token: its `name` claim wins). */
+  name?: string;
+  token?: TokenSource;
+  /** The room's owner key (64 hex) from `POST /api/rooms`, or the operator's moderator key. */
+  ownerKey?: string;
+  /** A secret of 16–128 printable ASCII characters kept across reconnects; random by default. */
+  session?: string;
+  /** The last id seen: the first join resumes from it. */
+  since?: number;
+  /** For runtimes without a global one (Node.js 20: `import WebSocket from 'ws'`). */
+  WebSocket?: WebSocketConstructor;
+  fetch?: FetchLike;
+  /** How long send and the change methods wait for their echo (default 10000). */
+  timeoutMs?: number;
+  /** Messages waiting to be sent while offline (default 100); beyond it send rejects `queue_full`. */
+  maxQueued?: number;
+  /** Reconnect delays: full jitter below min(max, base·2^attempt) (default 500 / 10000 ms). */
+  backoff?: { base?: number; max?: number };
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  joinTimeoutMs?: number;
+  /** Renew a token this long before its `exp` (default 60000, at most half its life). */
+  renewBeforeMs?: number;
+  timers?: Timers;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Reaction {
+  emoji: string;
+  /** How many members put it on. */
+  count: number;
+  /** Their names, as far as the client knows them. */
+  names: string[];
+  /** Whether this member's reaction is among them. */
+  mine: boolean;
+}
+/** A message in its current state. */
+export interface Message {
+  id: number;
+  name: string;
+  /** '' once deleted. */
+  text: string;
+  at: number;
+  nonce?: string;
+  replyTo: number | null;
+  reply: { name: string; text: string; deleted: boolean } | null;
+  editedAt: number | null;
+  deleted: boolean;
+  reactions: Reaction[];
+  /** Sent by this member. */
+  own: boolean;
+}
+export interface QueuedMessage {
+  nonce: string;
+  text: string;
+  replyTo?: number;
+  at: number;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'replaced' | 'closed' | 'failed';
+export interface StateEvent {
+  state: ConnectionState;
+  /** `waiting`: when the next attempt starts (unix ms). */
+  retryAt?: number;
+  attempt?: number;
+  /** `failed`: why. */
+  code?: ErrorCode;
+  message?: string;
+}
+export interface RoomView {
+  topic: string;
+  locked: boolean;
+  owner: boolean;
+}
+export interface RoomEvent extends RoomView {
+  /** The change that made it (absent after a welcome). */
+  change?: RoomChange;
+  live?: boolean;
+}
+export interface MembersEvent {
+  members: string[];
+  away: string[];
+  count: number;
+}
+export interface NameEvent {
+  name: string;
+  at?: number;
+}
+export interface WelcomeEvent {
+  room: string;
+  name: string;
+  first: boolean;
+  owner: boolean;
+}
+export interface GapEvent {
+  state: 'retrying' | 'filled';
+  retryAt?: number;
+}
+
+/** Event names and what their handlers receive. */
+export interface RoomEvents {
+  /** `live`: said just now; `missed`: said while this client was away (a resume or its gap);
+   * neither: the first welcome's history. */
+  message: (message: Message, meta: { live: boolean; missed: boolean }) => void;
+  /** A known message changed: an edit, a delete, a reaction, a quote. */
+  update: (message: Message) => void;
+  room: (room: RoomEvent) => void;
+  members: (members: MembersEvent) => void;
+  join: (e: NameEvent) => void;
+  leave: (e: NameEvent) => void;
+  away: (e: NameEvent) => void;
+  back: (e: NameEvent) => void;
+  typing: (e: { name: string }) => void;
+  state: (e: StateEvent) => void;
+  error: (error: ChatterlyError) => void;
+  welcome: (e: WelcomeEvent) => void;
+  gap: (e: GapEvent) => void;
+}
+export type RoomEventName = keyof RoomEvents;
+
+export declare class Room {
+  constructor(options: ConnectOptions);
+  readonly room: string;
+  /** The name the room knows this member by (from the welcome). */
+  readonly name: string;
+  readonly session: string;
+  readonly state: ConnectionState;
+  /** The highest id seen: a rejoin resumes after it. */
+  readonly lastId: number;
+  readonly members: string[];
+  readonly away: string[];
+  readonly memberCount: number;
+  readonly topic: string;
+  readonly locked: boolean;
+  readonly owner: boolean;
+  readonly messages: Message[];
+  readonly queued: QueuedMessage[];
+  on<E extends RoomEventName>(event: E, handler: RoomEvents[E]): () => void;
+  open(): Promise<Room>;
+  send(text: string, options?: { replyTo?: number; timeoutMs?: number }): Promise<Message> & { nonce: string };
+  edit(id: number, text: string): Promise<EditFrame>;
+  delete(id: number): Promise<DeleteFrame>;
+  react(id: number, emoji: string): Promise<ReactFrame>;
+  kick(name: string): Promise<KickFrame>;
+  lock(locked?: boolean): Promise<LockFrame>;
+  setTopic(text: string): Promise<TopicFrame>;
+  typing(): boolean;
+  history(options?: { before?: number; limit?: number }): AsyncIterableIterator<Message[]>;
+  reconnect(): void;
+  forget(ids: Iterable<number>): void;
+  close(): void;
+}
+
+export declare function connect(options: ConnectOptions): Promise<Room>;
+export declare function backoffDelay(
+  attempt: number,
+  options?: { base?: number; max?: number; random?: () => number },
+): number;
+export declare function framesOf(data: unknown): ServerFrame[];
+export declare function tokenExpiry(token: string): number | null;
+export declare function sessionTag(session: string): string;
+export declare const CLOSE: Readonly<{
+  NORMAL: 1000;
+  GAVE_UP: 4000;
+  REPLACED: 4001;
+  IDLE: 4002;
+  KICKED: 4003;
+  TOKEN_EXPIRED: 4004;
+}>;
+export declare const JOIN_ERRORS: ReadonlySet<string>;
+export declare const QUOTE_CHARS: 100;
+export declare const TYPING_INTERVAL_MS: 2000;

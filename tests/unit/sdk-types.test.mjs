@@ -1,0 +1,86 @@
+// The SDK's types (public/sdk/chatterly.d.ts) name the same frames and error codes as the wire
+// contract (docs/protocol.md): a frame or code added to one and not the other fails here.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+const dts = readFileSync(new URL('../../public/sdk/chatterly.d.ts', import.meta.url), 'utf8');
+const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+
+// Issue 18's frame and code, built on another branch: exempt only while protocol.md lacks them.
+const PENDING = new Set(['auth', 'unauthorized']);
+
+/** The body of `export type Name = …;` or `export interface Name {…}` in the .d.ts. */
+function block(name) {
+  const m = dts.match(new RegExp(`export (?:type ${name} =([^;]*);|interface ${name}\\b[^{]*\\{([^}]*)\\})`));
+  assert.ok(m, `${name} in chatterly.d.ts`);
+  return m[1] ?? m[2];
+}
+const literals = (text) => new Set([...text.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]));
+const typesOf = (names) => new Set(names.flatMap((n) => [...literals(block(n).match(/type\??: ([^;]*);/)?.[1] ?? '')]));
+
+/** The `"type":"…"` of each frame in the rows of the protocol.md table under `heading`. */
+function docFrames(heading) {
+  const start = doc.indexOf(heading);
+  assert.ok(start >= 0, heading);
+  const table = doc.slice(start).split('\n\n')[1];
+  return new Set([...table.matchAll(/"type":"([a-z_]+)"/g)].map((m) => m[1]));
+}
+
+function same(name, fromDts, fromDoc) {
+  const missingInDoc = [...fromDts].filter((x) => !fromDoc.has(x) && !PENDING.has(x));
+  const missingInDts = [...fromDoc].filter((x) => !fromDts.has(x));
+  assert.deepEqual({ missingInDoc, missingInDts }, { missingInDoc: [], missingInDts: [] }, name);
+}
+
+test('client frames: the .d.ts ClientFrame union and the Client → server table agree', () => {
+  const names = block('ClientFrame')
+    .split('|')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  same('client frames', typesOf(names), docFrames('### Client → server'));
+});
+
+test('server frames: the .d.ts ServerFrame types and the Server → client table agree', () => {
+  const names = [
+    'WelcomeFrame',
+    'MessageFrame',
+    'EditFrame',
+    'DeleteFrame',
+    'ReactFrame',
+    'TopicFrame',
+    'LockFrame',
+    'KickFrame',
+    'PresenceNameFrame',
+    'TypingFrame',
+    'PresenceFrame',
+    'ErrorFrame',
+  ];
+  same('server frames', typesOf(names), docFrames('### Server → client'));
+});
+
+test('error codes: ProtocolErrorCode and the error code tables agree', () => {
+  const fromDts = literals(block('ProtocolErrorCode'));
+  const ws = doc.slice(doc.indexOf('### Error codes')).split('\n\n')[1];
+  const fromDoc = new Set([...ws.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]));
+  // HTTP errors a client can meet on its way in (docs/protocol.md, HTTP).
+  for (const code of ['invalid_room']) {
+    assert.ok(doc.includes(`\`400 ${code}\``), code);
+    fromDoc.add(code);
+  }
+  same('error codes', fromDts, fromDoc);
+});
+
+test('every export of chatterly.js is declared in chatterly.d.ts, and nothing more', async () => {
+  const sdk = await import('../../public/sdk/chatterly.js');
+  const declared = new Set([...dts.matchAll(/^export declare (?:function|class|const) (\w+)/gm)].map((m) => m[1]));
+  assert.deepEqual([...declared].sort(), Object.keys(sdk).sort());
+});
+
+test('chatterly.js stays within 12 KiB gzip', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const src = readFileSync(new URL('../../public/sdk/chatterly.js', import.meta.url));
+  const size = gzipSync(src, { level: 9 }).length;
+  assert.ok(size <= 12 * 1024, `chatterly.js is ${size} bytes gzip`);
+});
