@@ -169,7 +169,11 @@ impl Room {
         for posted in self.outbox.held_messages() {
             requote(&mut posted.message, id, &quote);
         }
-        self.outbox.requoted.push((id, quote));
+        // Storage is asked only where a stored reply may be; replies of this burst are not
+        // stored yet and were requoted just above.
+        if self.history.may_have_replies(id) {
+            self.outbox.requoted.push((id, quote));
+        }
         Ok(Change::Edit {
             id: self.history.next_id(),
             target: id,

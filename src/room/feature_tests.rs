@@ -427,6 +427,43 @@ fn an_edit_reaches_the_quotes_of_replies_in_memory_in_storage_and_after_a_restar
 }
 
 #[test]
+fn an_edit_of_a_message_nobody_answered_asks_storage_for_no_requote() {
+    let mut h = alice_said_hello();
+    h.send(1, json!({"type":"edit","id":1,"text":"hello, edited"}));
+    h.clear();
+    assert_eq!(
+        h.store.requotes, 0,
+        "nothing answers it: nothing to look for"
+    );
+    h.send(2, json!({"type":"message","text":"what?","reply_to":1}));
+    h.send(1, json!({"type":"edit","id":1,"text":"hello again"}));
+    h.clear();
+    assert_eq!(
+        h.store.requotes, 1,
+        "a reply: its quote is rewritten in storage"
+    );
+    // After a restart memory holds the newest messages only, and knows what answers them.
+    h.restart();
+    h.join(5, "Alice");
+    h.clear();
+    assert!(h.room.history.may_have_replies(1));
+    // Past what memory holds, storage is asked.
+    let mut older = Harness::new(Limits {
+        history_cap: 1000,
+        ..unlimited()
+    });
+    older.join(1, "Alice");
+    for i in 0..(super::history::WELCOME_HISTORY + 5) {
+        older.say(1, &format!("m{i}"));
+    }
+    assert!(
+        older.room.history.may_have_replies(1),
+        "not in memory any more"
+    );
+    assert!(!older.room.history.may_have_replies(50));
+}
+
+#[test]
 fn a_reply_quotes_the_author_and_the_start_of_the_text() {
     let mut h = alice_said_hello();
     let long: String = "abcdefghij".repeat(15);

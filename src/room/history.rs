@@ -192,6 +192,18 @@ impl History {
         }
     }
 
+    /// Whether stored messages may answer message `id`. Replies are newer than what they answer,
+    /// and memory holds every stored message newer than its oldest: for a message from there on,
+    /// memory knows for sure, and an edit of a message nobody answered touches no storage.
+    pub fn may_have_replies(&self, id: u64) -> bool {
+        match self.recent.front() {
+            Some(oldest) if oldest.message.id <= id => {
+                self.recent.iter().any(|p| p.message.reply_to == Some(id))
+            }
+            _ => true,
+        }
+    }
+
     /// A message in memory, by id.
     pub fn message_mut(&mut self, id: u64) -> Option<&mut Posted> {
         let i = self
@@ -329,6 +341,8 @@ pub struct VecStore {
     pub members: std::collections::BTreeMap<String, MemberRow>,
     pub fail: bool,
     pub changes_floor: u64,
+    /// How many requotes writes asked for (an edit of a message nobody answered asks none).
+    pub requotes: usize,
 }
 
 #[cfg(test)]
@@ -378,6 +392,7 @@ impl Store for VecStore {
                 p.message = update.clone();
             }
         }
+        self.requotes += batch.requoted.len();
         for (target, quote) in &batch.requoted {
             for p in &mut self.messages {
                 requote(&mut p.message, *target, quote);
