@@ -71,7 +71,8 @@ impl Room {
         if c.member.is_some() {
             return Err(error(ErrorCode::BadRequest, "already joined"));
         }
-        let claims = self.vouched(keys.token, now)?;
+        let address = c.address.clone();
+        let claims = self.vouched(address.as_deref(), keys.token, now)?;
         let (name, session) = match &claims {
             // The token says who this is: the join's name and session are not asked.
             Some(claims) => (claims.name.clone(), Some(token::identity(&claims.sub))),
@@ -88,7 +89,6 @@ impl Room {
         };
         let verified = claims.is_some();
         let mut key = validate::name_key(&name);
-        let address = c.address.clone();
         let identity = session.as_deref().filter(|_| verified);
         if let Some(left_ms) = self.state.banned(&key, identity, address.as_deref(), now) {
             let mut e = error(
@@ -182,7 +182,12 @@ impl Room {
             }
         }
         // Counted for takeovers too: reconnecting in a loop is how a flood would get round it.
-        if let Err(retry_after_ms) = self.quota.join(address.as_deref(), now, &self.limits) {
+        // (A join with a token was counted before its check.)
+        let taken = match claims {
+            Some(_) => Ok(()),
+            None => self.quota.join(address.as_deref(), now, &self.limits),
+        };
+        if let Err(retry_after_ms) = taken {
             let mut e = error(
                 ErrorCode::RateLimited,
                 "too many joins from your network; try again later",
@@ -207,9 +212,12 @@ impl Room {
     }
 
     /// The join's token, checked: `None` for a guest. Refusals are `unauthorized`, naming the
-    /// rule, and change nothing (the socket may send a corrected join).
+    /// rule, and change nothing (the socket may send a corrected join). Each check takes a join
+    /// token from the client's `address` first: a signature check costs CPU, and a flood of
+    /// forged tokens is a flood of joins.
     pub(super) fn vouched(
-        &self,
+        &mut self,
+        address: Option<&str>,
         token: Option<&str>,
         now: u64,
     ) -> Result<Option<token::Claims>, ErrorFrame> {
@@ -222,6 +230,15 @@ impl Room {
                 "this room needs a join token (JOIN_TOKENS is required)",
             )),
             (Mode::Optional | Mode::Required, Some(t)) => {
+                if let Err(retry_after_ms) = self.quota.join(address, now, &self.limits) {
+                    let mut e = ErrorFrame::new(
+                        ErrorCode::RateLimited,
+                        "too many joins from your network; try again later",
+                    );
+                    e.retry_after_ms = Some(retry_after_ms);
+                    return Err(e);
+                }
+                let settings = &self.limits.tokens;
                 let claims = token::verify(t, settings, now).map_err(|r| unauthorized(r.0))?;
                 claims.for_room(&self.name).map_err(|r| unauthorized(r.0))?;
                 Ok(Some(claims))

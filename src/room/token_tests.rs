@@ -490,3 +490,40 @@ fn a_crowd_s_presence_names_the_verified() {
         .unwrap();
     assert!(dee.get("verified").is_none());
 }
+
+#[test]
+fn token_checks_count_as_joins_from_the_address() {
+    let mut h = harness(Mode::Required);
+    h.limits.address_joins_per_min = 3;
+    h.rebuild();
+    h.connect_from(1, Some("10.0.0.1"));
+    for _ in 0..3 {
+        h.send(1, json!({"type":"join","token":"forged.token.here"}));
+        assert_eq!(h.error_code(1), "unauthorized");
+    }
+    // The fourth signature check from that network waits.
+    h.send(
+        1,
+        json!({"type":"join","token": token("u1", "Alice", json!({}))}),
+    );
+    assert_eq!(h.error_code(1), "rate_limited");
+    // Another network is not affected, and a good token counts once.
+    h.connect_from(2, Some("10.0.0.2"));
+    h.send(
+        2,
+        json!({"type":"join","token": token("u2", "Bob", json!({}))}),
+    );
+    assert_eq!(h.one(2)["type"], "welcome");
+    for _ in 0..2 {
+        h.send(
+            2,
+            json!({"type":"auth","token": token("u2", "Bob", json!({}))}),
+        );
+        assert_eq!(h.one(2)["type"], "auth");
+    }
+    h.send(
+        2,
+        json!({"type":"auth","token": token("u2", "Bob", json!({}))}),
+    );
+    assert_eq!(h.error_code(2), "rate_limited");
+}
