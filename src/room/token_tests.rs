@@ -527,3 +527,21 @@ fn token_checks_count_as_joins_from_the_address() {
     );
     assert_eq!(h.error_code(2), "rate_limited");
 }
+
+#[test]
+fn a_crowd_s_welcome_names_only_the_verified_it_lists() {
+    let mut h = harness(Mode::Optional);
+    h.limits.presence_list_max = 2;
+    h.rebuild();
+    join_token(&mut h, 1, &token("u1", "Ann", json!({})));
+    for (conn, name) in (2..30).zip((0..).map(|i| format!("g{i}"))) {
+        h.join(conn, &name);
+    }
+    let w = join_token(&mut h, 40, &token("u40", "Zed", json!({})));
+    assert!(w["count"].is_number(), "{w}");
+    assert_eq!(
+        w["verified"],
+        json!(["Zed"]),
+        "Ann is not among the latest 20"
+    );
+}
