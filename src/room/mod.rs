@@ -352,6 +352,12 @@ impl Room {
 
     /// Names of the verified members (joined with a token), those away included, in join order.
     fn verified_names(&self) -> Vec<&str> {
+        // Most rooms have none: a scan, not the sort of everyone, for each welcome.
+        let here = self.by_key.values().filter_map(|c| self.member(*c));
+        let mut everyone = here.chain(self.away.values().map(|a| &a.member));
+        if !everyone.any(|m| m.verified) {
+            return Vec::new();
+        }
         let all = self.all_members().into_iter();
         all.filter(|m| m.verified)
             .map(|m| m.name.as_str())
