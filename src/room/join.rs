@@ -246,21 +246,24 @@ impl Room {
         }
     }
 
-    /// The socket that holds the name of the verified member `identity`, if they are here.
+    /// A socket of the verified member `identity`, if they are here.
     fn holder_of(&self, identity: &str) -> Option<ConnId> {
-        self.by_key.values().copied().find(|&c| {
-            self.member(c)
-                .is_some_and(|m| m.verified && m.session.as_deref() == Some(identity))
-        })
+        self.identities.get(identity)?.first().copied()
     }
 
-    /// The sockets (devices) of the member with name key `key`, in join order.
-    pub(super) fn devices(&self, key: &str) -> Vec<ConnId> {
-        self.members
-            .iter()
-            .copied()
-            .filter(|c| self.member(*c).is_some_and(|m| m.key == key))
-            .collect()
+    /// The sockets (devices) of the member whose socket `conn` is: a verified member's, in join
+    /// order, or a guest's one.
+    pub(super) fn devices(&self, conn: ConnId) -> Vec<ConnId> {
+        match self.member(conn) {
+            Some(m) if m.verified => m
+                .session
+                .as_ref()
+                .and_then(|id| self.identities.get(id))
+                .cloned()
+                .unwrap_or_default(),
+            Some(_) => vec![conn],
+            None => Vec::new(),
+        }
     }
 
     /// Makes `conn` a member and queues what everyone hears of it.
@@ -297,18 +300,20 @@ impl Room {
             Seat::Replace(old) => {
                 self.close_conn(old, close::REPLACED, "session taken over", fx);
             }
-            Seat::Device(_) => {
+            Seat::Device(primary) => {
                 // Past the cap, the member's oldest socket goes (a device left logged in).
                 let cap = self.limits.member_sockets_max;
-                while cap > 0 && self.devices(&key).len() >= cap {
-                    // The oldest socket by when it connected (no sort: one or two devices).
+                let mut devices = self.devices(primary);
+                while cap > 0 && devices.len() >= cap {
+                    // The oldest socket by when it connected (no sort: a handful of devices).
                     let conns = &self.conns;
-                    let oldest = self
-                        .devices(&key)
-                        .into_iter()
+                    let oldest = devices
+                        .iter()
+                        .copied()
                         .min_by_key(|c| conns.get(c).map_or(0, |c| c.accepted_at));
                     let Some(oldest) = oldest else { break };
                     self.close_conn(oldest, close::REPLACED, "too many devices", fx);
+                    devices.retain(|c| *c != oldest);
                 }
             }
             Seat::Return => self.outbox.presence(
@@ -342,6 +347,9 @@ impl Room {
         // every other one).
         if !matches!(seat, Seat::Device(_)) || !self.by_key.contains_key(&key) {
             self.by_key.insert(key.clone(), conn);
+        }
+        if let (true, Some(id)) = (verified, &session) {
+            self.identities.entry(id.clone()).or_default().push(conn);
         }
         let member = Member {
             name,
