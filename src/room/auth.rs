@@ -23,7 +23,7 @@ impl Room {
 
     /// The new token's expiry (unix ms for the room, seconds for the answer), if it may replace
     /// the socket's token: same `sub`, good for this room, valid now.
-    fn renew(&self, conn: ConnId, raw: &str, now: u64) -> Result<(u64, u64), ErrorFrame> {
+    fn renew(&mut self, conn: ConnId, raw: &str, now: u64) -> Result<(u64, u64), ErrorFrame> {
         let unauthorized = |why: &'static str| ErrorFrame::new(ErrorCode::Unauthorized, why);
         let Some(member) = self.member(conn) else {
             return Err(ErrorFrame::new(ErrorCode::NotJoined, "join the room first"));
@@ -33,10 +33,12 @@ impl Room {
                 "only a member who joined with a token can renew it",
             ));
         }
+        let identity = member.session.clone();
+        let address = self.conns.get(&conn).and_then(|c| c.address.clone());
         let claims = self
-            .vouched(Some(raw), now)?
+            .vouched(address.as_deref(), Some(raw), now)?
             .ok_or_else(|| unauthorized("join tokens are off in this room"))?;
-        if member.session.as_deref() != Some(token::identity(&claims.sub).as_str()) {
+        if identity.as_deref() != Some(token::identity(&claims.sub).as_str()) {
             return Err(unauthorized("the new token is for another sub"));
         }
         Ok((claims.expires_at_ms(), claims.exp))

@@ -375,6 +375,11 @@ impl Room {
         let me = Some(member.name.as_str());
         let history = history.into_iter().map(|e| e.out(me)).collect();
         let (members, count) = self.welcome_members();
+        // In a crowd, only those of the names the welcome lists (not every verified member).
+        let mut verified = self.verified_names();
+        if count.is_some() {
+            verified.retain(|n| members.contains(n));
+        }
         Some(to_json(&ServerFrame::Welcome {
             room: &self.name,
             name: &member.name,
@@ -387,7 +392,7 @@ impl Room {
             topic: &self.state.topic,
             locked: self.state.locked,
             owner: member.owner,
-            verified: self.verified_names(),
+            verified,
         }))
     }
 }

@@ -71,7 +71,8 @@ impl Room {
         if c.member.is_some() {
             return Err(error(ErrorCode::BadRequest, "already joined"));
         }
-        let claims = self.vouched(keys.token, now)?;
+        let address = c.address.clone();
+        let claims = self.vouched(address.as_deref(), keys.token, now)?;
         let (name, session) = match &claims {
             // The token says who this is: the join's name and session are not asked.
             Some(claims) => (claims.name.clone(), Some(token::identity(&claims.sub))),
@@ -88,7 +89,6 @@ impl Room {
         };
         let verified = claims.is_some();
         let mut key = validate::name_key(&name);
-        let address = c.address.clone();
         let identity = session.as_deref().filter(|_| verified);
         if let Some(left_ms) = self.state.banned(&key, identity, address.as_deref(), now) {
             let mut e = error(
@@ -182,7 +182,12 @@ impl Room {
             }
         }
         // Counted for takeovers too: reconnecting in a loop is how a flood would get round it.
-        if let Err(retry_after_ms) = self.quota.join(address.as_deref(), now, &self.limits) {
+        // (A join with a token was counted before its check.)
+        let taken = match claims {
+            Some(_) => Ok(()),
+            None => self.quota.join(address.as_deref(), now, &self.limits),
+        };
+        if let Err(retry_after_ms) = taken {
             let mut e = error(
                 ErrorCode::RateLimited,
                 "too many joins from your network; try again later",
@@ -207,9 +212,12 @@ impl Room {
     }
 
     /// The join's token, checked: `None` for a guest. Refusals are `unauthorized`, naming the
-    /// rule, and change nothing (the socket may send a corrected join).
+    /// rule, and change nothing (the socket may send a corrected join). Each check takes a join
+    /// token from the client's `address` first: a signature check costs CPU, and a flood of
+    /// forged tokens is a flood of joins.
     pub(super) fn vouched(
-        &self,
+        &mut self,
+        address: Option<&str>,
         token: Option<&str>,
         now: u64,
     ) -> Result<Option<token::Claims>, ErrorFrame> {
@@ -222,6 +230,15 @@ impl Room {
                 "this room needs a join token (JOIN_TOKENS is required)",
             )),
             (Mode::Optional | Mode::Required, Some(t)) => {
+                if let Err(retry_after_ms) = self.quota.join(address, now, &self.limits) {
+                    let mut e = ErrorFrame::new(
+                        ErrorCode::RateLimited,
+                        "too many joins from your network; try again later",
+                    );
+                    e.retry_after_ms = Some(retry_after_ms);
+                    return Err(e);
+                }
+                let settings = &self.limits.tokens;
                 let claims = token::verify(t, settings, now).map_err(|r| unauthorized(r.0))?;
                 claims.for_room(&self.name).map_err(|r| unauthorized(r.0))?;
                 Ok(Some(claims))
@@ -229,21 +246,24 @@ impl Room {
         }
     }
 
-    /// The socket that holds the name of the verified member `identity`, if they are here.
+    /// A socket of the verified member `identity`, if they are here.
     fn holder_of(&self, identity: &str) -> Option<ConnId> {
-        self.by_key.values().copied().find(|&c| {
-            self.member(c)
-                .is_some_and(|m| m.verified && m.session.as_deref() == Some(identity))
-        })
+        self.identities.get(identity)?.first().copied()
     }
 
-    /// The sockets (devices) of the member with name key `key`, in join order.
-    pub(super) fn devices(&self, key: &str) -> Vec<ConnId> {
-        self.members
-            .iter()
-            .copied()
-            .filter(|c| self.member(*c).is_some_and(|m| m.key == key))
-            .collect()
+    /// The sockets (devices) of the member whose socket `conn` is: a verified member's, in join
+    /// order, or a guest's one.
+    pub(super) fn devices(&self, conn: ConnId) -> Vec<ConnId> {
+        match self.member(conn) {
+            Some(m) if m.verified => m
+                .session
+                .as_ref()
+                .and_then(|id| self.identities.get(id))
+                .cloned()
+                .unwrap_or_default(),
+            Some(_) => vec![conn],
+            None => Vec::new(),
+        }
     }
 
     /// Makes `conn` a member and queues what everyone hears of it.
@@ -280,18 +300,20 @@ impl Room {
             Seat::Replace(old) => {
                 self.close_conn(old, close::REPLACED, "session taken over", fx);
             }
-            Seat::Device(_) => {
+            Seat::Device(primary) => {
                 // Past the cap, the member's oldest socket goes (a device left logged in).
                 let cap = self.limits.member_sockets_max;
-                while cap > 0 && self.devices(&key).len() >= cap {
-                    // The oldest socket by when it connected (no sort: one or two devices).
+                let mut devices = self.devices(primary);
+                while cap > 0 && devices.len() >= cap {
+                    // The oldest socket by when it connected (no sort: a handful of devices).
                     let conns = &self.conns;
-                    let oldest = self
-                        .devices(&key)
-                        .into_iter()
+                    let oldest = devices
+                        .iter()
+                        .copied()
                         .min_by_key(|c| conns.get(c).map_or(0, |c| c.accepted_at));
                     let Some(oldest) = oldest else { break };
                     self.close_conn(oldest, close::REPLACED, "too many devices", fx);
+                    devices.retain(|c| *c != oldest);
                 }
             }
             Seat::Return => self.outbox.presence(
@@ -325,6 +347,9 @@ impl Room {
         // every other one).
         if !matches!(seat, Seat::Device(_)) || !self.by_key.contains_key(&key) {
             self.by_key.insert(key.clone(), conn);
+        }
+        if let (true, Some(id)) = (verified, &session) {
+            self.identities.entry(id.clone()).or_default().push(conn);
         }
         let member = Member {
             name,

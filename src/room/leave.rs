@@ -154,11 +154,16 @@ impl Room {
     /// socket (device), which then holds their name.
     pub(super) fn unseat(&mut self, conn: ConnId, member: &Member) -> bool {
         self.members.retain(|c| *c != conn);
-        let other = if member.verified {
-            self.devices(&member.key).first().copied()
-        } else {
-            None
-        };
+        let mut other = None;
+        if let (true, Some(id)) = (member.verified, &member.session) {
+            if let Some(devices) = self.identities.get_mut(id) {
+                devices.retain(|c| *c != conn);
+                other = devices.first().copied();
+                if devices.is_empty() {
+                    self.identities.remove(id);
+                }
+            }
+        }
         match other {
             Some(other) => {
                 if self.by_key.get(&member.key) == Some(&conn) {

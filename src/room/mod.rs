@@ -71,6 +71,8 @@ pub struct Room {
     by_key: HashMap<String, ConnId>,
     /// Members' connections in join order, every device of a member: the broadcast list.
     members: Vec<ConnId>,
+    /// A verified member's identity (digest of their `sub`) → their sockets, in join order.
+    identities: HashMap<String, Vec<ConnId>>,
     next_order: u64,
     history: History,
     quota: Quota,
@@ -102,6 +104,7 @@ impl Room {
             conns: HashMap::new(),
             by_key: HashMap::new(),
             members: Vec::new(),
+            identities: HashMap::new(),
             next_order: 0,
             history: History::new(stored),
             quota: Quota::default(),
@@ -140,14 +143,19 @@ impl Room {
             } else if let Some(record) = attachment.member {
                 let key = crate::validate::name_key(&record.name);
                 // A verified member's other devices share the name.
-                let device = record.verified
-                    && self.by_key.get(&key).is_some_and(|&held| {
+                let identity = record.session.clone().filter(|_| record.verified);
+                let device = identity.as_ref().is_some_and(|id| {
+                    self.by_key.get(&key).is_some_and(|&held| {
                         self.member(held)
-                            .is_some_and(|m| m.verified && m.session == record.session)
-                    });
+                            .is_some_and(|m| m.verified && m.session.as_ref() == Some(id))
+                    })
+                });
                 if device || !self.by_key.contains_key(&key) {
                     self.by_key.entry(key.clone()).or_insert(attachment.conn);
                     self.members.push(attachment.conn);
+                    if let Some(id) = identity {
+                        self.identities.entry(id).or_default().push(attachment.conn);
+                    }
                     self.next_order = self.next_order.max(record.order.saturating_add(1));
                     conn.member = Some(Member {
                         name: record.name,
@@ -401,6 +409,12 @@ impl Room {
 
     /// Names of the verified members (joined with a token), those away included, in join order.
     fn verified_names(&self) -> Vec<&str> {
+        // Most rooms have none: a scan, not the sort of everyone, for each welcome.
+        let here = self.by_key.values().filter_map(|c| self.member(*c));
+        let mut everyone = here.chain(self.away.values().map(|a| &a.member));
+        if !everyone.any(|m| m.verified) {
+            return Vec::new();
+        }
         let all = self.all_members().into_iter();
         all.filter(|m| m.verified)
             .map(|m| m.name.as_str())

@@ -116,7 +116,7 @@ impl Room {
             Some(target) => {
                 let address = self.conns.get(&target).and_then(|c| c.address.clone());
                 // Every device of the member goes.
-                for device in self.devices(&key) {
+                for device in self.devices(target) {
                     self.close_conn(device, close::KICKED, "kicked", fx);
                 }
                 address

@@ -490,3 +490,130 @@ fn a_crowd_s_presence_names_the_verified() {
         .unwrap();
     assert!(dee.get("verified").is_none());
 }
+
+#[test]
+fn token_checks_count_as_joins_from_the_address() {
+    let mut h = harness(Mode::Required);
+    h.limits.address_joins_per_min = 3;
+    h.rebuild();
+    h.connect_from(1, Some("10.0.0.1"));
+    for _ in 0..3 {
+        h.send(1, json!({"type":"join","token":"forged.token.here"}));
+        assert_eq!(h.error_code(1), "unauthorized");
+    }
+    // The fourth signature check from that network waits.
+    h.send(
+        1,
+        json!({"type":"join","token": token("u1", "Alice", json!({}))}),
+    );
+    assert_eq!(h.error_code(1), "rate_limited");
+    // Another network is not affected, and a good token counts once.
+    h.connect_from(2, Some("10.0.0.2"));
+    h.send(
+        2,
+        json!({"type":"join","token": token("u2", "Bob", json!({}))}),
+    );
+    assert_eq!(h.one(2)["type"], "welcome");
+    for _ in 0..2 {
+        h.send(
+            2,
+            json!({"type":"auth","token": token("u2", "Bob", json!({}))}),
+        );
+        assert_eq!(h.one(2)["type"], "auth");
+    }
+    h.send(
+        2,
+        json!({"type":"auth","token": token("u2", "Bob", json!({}))}),
+    );
+    assert_eq!(h.error_code(2), "rate_limited");
+}
+
+#[test]
+fn a_crowd_s_welcome_names_only_the_verified_it_lists() {
+    let mut h = harness(Mode::Optional);
+    h.limits.presence_list_max = 2;
+    h.rebuild();
+    join_token(&mut h, 1, &token("u1", "Ann", json!({})));
+    for (conn, name) in (2..30).zip((0..).map(|i| format!("g{i}"))) {
+        h.join(conn, &name);
+    }
+    let w = join_token(&mut h, 40, &token("u40", "Zed", json!({})));
+    assert!(w["count"].is_number(), "{w}");
+    assert_eq!(
+        w["verified"],
+        json!(["Zed"]),
+        "Ann is not among the latest 20"
+    );
+}
+
+/// Devices come and go in any order, with rebuilds between: the index of a member's sockets
+/// always matches the sockets that are members, and each member is listed once.
+#[test]
+fn devices_index_stays_true_through_any_sequence() {
+    let mut h = harness(Mode::Optional);
+    h.limits.member_sockets_max = 3;
+    h.limits.presence_grace_ms = 0;
+    h.rebuild();
+    let mut seed: u64 = 42;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut open: Vec<ConnId> = Vec::new();
+    let mut most = 0;
+    for step in 0..600u32 {
+        let conn = step + 1;
+        match next(5) {
+            0 | 1 => {
+                let sub = next(4);
+                let t = token(&format!("s{sub}"), &format!("Sub{sub}"), json!({}));
+                h.connect(conn);
+                h.send(conn, json!({"type":"join","token": t}));
+                open.push(conn);
+            }
+            2 => {
+                h.connect(conn);
+                h.send(conn, json!({"type":"join","name": format!("g{}", next(3))}));
+                open.push(conn);
+            }
+            3 if !open.is_empty() => {
+                let gone = open.swap_remove(next(open.len() as u64) as usize);
+                h.gone(gone);
+            }
+            _ => h.rebuild(),
+        }
+        // Sockets the room closed (the cap) are gone for the harness too.
+        for c in h.closed.drain(..).map(|c| c.conn).collect::<Vec<_>>() {
+            if let Some(i) = open.iter().position(|o| *o == c) {
+                open.swap_remove(i);
+                h.gone(c);
+            }
+        }
+        let room = &h.room;
+        for (id, devices) in &room.identities {
+            assert!(!devices.is_empty(), "step {step}");
+            assert!(devices.len() <= 3, "the cap holds at step {step}");
+            for d in devices {
+                assert!(room.members.contains(d), "step {step}");
+                assert_eq!(room.member(*d).and_then(|m| m.session.as_ref()), Some(id));
+            }
+        }
+        let listed: Vec<&str> = room.member_names().collect();
+        let mut unique = listed.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), listed.len(), "listed once at step {step}");
+        assert_eq!(room.member_count(), listed.len(), "step {step}");
+        let verified: usize = room.identities.values().map(Vec::len).sum();
+        let verified_members = room
+            .members
+            .iter()
+            .filter(|c| room.member(**c).is_some_and(|m| m.verified))
+            .count();
+        assert_eq!(verified, verified_members, "step {step}");
+        most = most.max(room.identities.values().map(Vec::len).max().unwrap_or(0));
+    }
+    assert_eq!(most, 3, "members reached the cap of devices");
+}
