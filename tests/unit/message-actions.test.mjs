@@ -63,13 +63,13 @@ test('reactions say who reacted; ours is pressed', () => {
   assert.equal(v.title, 'Alice and you reacted with 👍');
   assert.equal(reactionView({ emoji: '🎉', names: ['Alice'] }, 'Bob').mine, false);
   // A summary: the count, a few names, and whether we reacted.
-  const many = { emoji: '👍', count: 60, names: ['Bob', 'Carol', 'Dan', 'Eve', 'Fay'], off: [], me: false };
+  const many = { emoji: '👍', count: 60, names: ['Bob', 'Carol', 'Dan', 'Eve', 'Fay'], mine: false };
   assert.equal(reactionView(many, 'Zed').title, 'Bob, Carol and 58 others reacted with 👍');
   assert.equal(reactionView(many, 'Zed').text, '👍 60');
-  const ours = reactionView({ ...many, me: true }, 'Zed');
-  assert.equal(ours.mine, true);
+  const ours = reactionView({ ...many, mine: true }, 'Zed');
+  assert.equal(ours.mine, true, "the SDK's word, though the summary does not name us");
   assert.equal(ours.title, 'you, Bob and 58 others reacted with 👍');
-  assert.equal(reactionView({ ...many, me: true, off: ['zed'] }, 'Zed').mine, false, 'taken back since');
+  assert.equal(reactionView({ ...many, names: ['Zed'], mine: false }, 'Zed').mine, false, 'taken back since');
   assert.equal(namesText([], '', 2), '2 people');
   assert.equal(REACTION_CHOICES.length, 6);
 });
