@@ -46,6 +46,9 @@ pub struct Limits {
     pub relay_threshold: usize,
     /// Sockets per relay object.
     pub relay_members: usize,
+    /// A member's read position is written at most once per this many ms (the latest wins);
+    /// 0 writes every forward move.
+    pub read_write_ms: u64,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -83,6 +86,7 @@ impl Default for Limits {
             // relay's 250 sends), where keeping 1,000 sockets on the room object allowed 30.
             relay_threshold: 100,
             relay_members: 250,
+            read_write_ms: 1000,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -135,6 +139,7 @@ impl Limits {
             relay_threshold: non_negative("RELAY_THRESHOLD")
                 .map_or(d.relay_threshold, |n| n as usize),
             relay_members: positive("RELAY_MEMBERS").map_or(d.relay_members, |n| n as usize),
+            read_write_ms: non_negative("READ_WRITE_MS").map_or(d.read_write_ms, |n| n as u64),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,
@@ -171,6 +176,7 @@ mod tests {
                     "TEST_HOOKS" => "1",
                     "RELAY_THRESHOLD" => "0",
                     "RELAY_MEMBERS" => "0",
+                    "READ_WRITE_MS" => "0",
                     _ => return None,
                 }
                 .to_string(),
@@ -186,6 +192,7 @@ mod tests {
         assert_eq!(l.idle_timeout_ms, 90_000);
         assert_eq!(l.log_level, LogLevel::Debug);
         assert!(l.test_hooks);
+        assert_eq!(l.read_write_ms, 0, "0 writes every read");
         assert_eq!(l.relay_threshold, 0, "0 turns relays off");
         assert_eq!(
             l.relay_members,

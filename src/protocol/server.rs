@@ -29,6 +29,10 @@ pub struct ChatMessage {
     /// In first-use order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// Members the text mentions (`@name`), by name; `@everyone`/`@here` from the owner
+    /// (`crate::room::mentions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 impl ChatMessage {
@@ -44,6 +48,7 @@ impl ChatMessage {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 }
@@ -248,6 +253,8 @@ pub enum ServerFrame<'a> {
         locked: bool,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         owner: bool,
+        /// The member's read position (`crate::room::read`), 0 if none.
+        read_id: u64,
     },
     Join {
         name: &'a str,
@@ -279,6 +286,10 @@ pub enum ServerFrame<'a> {
     },
     Typing {
         name: &'a str,
+    },
+    /// The member's read position moved (on another of their connections).
+    Read {
+        id: u64,
     },
     DebugReset {
         ok: bool,

@@ -158,9 +158,11 @@ impl Room {
         let posted = self.live_message(id, store)?.clone();
         self.check_author(&actor, &posted, now)?;
         self.take_token(&actor.key, now)?;
+        let mentions = self.mentions(&text, actor.owner);
         if let Some(posted) = self.posted_mut(id, store)? {
             posted.message.text = text.clone();
             posted.message.edited_at = Some(now);
+            posted.message.mentions = mentions;
         }
         self.touch(id);
         // Replies quote the message as it reads now, in storage, memory and this burst.
@@ -221,6 +223,7 @@ impl Room {
             posted.message.reactions.clear();
             posted.message.reply = None;
             posted.message.reply_to = None;
+            posted.message.mentions.clear();
         }
         self.touch(id);
         // The text goes from everywhere it was copied to.

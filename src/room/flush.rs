@@ -54,7 +54,15 @@ impl Room {
             outbox.entries = private;
             fx.flush_in = Some(due - now);
         }
-        let stored = self.store(&mut outbox, store, &mut fx);
+        // Read positions due for writing go with this burst; the others wait for a later flush.
+        let (reads, next_read) = self.reads.due(now, self.limits.read_write_ms);
+        if let Some(ms) = next_read {
+            fx.flush_in = Some(fx.flush_in.map_or(ms, |f| f.min(ms)));
+        }
+        let stored = self.store(&mut outbox, reads, store, &mut fx);
+        for conn in outbox.welcomed() {
+            self.welcome_read(conn, store);
+        }
         if self.deliver(&outbox, stored, &mut fx) {
             self.presence_sent_at = now;
         }
@@ -66,7 +74,13 @@ impl Room {
 
     /// Stored before sent: writes everything the burst changed in one write. Returns whether it
     /// is durable; if not, nothing of it is ever sent.
-    fn store(&mut self, outbox: &mut Outbox, store: &mut dyn Store, fx: &mut Effects) -> bool {
+    fn store(
+        &mut self,
+        outbox: &mut Outbox,
+        reads: Vec<(String, u64)>,
+        store: &mut dyn Store,
+        fx: &mut Effects,
+    ) -> bool {
         // Serialized now, so that a change later in the same burst (an edit) is in the frame.
         for (pending, posted) in outbox.sent.iter_mut().zip(&outbox.messages) {
             pending.text = to_json(&posted.message);
@@ -87,6 +101,7 @@ impl Room {
             erased: std::mem::take(&mut outbox.erased),
             meta: std::mem::take(&mut outbox.meta),
             members: std::mem::take(&mut outbox.members),
+            reads,
         };
         if batch.is_empty() {
             return true;
@@ -312,6 +327,7 @@ impl Room {
             topic: &self.state.topic,
             locked: self.state.locked,
             owner: member.owner,
+            read_id: self.read_id(conn),
         }))
     }
 }

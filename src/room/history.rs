@@ -34,6 +34,10 @@ pub trait Store {
     fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError>;
     /// Deletes the `count` oldest log entries (the history cap).
     fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError>;
+    /// An identity's stored read position (`read.rs`).
+    fn read_position(&mut self, _identity: &str) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// What one flush writes.
@@ -53,6 +57,8 @@ pub struct WriteBatch {
     pub meta: Vec<(&'static str, String)>,
     /// Members to remember (for presence across restarts) or to forget, by name key.
     pub members: Vec<(String, Option<MemberRow>)>,
+    /// Read positions by identity; storage keeps the larger of the stored and the new one.
+    pub reads: Vec<(String, u64)>,
 }
 
 impl WriteBatch {
@@ -68,6 +74,7 @@ impl WriteBatch {
             && self.erased.is_empty()
             && self.meta.is_empty()
             && self.members.is_empty()
+            && self.reads.is_empty()
     }
 }
 
@@ -315,6 +322,7 @@ pub struct VecStore {
     pub changes: Vec<Change>,
     pub meta: std::collections::BTreeMap<&'static str, String>,
     pub members: std::collections::BTreeMap<String, MemberRow>,
+    pub reads: std::collections::BTreeMap<String, u64>,
     pub fail: bool,
 }
 
@@ -392,7 +400,18 @@ impl Store for VecStore {
                 None => self.members.remove(key),
             };
         }
+        for (identity, id) in &batch.reads {
+            let read = self.reads.entry(identity.clone()).or_default();
+            *read = (*read).max(*id);
+        }
         Ok(())
+    }
+
+    fn read_position(&mut self, identity: &str) -> Result<Option<u64>, StoreError> {
+        if self.fail {
+            return Err(StoreError("injected fault".into()));
+        }
+        Ok(self.reads.get(identity).copied())
     }
 
     fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError> {

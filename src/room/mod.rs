@@ -11,7 +11,7 @@
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
 //! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
-//! lock, topic); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
+//! lock, topic), `read.rs` (read positions); `mentions.rs` resolves a text's `@name`s; `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
 //! time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns presence into a
 //! count in a very large room.
 //!
@@ -30,11 +30,13 @@ mod history;
 mod join;
 mod leave;
 mod members;
+pub mod mentions;
 mod message;
 mod moderation;
 mod outbox;
 mod quota;
 mod react;
+mod read;
 mod typing;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
@@ -86,6 +88,8 @@ pub struct Room {
     presence_log: (u32, u32),
     /// Presence as a count, past `PRESENCE_LIST_MAX` members.
     crowd: crowd::Crowd,
+    /// Members' read positions, by identity.
+    reads: read::Reads,
 }
 
 impl Room {
@@ -109,6 +113,7 @@ impl Room {
             presence_sent_at: 0,
             presence_log: (0, 0),
             crowd: crowd::Crowd::default(),
+            reads: read::Reads::default(),
         }
     }
 
@@ -209,7 +214,7 @@ impl Room {
             Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
             Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
         }
-        fx.flush = !self.outbox.is_empty() || self.crowd.pending();
+        fx.flush = !self.outbox.is_empty() || self.crowd.pending() || self.reads.dirty();
         fx
     }
 
@@ -263,6 +268,13 @@ impl Room {
             ClientFrame::Kick { name } => self.kick(conn, &name, now, fx),
             ClientFrame::Lock { locked } => self.lock(conn, locked, now, fx),
             ClientFrame::Topic { text } => self.topic(conn, &text, now, fx),
+            ClientFrame::Read { id } => self.read(conn, id, store, now, fx),
+            ClientFrame::DebugIndex { text } if self.limits.test_hooks => {
+                fx.debug = Some(Debug::Index {
+                    conn,
+                    text: text.into_owned(),
+                });
+            }
             ClientFrame::DebugReset if self.limits.test_hooks => {
                 self.outbox
                     .only(conn, to_json(&ServerFrame::DebugReset { ok: true }));
@@ -273,7 +285,9 @@ impl Room {
                     .only(conn, to_json(&ServerFrame::DebugFailWrites { on }));
                 fx.debug = Some(Debug::FailWrites(on));
             }
-            ClientFrame::DebugReset | ClientFrame::DebugFailWrites { .. } => {
+            ClientFrame::DebugReset
+            | ClientFrame::DebugFailWrites { .. }
+            | ClientFrame::DebugIndex { .. } => {
                 let error =
                     ErrorFrame::new(ErrorCode::BadRequest, crate::protocol::client::UNKNOWN_TYPE);
                 self.reject(conn, error, now, fx)
@@ -388,6 +402,8 @@ pub fn log_tag(room: &str) -> String {
 mod batch_tests;
 #[cfg(test)]
 mod feature_tests;
+#[cfg(test)]
+mod find_tests;
 #[cfg(test)]
 mod harness;
 #[cfg(test)]

@@ -59,7 +59,7 @@ const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce
 
 /// Every column a log row has; `body` is the entry's frame as JSON (rows older than the log
 /// design have none and are read from the other columns).
-const COLUMNS: &str = "id, kind, name, text, at, nonce, body, author";
+pub(super) const COLUMNS: &str = "id, kind, name, text, at, nonce, body, author";
 
 /// Creates (or upgrades) the tables. Called when a socket connects: reading a room never
 /// creates it.
@@ -100,12 +100,17 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         "CREATE TABLE IF NOT EXISTS members (key TEXT PRIMARY KEY, row TEXT NOT NULL)",
         None,
     )?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS reads (identity TEXT PRIMARY KEY, id INTEGER NOT NULL)",
+        None,
+    )?;
+    super::search::init(sql)?;
     Ok(())
 }
 
 /// Rows as arrays of values, read by position: the cursor's `to_array`/`one` decode each row
 /// type through `serde_wasm_bindgen`, a decoder per type in the Wasm.
-fn raw_rows(
+pub(super) fn raw_rows(
     sql: &SqlStorage,
     query: &str,
     args: Vec<SqlStorageValue>,
@@ -114,7 +119,7 @@ fn raw_rows(
 }
 
 /// Column `i` of a row as text (`None` for NULL or a non-text value).
-fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
+pub(super) fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
     match row.get(i) {
         Some(SqlStorageValue::String(s)) => Some(s.clone()),
         _ => None,
@@ -122,7 +127,7 @@ fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
 }
 
 /// Column `i` of a row as a non-negative integer (0 for NULL or a non-number).
-fn int(row: &[SqlStorageValue], i: usize) -> u64 {
+pub(super) fn int(row: &[SqlStorageValue], i: usize) -> u64 {
     match row.get(i) {
         Some(SqlStorageValue::Integer(n)) => (*n).max(0) as u64,
         Some(SqlStorageValue::Float(f)) => *f as u64,
@@ -141,7 +146,7 @@ pub fn exists(sql: &SqlStorage) -> worker::Result<bool> {
 }
 
 /// One row of the log, as read (the columns of [`COLUMNS`]).
-struct Row {
+pub(super) struct Row {
     id: u64,
     kind: Option<String>,
     name: String,
@@ -153,7 +158,7 @@ struct Row {
 }
 
 impl Row {
-    fn read(row: &[SqlStorageValue]) -> Row {
+    pub(super) fn read(row: &[SqlStorageValue]) -> Row {
         Row {
             id: int(row, 0),
             kind: text(row, 1),
@@ -166,7 +171,7 @@ impl Row {
         }
     }
 
-    fn entry(self) -> Option<(Entry, Option<String>)> {
+    pub(super) fn entry(self) -> Option<(Entry, Option<String>)> {
         let entry = match self.body {
             Some(body) if self.kind.as_deref().is_none_or(|k| k == "message") => {
                 Entry::Message(serde_json::from_str(&body).ok()?)
@@ -391,6 +396,15 @@ impl SqlStore<'_> {
                 vec![(*key).into(), value.as_str().into()],
             ));
         }
+        for (identity, id) in &batch.reads {
+            // Monotonic in storage too, whatever order writes come in.
+            out.push((
+                "INSERT INTO reads (identity, id) VALUES (?, ?)
+                 ON CONFLICT (identity) DO UPDATE SET id = MAX(id, excluded.id)"
+                    .to_string(),
+                vec![identity.as_str().into(), (*id as i64).into()],
+            ));
+        }
         for (key, row) in &batch.members {
             match row {
                 Some(row) => out.push((
@@ -448,6 +462,7 @@ fn plain(m: &ChatMessage) -> bool {
         && m.edited_at.is_none()
         && !m.deleted
         && m.reactions.is_empty()
+        && m.mentions.is_empty()
 }
 
 impl Store for SqlStore<'_> {
@@ -490,6 +505,19 @@ impl Store for SqlStore<'_> {
         )
         .map_err(|e| StoreError(e.to_string()))?;
         Ok(messages_of(found).into_iter().next())
+    }
+
+    fn read_position(&mut self, identity: &str) -> Result<Option<u64>, StoreError> {
+        if !exists(self.sql).map_err(|e| StoreError(e.to_string()))? {
+            return Ok(None);
+        }
+        let found = raw_rows(
+            self.sql,
+            "SELECT id FROM reads WHERE identity = ?",
+            vec![identity.into()],
+        )
+        .map_err(|e| StoreError(e.to_string()))?;
+        Ok(found.first().map(|row| int(row, 0)))
     }
 
     fn delete_oldest(&mut self, count: u64) -> Result<(), StoreError> {
