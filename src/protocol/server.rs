@@ -83,6 +83,9 @@ pub enum Change {
         text: String,
         name: String,
         at: u64,
+        /// The edited text's mentions (the message's `mentions` from now on).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<String>,
     },
     Delete {
         id: u64,
@@ -155,6 +158,10 @@ impl Change {
                 text: text()?,
                 name,
                 at,
+                mentions: v
+                    .get("mentions")
+                    .and_then(|m| serde_json::from_value(m.clone()).ok())
+                    .unwrap_or_default(),
             },
             "delete" => Change::Delete {
                 id,

@@ -162,7 +162,7 @@ impl Room {
         if let Some(posted) = self.posted_mut(id, store)? {
             posted.message.text = text.clone();
             posted.message.edited_at = Some(now);
-            posted.message.mentions = mentions;
+            posted.message.mentions = mentions.clone();
         }
         self.touch(id);
         // Replies quote the message as it reads now, in storage, memory and this burst.
@@ -178,6 +178,7 @@ impl Room {
             text,
             name: actor.name,
             at: now,
+            mentions,
         })
     }
 
@@ -231,9 +232,16 @@ impl Room {
         self.history.erase(id);
         // An edit earlier in this burst is not in the history yet: it would reach it with its text.
         for (change, _) in &mut self.outbox.changes {
-            if let Change::Edit { target, text, .. } = change {
+            if let Change::Edit {
+                target,
+                text,
+                mentions,
+                ..
+            } = change
+            {
                 if *target == id {
                     text.clear();
+                    mentions.clear();
                 }
             }
         }

@@ -76,6 +76,7 @@ fn an_edit_recomputes_and_a_delete_clears_mentions() {
     h.send(1, json!({"type":"edit","id":id,"text":"hi @alice"}));
     let edit = h.take(2).pop().unwrap();
     assert_eq!(edit["type"], "edit");
+    assert_eq!(mentions(&edit), ["Alice"]);
     assert_eq!(h.store.messages[0].message.mentions, ["Alice"]);
     // A welcome shows the message as it is now.
     let welcome = h.join_keys(3, "Carol", None, None);

@@ -198,11 +198,15 @@ impl History {
     pub fn erase(&mut self, target: u64) {
         for item in &mut self.log {
             if let Item::Change(Change::Edit {
-                target: t, text, ..
+                target: t,
+                text,
+                mentions,
+                ..
             }) = item
             {
                 if *t == target {
                     text.clear();
+                    mentions.clear();
                 }
             }
         }
@@ -379,11 +383,15 @@ impl Store for VecStore {
         for &target in &batch.erased {
             for change in &mut self.changes {
                 if let Change::Edit {
-                    target: t, text, ..
+                    target: t,
+                    text,
+                    mentions,
+                    ..
                 } = change
                 {
                     if *t == target {
                         text.clear();
+                        mentions.clear();
                     }
                 }
             }

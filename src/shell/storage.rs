@@ -378,7 +378,7 @@ impl SqlStore<'_> {
             let target = target as i64;
             // Deleted for real: the text of earlier edits and of quotes in replies goes too.
             out.push((
-                "UPDATE messages SET body = json_set(body, '$.text', '')
+                "UPDATE messages SET body = json_remove(json_set(body, '$.text', ''), '$.mentions')
                  WHERE kind = 'edit' AND json_extract(body, '$.target') = ?"
                     .to_string(),
                 vec![target.into()],
