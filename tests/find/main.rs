@@ -89,7 +89,11 @@ fn encode(s: &str) -> String {
 
 /// `GET /search` with `q` and extra raw parameters: status and body.
 async fn search_raw(s: &Server, room: &str, q: &str, extra: &str) -> (u16, Value) {
-    get_json(s, &format!("/api/rooms/{room}/search?q={}{extra}", encode(q))).await
+    get_json(
+        s,
+        &format!("/api/rooms/{room}/search?q={}{extra}", encode(q)),
+    )
+    .await
 }
 
 /// The messages a search finds (asserting 200).
@@ -109,7 +113,8 @@ async fn found(s: &Server, room: &str, q: &str) -> Vec<u64> {
 
 /// Where `text` occurs in the room's log and search index tables (the `debug_index` hook).
 async fn index_scan(c: &mut Client, text: &str) -> Value {
-    c.send_json(&json!({"type":"debug_index","text":text})).await;
+    c.send_json(&json!({"type":"debug_index","text":text}))
+        .await;
     let v = skip_to(c, "debug_index").await;
     assert!(v.get("error").is_none(), "{v}");
     v

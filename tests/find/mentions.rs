@@ -16,7 +16,11 @@ async fn mentions_in_live_frames_welcomes_resumes_and_pages() {
     let bob_sess = session("b");
     let (mut a, _) = enter(s, &room, "Alice", Some(&session("a"))).await;
     let (mut b, _) = enter(s, &room, "Bob", Some(&bob_sess)).await;
-    let m = post(&mut a, "hi @BOB and @Ａｌｉｃｅ, `@bob` in code, mail x@bob.com").await;
+    let m = post(
+        &mut a,
+        "hi @BOB and @Ａｌｉｃｅ, `@bob` in code, mail x@bob.com",
+    )
+    .await;
     assert_eq!(mentions(&m), json!(["Bob", "Alice"]));
     let live = skip_to(&mut b, "message").await;
     assert_eq!(mentions(&live), json!(["Bob", "Alice"]));
@@ -26,7 +30,11 @@ async fn mentions_in_live_frames_welcomes_resumes_and_pages() {
     let carol_sess = session("c");
     let (_c, _) = enter(s, &room, "Carol", Some(&carol_sess)).await;
     let again = post(&mut a, "@carol please tell @bob").await;
-    assert_eq!(mentions(&again), json!(["Carol"]), "Bob left: no one to mention");
+    assert_eq!(
+        mentions(&again),
+        json!(["Carol"]),
+        "Bob left: no one to mention"
+    );
     let (mut b2, _) = enter(s, &room, "Bob", Some(&bob_sess)).await;
     let third = post(&mut a, "welcome back @bob").await;
     assert_eq!(mentions(&third), json!(["Bob"]));
@@ -34,10 +42,15 @@ async fn mentions_in_live_frames_welcomes_resumes_and_pages() {
     // A resume with `since` holds the message as stored.
     let mut r = connect(s, &room).await;
     let w = r
-        .join_with(json!({"type":"join","name":"Rita","session":session("r"),"since":last_seen - 1}))
+        .join_with(
+            json!({"type":"join","name":"Rita","session":session("r"),"since":last_seen - 1}),
+        )
         .await;
     let history = w["history"].as_array().unwrap();
-    let first = history.iter().find(|e| e["id"] == json!(id_of(&m))).unwrap();
+    let first = history
+        .iter()
+        .find(|e| e["id"] == json!(id_of(&m)))
+        .unwrap();
     assert_eq!(mentions(first), json!(["Bob", "Alice"]), "{w}");
     // A welcome without `since` and a history page too.
     let (_d, w) = enter(s, &room, "Dan", None).await;
@@ -45,7 +58,10 @@ async fn mentions_in_live_frames_welcomes_resumes_and_pages() {
     assert_eq!(mentions(&last), json!(["Bob"]));
     let page = history_page(s, &room, "?limit=10").await;
     let stored: Vec<Value> = page.iter().map(mentions).collect();
-    assert_eq!(stored, [json!(["Bob", "Alice"]), json!(["Carol"]), json!(["Bob"])]);
+    assert_eq!(
+        stored,
+        [json!(["Bob", "Alice"]), json!(["Carol"]), json!(["Bob"])]
+    );
     // Search hits carry them too.
     let hits = search(s, &room, "welcome", "").await;
     assert_eq!(mentions(&hits[0]), json!(["Bob"]));
@@ -66,7 +82,11 @@ async fn an_edit_recomputes_mentions() {
     let page = history_page(s, &room, "").await;
     assert_eq!(mentions(&page[0]), json!(["Alice"]));
     let entries = history_page(s, &room, "?after=0").await;
-    assert_eq!(mentions(&entries[1]), json!(["Alice"]), "the edit as stored");
+    assert_eq!(
+        mentions(&entries[1]),
+        json!(["Alice"]),
+        "the edit as stored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +100,13 @@ async fn everyone_and_here_only_from_the_owner() {
     o.join_with(json!({"type":"join","name":"Olga","owner_key":key}))
         .await;
     let (mut b, _) = enter(s, &room, "Bob", None).await;
-    assert_eq!(mentions(&post(&mut o, "@everyone meeting").await), json!(["@everyone"]));
-    assert_eq!(mentions(&post(&mut b, "@everyone @here me too").await), json!([]));
+    assert_eq!(
+        mentions(&post(&mut o, "@everyone meeting").await),
+        json!(["@everyone"])
+    );
+    assert_eq!(
+        mentions(&post(&mut b, "@everyone @here me too").await),
+        json!([])
+    );
     assert_eq!(mentions(&post(&mut o, "@here now").await), json!(["@here"]));
 }

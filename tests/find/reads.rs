@@ -24,11 +24,19 @@ async fn read_positions_across_two_sockets_and_a_restart() {
     }
     // Reading on the phone moves the laptop's position, not Bob's.
     phone.send_json(&json!({"type":"read","id":ids[2]})).await;
-    assert_eq!(skip_to(&mut laptop, "read").await, json!({"type":"read","id":ids[2]}));
+    assert_eq!(
+        skip_to(&mut laptop, "read").await,
+        json!({"type":"read","id":ids[2]})
+    );
     // Back is ignored; past the newest entry is the newest.
     phone.send_json(&json!({"type":"read","id":ids[1]})).await;
-    laptop.send_json(&json!({"type":"read","id":9_999_999})).await;
-    assert_eq!(skip_to(&mut phone, "read").await, json!({"type":"read","id":ids[4]}));
+    laptop
+        .send_json(&json!({"type":"read","id":9_999_999}))
+        .await;
+    assert_eq!(
+        skip_to(&mut phone, "read").await,
+        json!({"type":"read","id":ids[4]})
+    );
     bob.expect_silence(Duration::from_millis(300)).await;
     // Not joined, no session, no id: errors.
     let mut stranger = connect(&srv, &room).await;

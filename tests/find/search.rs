@@ -8,13 +8,20 @@ use super::*;
 
 /// The marked parts of a hit's snippet (marks are offsets in characters).
 fn marked(hit: &Value) -> Vec<String> {
-    let chars: Vec<char> = hit["snippet"].as_str().unwrap_or_default().chars().collect();
+    let chars: Vec<char> = hit["snippet"]
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .collect();
     hit["marks"]
         .as_array()
         .unwrap_or_else(|| panic!("marks: {hit}"))
         .iter()
         .map(|m| {
-            let (a, b) = (m[0].as_u64().unwrap() as usize, m[1].as_u64().unwrap() as usize);
+            let (a, b) = (
+                m[0].as_u64().unwrap() as usize,
+                m[1].as_u64().unwrap() as usize,
+            );
             chars[a..b].iter().collect()
         })
         .collect()
@@ -111,15 +118,24 @@ async fn phrases_prefixes_and_from() {
     assert_eq!(prefix, [id_of(&red), id_of(&big)]);
     // `from:` by name key: case and width fold.
     assert_eq!(found(s, &room, "big from:bob").await, [id_of(&big)]);
-    assert_eq!(found(s, &room, "big FROM:\"alice smith\"").await, [id_of(&red)]);
-    assert_eq!(found(s, &room, "red from:\"Ａｌｉｃｅ Smith\"").await, [id_of(&red)]);
+    assert_eq!(
+        found(s, &room, "big FROM:\"alice smith\"").await,
+        [id_of(&red)]
+    );
+    assert_eq!(
+        found(s, &room, "red from:\"Ａｌｉｃｅ Smith\"").await,
+        [id_of(&red)]
+    );
     assert_eq!(
         found(s, &room, "from:Bob").await,
         [id_of(&other), id_of(&big)],
         "from: alone lists the member's messages, newest first"
     );
     let hits = search(s, &room, "from:alice smith", "").await;
-    assert!(hits.is_empty(), "from:alice is Alice, not Alice Smith: {hits:?}");
+    assert!(
+        hits.is_empty(),
+        "from:alice is Alice, not Alice Smith: {hits:?}"
+    );
     assert!(found(s, &room, "from:carol").await.is_empty());
     let hits = search(s, &room, "from:bob", "&limit=1").await;
     assert_eq!(hits[0]["snippet"], "e-mail me at 12:30");
@@ -127,7 +143,9 @@ async fn phrases_prefixes_and_from() {
     // Punctuation splits words as the index does; quoted FTS5 syntax is text.
     assert_eq!(found(s, &room, "e-mail").await, [id_of(&other)]);
     assert_eq!(found(s, &room, "12:30").await, [id_of(&other)]);
-    assert!(found(s, &room, "\"red OR NEAR(big) text:dog\"").await.is_empty());
+    assert!(found(s, &room, "\"red OR NEAR(big) text:dog\"")
+        .await
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +242,8 @@ async fn deleted_and_edited_texts_leave_the_index() {
     assert_eq!(scan["search_content"], 1, "{scan}");
     assert!(scan["search_data"].as_u64() > Some(0), "{scan}");
 
-    a.send_json(&json!({"type":"delete","id":id_of(&secret)})).await;
+    a.send_json(&json!({"type":"delete","id":id_of(&secret)}))
+        .await;
     skip_to(&mut a, "delete").await;
     a.send_json(&json!({"type":"edit","id":id_of(&edited),"text":"final qq9finalword"}))
         .await;
@@ -268,7 +287,11 @@ async fn trimmed_messages_leave_the_index() {
     assert!(found(s, &room, "oldest").await.is_empty());
     let scan = index_scan(&mut a, "trimmedword").await;
     assert_eq!(
-        (&scan["messages"], &scan["search_content"], &scan["search_data"]),
+        (
+            &scan["messages"],
+            &scan["search_content"],
+            &scan["search_data"]
+        ),
         (&json!(0), &json!(0), &json!(0)),
         "{scan}"
     );
@@ -282,7 +305,8 @@ async fn hits_are_messages_in_their_current_state() {
     let room = uniq("state");
     let (mut a, _) = enter(s, &room, "Alice", Some(&session("a"))).await;
     let m = post(&mut a, "react to this thing").await;
-    a.send_json(&json!({"type":"react","id":id_of(&m),"emoji":"👍"})).await;
+    a.send_json(&json!({"type":"react","id":id_of(&m),"emoji":"👍"}))
+        .await;
     skip_to(&mut a, "react").await;
     let reply = json!({"type":"message","text":"a reply thing","reply_to":id_of(&m)});
     a.send_json(&reply).await;
