@@ -49,6 +49,8 @@ pub struct Limits {
     /// A member's read position is written at most once per this many ms (the latest wins);
     /// 0 writes every forward move.
     pub read_write_ms: u64,
+    /// The room keeps a full-text index of its messages and answers searches; off, it keeps none.
+    pub search_index: bool,
     pub log_level: LogLevel,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
@@ -87,6 +89,7 @@ impl Default for Limits {
             relay_threshold: 100,
             relay_members: 250,
             read_write_ms: 1000,
+            search_index: true,
             log_level: LogLevel::Info,
             test_hooks: false,
         }
@@ -140,6 +143,7 @@ impl Limits {
                 .map_or(d.relay_threshold, |n| n as usize),
             relay_members: positive("RELAY_MEMBERS").map_or(d.relay_members, |n| n as usize),
             read_write_ms: non_negative("READ_WRITE_MS").map_or(d.read_write_ms, |n| n as u64),
+            search_index: var("SEARCH_INDEX").is_none_or(|v| v.trim() != "0"),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,
@@ -177,6 +181,7 @@ mod tests {
                     "RELAY_THRESHOLD" => "0",
                     "RELAY_MEMBERS" => "0",
                     "READ_WRITE_MS" => "0",
+                    "SEARCH_INDEX" => "0",
                     _ => return None,
                 }
                 .to_string(),
@@ -193,6 +198,7 @@ mod tests {
         assert_eq!(l.log_level, LogLevel::Debug);
         assert!(l.test_hooks);
         assert_eq!(l.read_write_ms, 0, "0 writes every read");
+        assert!(!l.search_index, "0 turns search off");
         assert_eq!(l.relay_threshold, 0, "0 turns relays off");
         assert_eq!(
             l.relay_members,

@@ -232,6 +232,7 @@ impl Inner {
                 // arriving should not cost a schema check and a read per socket.
                 if !self.tables.get() {
                     storage::init(&self.sql)?;
+                    super::search::init(&self.sql, self.limits.search_index)?;
                     if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
                         storage::set_meta(&self.sql, "room", &room_name)?;
                     }
@@ -263,6 +264,13 @@ impl Inner {
                 let messages = storage::page(&self.sql, &query)?;
                 router::json_ok(&to_json(&serde_json::json!({ "messages": messages })))
             }
+            "/search" if !self.limits.search_index => router::json_status(
+                404,
+                &crate::protocol::http_error_body(
+                    "not_found",
+                    "search is off here (SEARCH_INDEX=0)",
+                ),
+            ),
             "/search" => match crate::search::parse_request(query) {
                 Err(why) => bad_request(&why),
                 Ok(request) => match super::search::run(&self.sql, &request)? {

@@ -77,15 +77,18 @@ const TRIGGERS: [&str; 3] = [
      WHEN old.kind = 'message' BEGIN DELETE FROM search WHERE rowid = old.id; END",
 ];
 
-/// Creates the index (and indexes what the room already holds) unless it exists. Needs the
-/// `messages` table.
-pub fn init(sql: &SqlStorage) -> worker::Result<()> {
-    let rows = storage::raw_rows(
-        sql,
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'search'",
-        vec![],
-    )?;
-    if rows.first().is_some_and(|row| storage::int(row, 0) > 0) {
+/// With `on`: creates the index (and indexes what the room already holds) unless it exists.
+/// Without (`SEARCH_INDEX=0`): drops it, triggers and every indexed text, so that no text outlives
+/// its message in an index nobody keeps in step. Needs the `messages` table.
+pub fn init(sql: &SqlStorage, on: bool) -> worker::Result<()> {
+    if !on {
+        for name in ["search_insert", "search_update", "search_delete"] {
+            sql.exec(&format!("DROP TRIGGER IF EXISTS {name}"), None)?;
+        }
+        sql.exec("DROP TABLE IF EXISTS search", None)?;
+        return Ok(());
+    }
+    if indexed(sql)? {
         return Ok(());
     }
     sql.exec(CREATE, None)?;
@@ -97,13 +100,23 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     Ok(())
 }
 
+/// Whether the room has its index.
+fn indexed(sql: &SqlStorage) -> worker::Result<bool> {
+    let rows = storage::raw_rows(
+        sql,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'search'",
+        vec![],
+    )?;
+    Ok(rows.first().is_some_and(|row| storage::int(row, 0) > 0))
+}
+
 /// What a search answers: the JSON body, or the `400 bad_request` message for a query the index
 /// refused (the grammar should leave none; this keeps it a 400 rather than a 500 if one slips by).
 pub fn run(sql: &SqlStorage, request: &SearchRequest) -> worker::Result<Result<String, String>> {
     if !storage::exists(sql)? {
         return Ok(Ok(page(Vec::new(), None)));
     }
-    init(sql)?;
+    init(sql, true)?;
     // `from:` means the authors whose name key matches, read from the log.
     let authors = match &request.from {
         None => None,
@@ -202,10 +215,11 @@ fn page(hits: Vec<serde_json::Value>, cursor: Option<String>) -> String {
 /// `text` occurs: the log itself, FTS5's copy of the texts, its b-tree leaves and its index of
 /// leaves (terms are stored lower-cased and prefix-compressed: look for a distinctive tail).
 pub fn scan(sql: &SqlStorage, text: &str) -> worker::Result<String> {
-    if !storage::exists(sql)? {
-        return Ok("{\"type\":\"debug_index\"}".to_string());
+    if !storage::exists(sql)? || !indexed(sql)? {
+        return Ok(to_json(
+            &serde_json::json!({"type": "debug_index", "text": text}),
+        ));
     }
-    init(sql)?;
     let rows = storage::raw_rows(
         sql,
         "SELECT

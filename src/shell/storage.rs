@@ -104,7 +104,6 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         "CREATE TABLE IF NOT EXISTS reads (identity TEXT PRIMARY KEY, id INTEGER NOT NULL)",
         None,
     )?;
-    super::search::init(sql)?;
     Ok(())
 }
 

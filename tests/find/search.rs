@@ -324,3 +324,20 @@ async fn hits_are_messages_in_their_current_state() {
     let (st, _) = search_raw(s, &"ab".repeat(32), "x", "").await;
     assert_eq!(st, 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_index_0_keeps_no_index() {
+    let s = Server::start(&[("SEARCH_INDEX", "0"), ("TEST_HOOKS", "1")]);
+    let room = uniq("off");
+    let (mut a, _) = enter(&s, &room, "Alice", None).await;
+    post(&mut a, "unindexed qq5word").await;
+    let (st, v) = search_raw(&s, &room, "qq5word", "").await;
+    assert_http_error(st, &v, 404, "not_found");
+    let scan = index_scan(&mut a, "qq5word").await;
+    assert_eq!(
+        scan["messages"],
+        json!(null),
+        "no index tables to scan: {scan}"
+    );
+    assert_eq!(history_page(&s, &room, "").await.len(), 1);
+}
