@@ -285,14 +285,12 @@ async fn trimmed_messages_leave_the_index() {
     settle(&mut a).await;
     assert!(found(s, &room, "qq6trimmedword").await.is_empty());
     assert!(found(s, &room, "oldest").await.is_empty());
+    // The text leaves the log and FTS5's copy at once; its terms leave the b-tree at the next
+    // merge (the trim does not pay for secure-delete: docs/protocol.md, Search).
     let scan = index_scan(&mut a, "trimmedword").await;
     assert_eq!(
-        (
-            &scan["messages"],
-            &scan["search_content"],
-            &scan["search_data"]
-        ),
-        (&json!(0), &json!(0), &json!(0)),
+        (&scan["messages"], &scan["search_content"]),
+        (&json!(0), &json!(0)),
         "{scan}"
     );
     assert_eq!(scan["indexed"], HISTORY_CAP, "{scan}");
