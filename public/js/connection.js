@@ -7,7 +7,8 @@
 //
 // Events (CustomEvent, data in `detail`):
 //   state    {state, retryAt?, attempt?}        'connecting' | 'connected' | 'waiting' | 'replaced' | 'closed' | 'failed'
-//   welcome  {room, name, members, first, owner} after every successful (re)join
+//   welcome  {room, name, members, first, owner, readId} after every successful (re)join
+//   read     {id}                               another connection of ours read up to `id`
 //   message  {message, own, live}                once per message id, never twice (a MessageView)
 //   update   {message, own}                      a shown message changed (edit, delete, reaction, quote)
 //   room     {topic, locked, owner}              the room's topic or lock changed (also on welcome)
@@ -294,6 +295,11 @@ export class ChatConnection extends EventTarget {
     return this.rawSend(JSON.stringify({ type: 'topic', text }));
   }
 
+  /** Tell the room we have read up to `id` (its other connections of ours hear it). */
+  read(id) {
+    return this.rawSend(JSON.stringify({ type: 'read', id }));
+  }
+
   /** Tell the room we are typing (throttled, see typing.js). */
   typing() {
     if (this.state !== 'connected') return false;
@@ -397,6 +403,9 @@ export class ChatConnection extends EventTarget {
       case 'error':
         this.onError(frame);
         break;
+      case 'read':
+        if (Number.isSafeInteger(frame.id)) this.emit('read', { id: frame.id });
+        break;
       default:
         break; // unknown frame types are ignored
     }
@@ -418,7 +427,8 @@ export class ChatConnection extends EventTarget {
     // The history shows every message in its state as of the welcome: its last id.
     const version = Math.max(Number.isSafeInteger(frame.last_id) ? frame.last_id : 0, entries.at(-1)?.id ?? 0);
     const room = this.roomState.welcome(frame, version);
-    this.emit('welcome', { room: frame.room ?? this.room, name: this.name, members, first, owner: room.owner });
+    const readId = Number.isSafeInteger(frame.read_id) ? frame.read_id : 0;
+    this.emit('welcome', { room: frame.room ?? this.room, name: this.name, members, first, owner: room.owner, readId });
     this.emit('room', room);
     this.emitMembers();
     this.setState('connected');

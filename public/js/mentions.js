@@ -14,9 +14,7 @@ export const MAX_COMPLETIONS = 8;
  */
 export function mentionsMe(m, me, { live = true } = {}) {
   if (!me || !Array.isArray(m?.mentions)) return false;
-  return m.mentions.some(
-    (n) => n === EVERYONE || (n === HERE ? live : typeof n === 'string' && sameName(n, me)),
-  );
+  return m.mentions.some((n) => n === EVERYONE || (n === HERE ? live : typeof n === 'string' && sameName(n, me)));
 }
 
 /**
@@ -30,14 +28,16 @@ export function mentionQuery(text, caret) {
   return { start: caret - m[2].length - 1, query: m[2] };
 }
 
-/** Members whose name starts like `query` (case and width folded), `me` left out, sorted. */
+/** Members whose name starts like `query` (case and width folded), `me` left out, by name key. */
 export function completions(query, members, me) {
   const q = query.toLowerCase();
   const qKey = nameKey(query);
   return members
     .filter((name) => !sameName(name, me))
     .filter((name) => name.toLowerCase().startsWith(q) || nameKey(name).startsWith(qKey))
-    .sort((a, b) => a.localeCompare(b))
+    .map((name) => ({ name, key: nameKey(name) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((m) => m.name)
     .slice(0, MAX_COMPLETIONS);
 }
 

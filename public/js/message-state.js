@@ -31,6 +31,7 @@ export function isMessageChange(v) {
  * @property {number|null} editedAt
  * @property {boolean} deleted
  * @property {{emoji: string, names: string[]}[]} reactions   in first-use order, none empty
+ * @property {string[]} mentions     who the text mentions (names, `@everyone`, `@here`)
  */
 
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
@@ -79,6 +80,7 @@ export class MessageStates {
         replyTo: Number.isSafeInteger(m.reply_to) ? m.reply_to : null,
         reply: null,
         reactions: new Map(), // emoji -> Map(nameKey -> {name, on, v})
+        mentions: [],
       };
       this.byId.set(m.id, s);
       if (s.replyTo !== null) {
@@ -89,6 +91,7 @@ export class MessageStates {
     if (m.deleted === true) tombstone(s);
     if (!s.deleted && version >= s.textVersion) {
       s.text = m.text;
+      s.mentions = mentionList(m.mentions);
       s.textVersion = version;
       s.editedAt = Number.isFinite(m.edited_at) ? m.edited_at : s.editedAt;
     }
@@ -106,6 +109,7 @@ export class MessageStates {
     if (change.type === 'edit') {
       if (s.deleted || id <= s.textVersion || typeof change.text !== 'string') return [];
       s.text = change.text;
+      s.mentions = mentionList(change.mentions);
       s.textVersion = id;
       s.editedAt = Number.isFinite(change.at) ? change.at : Date.now();
       // Replies quote what the message says now (the server stores their quotes that way too).
@@ -159,9 +163,15 @@ export class MessageStates {
   }
 }
 
+/** A frame's `mentions`, as strings only. */
+function mentionList(list) {
+  return Array.isArray(list) ? list.filter((n) => typeof n === 'string') : [];
+}
+
 function tombstone(s) {
   s.deleted = true;
   s.text = '';
+  s.mentions = [];
   s.textVersion = Number.MAX_SAFE_INTEGER;
   s.reactions.clear();
 }
@@ -212,6 +222,7 @@ function view(s) {
     editedAt: s.editedAt,
     deleted: s.deleted,
     reactions,
+    mentions: s.mentions,
   };
   if (s.nonce !== undefined) v.nonce = s.nonce;
   return v;

@@ -24,10 +24,19 @@ test('a message frame gives the view; change frames are told apart', () => {
     editedAt: null,
     deleted: false,
     reactions: [],
+    mentions: [],
   });
   assert.ok(isMessageChange(edit(2, 1, 'x')));
   assert.ok(!isMessageChange(msg(2)));
   assert.ok(!isMessageChange({ type: 'edit', id: 2 }));
+});
+
+test('mentions come with the text: an edit replaces them, a delete clears them', () => {
+  const s = new MessageStates();
+  assert.deepEqual(s.snapshot({ ...msg(1), mentions: ['Bob', 7] }).mentions, ['Bob']);
+  assert.deepEqual(s.apply({ ...edit(2, 1, 'hi @Carol'), mentions: ['Carol'] })[0].mentions, ['Carol']);
+  assert.deepEqual(s.apply(edit(3, 1, 'no one'))[0].mentions, []);
+  assert.deepEqual(s.apply({ type: 'delete', id: 4, target: 1, name: 'Alice', at: 1 })[0].mentions, []);
 });
 
 test('edit, delete and react apply once; twice is harmless', () => {
