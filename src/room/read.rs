@@ -10,7 +10,7 @@
 use super::members::Member;
 use super::{ConnId, Effects, Room, Store};
 use crate::protocol::{to_json, ErrorCode, ErrorFrame, ServerFrame};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Positions of identities with no connection left are forgotten past this many (storage keeps
 /// them): the cache of a room that many people passed through stays small.
@@ -39,6 +39,8 @@ struct Position {
 #[derive(Debug, Default)]
 pub(super) struct Reads {
     by_identity: HashMap<String, Position>,
+    /// Identities whose latest position is not written yet: the flush looks at these only.
+    unwritten: BTreeSet<String>,
 }
 
 impl Reads {
@@ -48,26 +50,31 @@ impl Reads {
 
     /// Whether a position waits to be written.
     pub fn dirty(&self) -> bool {
-        self.by_identity.values().any(|p| p.latest > p.stored)
+        !self.unwritten.is_empty()
     }
 
     /// The positions due for writing now (marked written), and in how many ms the next one is.
     pub fn due(&mut self, now: u64, interval: u64) -> (Vec<(String, u64)>, Option<u64>) {
         let mut due = Vec::new();
         let mut next: Option<u64> = None;
-        for (identity, p) in &mut self.by_identity {
-            if p.latest <= p.stored {
-                continue;
-            }
+        let by_identity = &mut self.by_identity;
+        self.unwritten.retain(|identity| {
+            let Some(p) = by_identity
+                .get_mut(identity)
+                .filter(|p| p.latest > p.stored)
+            else {
+                return false;
+            };
             let at = p.written_at.map_or(now, |w| w.saturating_add(interval));
-            if at <= now {
-                due.push((identity.clone(), p.latest));
-                p.stored = p.latest;
-                p.written_at = Some(now);
-            } else {
+            if at > now {
                 next = Some(next.map_or(at - now, |n| n.min(at - now)));
+                return true;
             }
-        }
+            due.push((identity.clone(), p.latest));
+            p.stored = p.latest;
+            p.written_at = Some(now);
+            false
+        });
         (due, next)
     }
 }
@@ -116,6 +123,7 @@ impl Room {
             return Ok(());
         }
         position.latest = id;
+        self.reads.unwritten.insert(identity.clone());
         let frame = to_json(&ServerFrame::Read { id });
         for peer in self.other_connections(&identity, conn) {
             self.outbox.only(peer, frame.clone());

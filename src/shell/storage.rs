@@ -507,9 +507,7 @@ impl Store for SqlStore<'_> {
     }
 
     fn read_position(&mut self, identity: &str) -> Result<Option<u64>, StoreError> {
-        if !exists(self.sql).map_err(|e| StoreError(e.to_string()))? {
-            return Ok(None);
-        }
+        // Only members ask, and a member's socket made the tables (`init`).
         let found = raw_rows(
             self.sql,
             "SELECT id FROM reads WHERE identity = ?",
