@@ -11,9 +11,10 @@
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
 //! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
-//! lock, topic), `read.rs` (read positions); `mentions.rs` resolves a text's `@name`s; `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
-//! time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns presence into a
-//! count in a very large room.
+//! lock, topic), `read.rs` (read positions); `mentions.rs` resolves a text's `@name`s; `leave.rs`
+//! and `deadline.rs` handle sockets that go away (away, then leave) or time out; `quota.rs` holds
+//! the limits that survive reconnects; `crowd.rs` turns presence into a count in a very large
+//! room.
 //!
 //! The room's memory is only a cache of two durable sources, so a room object that hibernates or
 //! is rebuilt by the runtime loses nothing:
