@@ -21,6 +21,8 @@ pub enum Route {
     /// `GET /api/rooms/{room}/messages/{id}/reactions`: every name behind a message's reactions
     /// (frames carry a summary: `crate::protocol::summarize`).
     Reactions(RoomName, u64),
+    /// `GET /api/rooms/{room}/search?q=&limit=&cursor=&sort=` ([`crate::search`]).
+    Search(RoomName, crate::search::SearchRequest),
 }
 
 /// An HTTP error with its JSON body's code and message.
@@ -63,7 +65,7 @@ pub fn route(
                 _ => Err(method_not_allowed("POST")),
             }
         }
-        ["", "api", "rooms", room, action @ ("websocket" | "messages" | "stats")] => {
+        ["", "api", "rooms", room, action @ ("websocket" | "messages" | "stats" | "search")] => {
             (*room, *action)
         }
         ["", "api", "rooms", room, "messages", id, "reactions"] => {
@@ -106,6 +108,9 @@ pub fn route(
             Ok(page) => Ok(Route::Messages(room, page)),
             Err(why) => Err(HttpError::new(400, "bad_request", why)),
         },
+        "search" => crate::search::parse_request(query)
+            .map(|search| Route::Search(room, search))
+            .map_err(|why| HttpError::new(400, "bad_request", why)),
         _ => Ok(Route::Stats(room)),
     }
 }
@@ -291,6 +296,20 @@ mod tests {
             route("GET", "/api/rooms/lobby/stats", "", None),
             Ok(Route::Stats(RoomName::Public("lobby".into())))
         );
+    }
+
+    #[test]
+    fn search_route() {
+        assert!(matches!(
+            route("GET", "/api/rooms/lobby/search", "q=hello&limit=5", None),
+            Ok(Route::Search(RoomName::Public(_), s)) if s.limit == 5
+        ));
+        for query in ["", "q=", "q=%22open", "q=*", "q=a&limit=51", "q=a%20OR%20b"] {
+            let err = route("GET", "/api/rooms/lobby/search", query, None).unwrap_err();
+            assert_eq!((err.status, err.code), (400, "bad_request"), "{query}");
+        }
+        assert_eq!(status("POST", "/api/rooms/lobby/search", "q=a", None), 405);
+        assert_eq!(status("GET", "/api/rooms/a%20b/search", "q=a", None), 400);
     }
 
     #[test]

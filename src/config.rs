@@ -60,6 +60,11 @@ pub struct Limits {
     /// Change entries (edits, deletes, reactions, topics, locks, kicks) kept for resumes;
     /// messages have their own cap, `history_cap`, which only messages count against.
     pub changes_cap: u64,
+    /// A member's read position is written at most once per this many ms (the latest wins);
+    /// 0 writes every forward move.
+    pub read_write_ms: u64,
+    /// The room keeps a full-text index of its messages and answers searches; off, it keeps none.
+    pub search_index: bool,
     pub log_level: LogLevel,
     /// Join tokens: `JOIN_TOKENS`, `JOIN_TOKEN_SECRET`, `JOIN_TOKEN_PUBLIC_KEYS`,
     /// `JOIN_TOKEN_MAX_TTL_S` (`crate::token`).
@@ -109,6 +114,8 @@ impl Default for Limits {
             relay_idle_ms: 10_000,
             address_rooms_per_hour: 20,
             changes_cap: 10_000,
+            read_write_ms: 1000,
+            search_index: true,
             log_level: LogLevel::Info,
             tokens: crate::token::Settings::default(),
             // A phone, a laptop, a tablet and a couple of tabs.
@@ -178,6 +185,8 @@ impl Limits {
             address_rooms_per_hour: non_negative("ADDRESS_ROOMS_PER_HOUR")
                 .map_or(d.address_rooms_per_hour, |n| n as u32),
             changes_cap: positive("CHANGES_CAP").map_or(d.changes_cap, |n| n as u64),
+            read_write_ms: non_negative("READ_WRITE_MS").map_or(d.read_write_ms, |n| n as u64),
+            search_index: var("SEARCH_INDEX").is_none_or(|v| v.trim() != "0"),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,
@@ -227,6 +236,8 @@ mod tests {
                     "TEST_HOOKS" => "1",
                     "RELAY_THRESHOLD" => "0",
                     "RELAY_MEMBERS" => "0",
+                    "READ_WRITE_MS" => "0",
+                    "SEARCH_INDEX" => "0",
                     _ => return None,
                 }
                 .to_string(),
@@ -242,6 +253,8 @@ mod tests {
         assert_eq!(l.idle_timeout_ms, 90_000);
         assert_eq!(l.log_level, LogLevel::Debug);
         assert!(l.test_hooks);
+        assert_eq!(l.read_write_ms, 0, "0 writes every read");
+        assert!(!l.search_index, "0 turns search off");
         assert_eq!(l.relay_threshold, 0, "0 turns relays off");
         assert_eq!(
             l.relay_members,

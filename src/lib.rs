@@ -25,8 +25,11 @@
 //!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
 //!   packs the queued frames into one batch per member. One module per client frame (`join`,
 //!   `message`, `typing`, `edit` for edit and delete, `react`, `moderation` for kick, lock and
-//!   topic, `auth` for a token's renewal) and per concept (`outbox`, `flush`, `history`, `quota`, `deadline`, `leave` for away
+//!   topic, `auth` for a token's renewal, `read` for read positions) and per concept (`mentions`
+//!   for a text's `@name`s, `outbox`, `flush`, `history`, `quota`, `deadline`, `leave` for away
 //!   and leave, `crowd` for presence as a count in a very large room);
+//! - [`search`]: the search endpoint's request and query grammar, compiled into a safe FTS5 query,
+//!   and its snippets (the index itself is SQL in the shell);
 //! - [`relay`]: rooms bigger than one object: which object holds a new socket (the room or one of
 //!   its relays) and the batches on the link between a relay and its room;
 //! - `shell` (WebAssembly only): the Worker router, the `ChatRoom` Durable Object that turns
@@ -53,6 +56,7 @@ pub mod protocol;
 pub mod rate;
 pub mod relay;
 pub mod room;
+pub mod search;
 pub mod token;
 pub mod validate;
 

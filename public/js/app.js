@@ -64,6 +64,16 @@ const els = {
   topicInput: $('topic-input'),
   lockButton: $('lock-button'),
   lockState: $('lock-state'),
+  roomCounts: $('room-counts'),
+  searchForm: $('search-form'),
+  searchInput: $('search-input'),
+  searchPanel: $('search-panel'),
+  searchClose: $('search-close'),
+  searchStatus: $('search-status'),
+  searchResults: $('search-results'),
+  searchMore: $('search-more'),
+  notifyButton: $('notify-button'),
+  mentionList: $('mention-list'),
 };
 
 const saved = new Saved();

@@ -2,19 +2,24 @@
 // typing line, the connection status, the message menu and the owner panel. Decisions live in
 // the modules it imports.
 
+import { Attention } from './attention.js';
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
+import { MentionComplete } from './mention-complete.js';
 import { actionErrorText, LongPress, messageActions } from './message-actions.js';
 import { MessageMenu } from './message-menu.js';
 import { OwnerPanel } from './owner-panel.js';
+import { SearchPanel } from './search-panel.js';
 import { Announcer, statusView } from './status.js';
 import { Typists } from './typing.js';
 import { MessageList, renderMembers } from './ui.js';
-import { pageTitle, UnreadCount } from './unread.js';
 import { isPrivateRoom, roomLabel, roomLink, typingText } from './util.js';
 
 /** Error codes about an action (edit, delete, react, moderation): said under the composer. */
 const ACTION_NOTICES = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);
+
+/** Pages of older messages a jump to a search result loads at most (the list keeps 1,500). */
+const JUMP_PAGES = 30;
 
 /** What the history notice says about missed messages and older pages. */
 export function historyNotice(detail) {
@@ -46,7 +51,6 @@ export class ChatScreen {
     this.countdownTimer = null;
     this.noticeTimer = null;
     this.announcer = new Announcer();
-    this.unread = new UnreadCount();
     this.typists = new Typists({
       timers: globalThis,
       onChange: (names) => {
@@ -71,6 +75,25 @@ export class ChatScreen {
     this.menu = new MessageMenu({
       el: els.messageMenu,
       onChoose: (action, id, emoji) => this.choose(action, id, emoji),
+    });
+    this.attention = new Attention({
+      els,
+      list: this.list,
+      sendRead: (id) => this.conn?.read(id),
+      roomLabel: () => (this.visible ? roomLabel(this.room) : ''),
+    });
+    this.search = new SearchPanel({
+      els,
+      room: () => this.room,
+      active: () => this.visible,
+      onJump: (id) => this.jumpTo(id),
+    });
+    this.mentionComplete = new MentionComplete({
+      input: els.input,
+      listEl: els.mentionList,
+      form: els.composer,
+      members: () => this.membersView.members,
+      me: () => this.name,
     });
     this.ownerPanel = new OwnerPanel({
       els,
@@ -114,8 +137,6 @@ export class ChatScreen {
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState !== 'visible') return;
       retry();
-      this.unread.reset();
-      this.updateTitle();
     });
     els.membersToggle.addEventListener('click', () => {
       const open = els.membersPanel.classList.toggle('open');
@@ -146,6 +167,8 @@ export class ChatScreen {
     this.menu.close(false);
     this.composer.setReply(null);
     this.setNotice('');
+    this.attention.start(name);
+    this.search.reset();
     this.ownerKey = ownerKey || this.saved.ownerKey(room);
     this.renderRoom({ topic: '', locked: false, owner: false });
 
@@ -161,13 +184,18 @@ export class ChatScreen {
       c.addEventListener(type, (ev) => {
         if (this.conn === c) fn(ev.detail);
       });
-    on('welcome', (d) => this.welcomed(d));
+    on('welcome', (d) => {
+      this.welcomed(d);
+      this.attention.welcome(d);
+    });
+    on('read', (d) => this.attention.read(d.id));
     on('members', (d) => {
       this.membersView = { members: d.members, away: d.away ?? [], count: d.count };
       this.renderMembers();
     });
     on('update', (d) => {
       this.list.updateMessage(d.message, { own: d.own });
+      this.attention.update(d.message);
       if (d.message.deleted) this.composer.replyDeleted(d.message.id);
       if (d.message.deleted && this.menu.id === d.message.id) this.menu.close(false);
     });
@@ -176,11 +204,12 @@ export class ChatScreen {
     on('message', (d) => {
       this.list.addMessage(d.message, { own: d.own, live: d.live });
       this.typists.stop(d.message.name);
-      if (this.unread.message(d, document.hidden)) this.updateTitle();
+      this.attention.message(d);
     });
     on('older', (d) => {
       if (d.error) this.setNotice(historyNotice(d), 6000);
       else this.list.addOlder(d.messages);
+      for (const { message } of d.messages ?? []) this.attention.update(message);
     });
     on('join', (d) => this.list.addSystem(`${d.name} joined`, d.at));
     on('leave', (d) => {
@@ -236,7 +265,6 @@ export class ChatScreen {
     els.chatScreen.hidden = false;
     els.roomTitle.textContent = roomLabel(this.room);
     els.roomTitle.title = isPrivateRoom(this.room) ? this.room : '';
-    this.unread.reset();
     this.updateTitle();
   }
 
@@ -259,8 +287,30 @@ export class ChatScreen {
     this.onExit({ ...why, room: this.room, name: this.name });
   }
 
+  /** The title and the header's counts (attention.js). */
   updateTitle() {
-    document.title = pageTitle(this.visible ? roomLabel(this.room) : '', this.unread.count);
+    this.attention.render();
+  }
+
+  /**
+   * Show message `id` (a search result): in the list already, or after loading older pages until
+   * it is. Resolves false when it is further back than the list keeps.
+   */
+  async jumpTo(id) {
+    for (let pages = 0; !this.list.item(id) && pages < JUMP_PAGES; pages++) {
+      const c = this.conn;
+      if (!c) return false;
+      if (!(await c.loadOlder(this.list.itemCount()))) {
+        if (!c.loadingOlder) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const li = this.list.item(id);
+    if (!li) return false;
+    this.list.focusMessage(id);
+    li.classList.add('found');
+    setTimeout(() => li.classList.remove('found'), 2000);
+    return true;
   }
 
   renderMembers() {

@@ -6,7 +6,8 @@
 //
 // Events (CustomEvent, data in `detail`):
 //   state    {state, retryAt?, attempt?}        'connecting' | 'connected' | 'waiting' | 'replaced' | 'closed' | 'failed'
-//   welcome  {room, name, first, owner}          after every successful (re)join
+//   welcome  {room, name, first, owner, readId}  after every successful (re)join
+//   read     {id}                               another connection of ours read up to `id`
 //   message  {message, own, live}                once per message id, never twice (a Message view)
 //   update   {message, own}                      a shown message changed (edit, delete, reaction, quote)
 //   room     {topic, locked, owner}              the room's topic or lock changed (also on welcome)
@@ -100,8 +101,9 @@ export class ChatConnection extends EventTarget {
     r.on('welcome', (d) => {
       if (d.first)
         this.shown.start((d.frame.history ?? []).filter((e) => e.type === undefined || e.type === 'message'));
-      this.emit('welcome', { room: d.room, name: d.name, first: d.first, owner: d.owner });
+      this.emit('welcome', { room: d.room, name: d.name, first: d.first, owner: d.owner, readId: d.readId });
     });
+    r.on('read', (d) => this.emit('read', d));
     r.on('message', (message, { live }) => {
       if (this.shown.accept(message.id)) this.emit('message', { message, own: message.own, live });
     });
@@ -136,6 +138,10 @@ export class ChatConnection extends EventTarget {
   /** The highest id seen (messages and changes): a rejoin asks for what came after it. */
   get lastId() {
     return this.r.lastId;
+  }
+  /** Tell the room we have read up to `id` (our other connections hear it). */
+  read(id) {
+    return this.r.read(id);
   }
   /** Our messages waiting for the server's answer. */
   get pending() {

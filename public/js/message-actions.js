@@ -14,7 +14,7 @@ export const LONG_PRESS_MS = 500;
 /**
  * Which actions a message offers to `me`: anyone may reply and react; the author edits and
  * deletes within the window; the owner deletes anything. The server decides for real.
- * @param {import('./message-state.js').MessageView} m
+ * @param {import('../sdk/chatterly.js').Message} m
  */
 export function messageActions(m, { me, owner = false, now = Date.now(), editWindowMs = EDIT_WINDOW_MS }) {
   if (m.deleted) return { reply: false, react: false, edit: false, delete: false };

@@ -60,7 +60,7 @@ export class MessageMenu {
 
   /**
    * Open for message `m` next to `button`.
-   * @param {import('./message-state.js').MessageView} m
+   * @param {import('../sdk/chatterly.js').Message} m
    * @param {{reply: boolean, react: boolean, edit: boolean, delete: boolean}} actions
    */
   open(button, m, actions, me) {

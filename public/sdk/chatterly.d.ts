@@ -53,6 +53,11 @@ export interface AuthFrame {
   type: 'auth';
   token: string;
 }
+/** "I have read up to `id`": stored per member, monotonic; the member's other connections hear it. */
+export interface ReadFrameOut {
+  type: 'read';
+  id: number;
+}
 export type ClientFrame =
   | JoinFrame
   | MessageFrameOut
@@ -63,7 +68,8 @@ export type ClientFrame =
   | KickFrameOut
   | LockFrameOut
   | TopicFrameOut
-  | AuthFrame;
+  | AuthFrame
+  | ReadFrameOut;
 export type ClientFrameType = ClientFrame['type'];
 
 // ---- wire frames: server → client ---------------------------------------------------------
@@ -92,6 +98,8 @@ export interface MessageFrame {
   edited_at?: number;
   deleted?: boolean;
   reactions?: ReactionEntry[];
+  /** Members the text mentions (`@name`), by name; `@everyone`/`@here` from the owner. */
+  mentions?: string[];
 }
 interface ChangeBase {
   /** The change's own id in the room's log (one sequence with the messages). */
@@ -104,6 +112,8 @@ export interface EditFrame extends ChangeBase {
   type: 'edit';
   target: number;
   text: string;
+  /** The edited text's mentions: the message's `mentions` from now on. */
+  mentions?: string[];
 }
 export interface DeleteFrame extends ChangeBase {
   type: 'delete';
@@ -145,6 +155,13 @@ export interface WelcomeFrame {
   topic: string;
   locked: boolean;
   owner?: boolean;
+  /** The member's read position (0: none yet). */
+  read_id: number;
+}
+/** Another connection of this member read up to `id`. */
+export interface ReadFrame {
+  type: 'read';
+  id: number;
 }
 export interface PresenceNameFrame {
   type: 'join' | 'leave' | 'away' | 'back';
@@ -177,6 +194,7 @@ export type ServerFrame =
   | PresenceNameFrame
   | TypingFrame
   | PresenceFrame
+  | ReadFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -304,6 +322,8 @@ export interface Message {
   editedAt: number | null;
   deleted: boolean;
   reactions: Reaction[];
+  /** Who the text mentions (names, `@everyone`, `@here`). */
+  mentions: string[];
   /** Sent by this member. */
   own: boolean;
 }
@@ -348,6 +368,8 @@ export interface WelcomeEvent {
   name: string;
   first: boolean;
   owner: boolean;
+  /** The member's read position, kept across devices and visits. */
+  readId: number;
 }
 export interface GapEvent {
   state: 'retrying' | 'filled';
@@ -372,6 +394,8 @@ export interface RoomEvents {
   error: (error: ChatterlyError) => void;
   welcome: (e: WelcomeEvent) => void;
   gap: (e: GapEvent) => void;
+  /** Another device or tab of this member read up to `id`. */
+  read: (e: { id: number }) => void;
 }
 export type RoomEventName = keyof RoomEvents;
 
@@ -384,6 +408,8 @@ export declare class Room {
   readonly state: ConnectionState;
   /** The highest id seen: a rejoin resumes after it. */
   readonly lastId: number;
+  /** How far this member has read (the welcome's, `read()`'s or another device's position). */
+  readonly readId: number;
   readonly members: string[];
   readonly away: string[];
   readonly memberCount: number;
@@ -402,6 +428,8 @@ export declare class Room {
   lock(locked?: boolean): Promise<LockFrame>;
   setTopic(text: string): Promise<TopicFrame>;
   typing(): boolean;
+  /** Record that this member has read up to `id` (monotonic); returns whether a frame went out. */
+  read(id: number): boolean;
   history(options?: { before?: number; limit?: number }): AsyncIterableIterator<Message[]>;
   reconnect(): void;
   forget(ids: Iterable<number>): void;

@@ -136,6 +136,7 @@ export class Room {
     this.WS = o.WebSocket ?? globalThis.WebSocket;
     this.fetch = o.fetch ?? globalThis.fetch?.bind(globalThis);
     this.lastId = Number.isSafeInteger(o.since) ? o.since : 0;
+    this.readId = 0; // how far we have read (the welcome's read_id, our read(), other devices')
     this.resume = Number.isSafeInteger(o.since);
     this.state = 'idle';
     this.handlers = new Map();
@@ -260,6 +261,14 @@ export class Room {
   setTopic(text) {
     const t = String(text).trim();
     return this.act({ type: 'topic', text: t }, (f) => f.type === 'topic' && f.text === t && this.mine(f));
+  }
+
+  /** Record that we have read up to `id`, for our other devices and our next visit (monotonic:
+   * an older position is not sent). Returns whether a frame went out. */
+  read(id) {
+    if (!isId(id) || id <= this.readId || !this.welcomed) return false;
+    this.readId = id;
+    return this.raw(JSON.stringify({ type: 'read', id }));
   }
 
   /** Tell the room we are typing; at most one frame every 2 s. Returns whether one went out.
@@ -577,6 +586,10 @@ export class Room {
       this.emitMembers();
     } else if (t === 'typing') {
       if (typeof f.name === 'string' && this.key(f.name) !== this.key(this.name)) this.emit('typing', { name: f.name });
+    } else if (t === 'read' && isId(f.id) && f.id > this.readId) {
+      // Another device or tab of ours read further.
+      this.readId = f.id;
+      this.emit('read', { id: f.id });
     }
   }
 
@@ -598,7 +611,15 @@ export class Room {
     Object.assign(r, { topic: typeof f.topic === 'string' ? f.topic : '', locked: f.locked === true });
     r.owner = f.owner === true;
     r.version = version;
-    this.emit('welcome', { room: f.room ?? this.room, name: this.name, first, owner: r.owner, frame: f });
+    this.readId = isId(f.read_id) ? f.read_id : 0;
+    this.emit('welcome', {
+      room: f.room ?? this.room,
+      name: this.name,
+      first,
+      owner: r.owner,
+      readId: this.readId,
+      frame: f,
+    });
     this.emit('room', this.roomView());
     this.emitMembers();
     this.setState('connected');
@@ -827,6 +848,7 @@ export class Room {
     let s = this.states.get(m.id);
     if (!s) {
       s = { id: m.id, name: m.name, at: m.at, nonce: m.nonce, text: '', tv: -1, editedAt: null, deleted: false };
+      s.mentions = [];
       s.replyTo = isId(m.reply_to) ? m.reply_to : null;
       s.reply = null;
       s.reactions = new Map(); // emoji -> {count, names: Map(key -> {name, on, v}), v}
@@ -840,6 +862,7 @@ export class Room {
     if (m.deleted === true) tombstone(s);
     if (!s.deleted && version >= s.tv) {
       s.text = m.text;
+      s.mentions = strings(m.mentions);
       s.tv = version;
       if (Number.isFinite(m.edited_at)) s.editedAt = m.edited_at;
     }
@@ -868,6 +891,7 @@ export class Room {
     if (c.type === 'edit') {
       if (c.id <= s.tv || typeof c.text !== 'string') return [];
       Object.assign(s, { text: c.text, tv: c.id, editedAt: Number.isFinite(c.at) ? c.at : this.o.now() });
+      s.mentions = strings(c.mentions);
       out.push(this.view(s));
       quotes((q) => q && { ...q, text: [...c.text].slice(0, QUOTE_CHARS).join('') });
     } else if (c.type === 'delete') {
@@ -910,14 +934,25 @@ export class Room {
       if (r.count > 0) reactions.push({ emoji, count: r.count, names, mine });
     }
     const v = { id: s.id, name: s.name, text: s.text, at: s.at, replyTo: s.replyTo, reply: s.reply };
-    Object.assign(v, { editedAt: s.editedAt, deleted: s.deleted, reactions, own: this.key(s.name) === me });
+    Object.assign(v, {
+      editedAt: s.editedAt,
+      deleted: s.deleted,
+      reactions,
+      mentions: s.mentions,
+      own: this.key(s.name) === me,
+    });
     if (s.nonce !== undefined) v.nonce = s.nonce;
     return v;
   }
 }
 
+/** A frame's list of names (`mentions`), strings only. */
+function strings(list) {
+  return Array.isArray(list) ? list.filter((n) => typeof n === 'string') : [];
+}
+
 function tombstone(s) {
-  Object.assign(s, { deleted: true, text: '', tv: Number.MAX_SAFE_INTEGER });
+  Object.assign(s, { deleted: true, text: '', mentions: [], tv: Number.MAX_SAFE_INTEGER });
   s.reactions.clear();
 }
 

@@ -71,6 +71,14 @@ pub enum ClientFrame<'a> {
     Topic {
         text: Cow<'a, str>,
     },
+    /// The member has read up to `id`.
+    Read {
+        id: u64,
+    },
+    /// Test hook: how often `text` occurs in the search index's tables. `TEST_HOOKS=1` only.
+    DebugIndex {
+        text: Cow<'a, str>,
+    },
     /// Test hook: drop the room's in-memory state. Honoured only when `TEST_HOOKS=1`.
     DebugReset,
     /// Test hook: make every message write fail (`on: true`) or work again. `TEST_HOOKS=1` only.
@@ -156,6 +164,12 @@ impl<'a> ClientFrame<'a> {
             "topic" => Ok(ClientFrame::Topic {
                 text: raw.text.unwrap_or_default(),
             }),
+            "read" => Ok(ClientFrame::Read {
+                id: need(raw.id, "read needs an id")?,
+            }),
+            "debug_index" => Ok(ClientFrame::DebugIndex {
+                text: raw.text.unwrap_or_default(),
+            }),
             "debug_reset" => Ok(ClientFrame::DebugReset),
             "debug_fail_writes" => Ok(ClientFrame::DebugFailWrites {
                 on: raw.on.unwrap_or(true),
@@ -167,7 +181,7 @@ impl<'a> ClientFrame<'a> {
 
 /// The error for a frame of no known type.
 pub const UNKNOWN_TYPE: &str =
-    "unknown frame type: expected join, auth, message, typing, edit, delete, react, kick, lock or topic";
+    "unknown frame type: expected join, auth, message, typing, edit, delete, react, kick, lock, topic or read";
 
 fn need<T>(field: Option<T>, why: &'static str) -> Result<T, ErrorFrame> {
     field.ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, why))

@@ -29,6 +29,10 @@ pub struct ChatMessage {
     /// In first-use order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// Members the text mentions (`@name`), by name; `@everyone`/`@here` from the owner
+    /// (`crate::room::mentions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 impl ChatMessage {
@@ -44,6 +48,7 @@ impl ChatMessage {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 }
@@ -78,6 +83,9 @@ pub enum Change {
         text: String,
         name: String,
         at: u64,
+        /// The edited text's mentions (the message's `mentions` from now on).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<String>,
     },
     Delete {
         id: u64,
@@ -153,6 +161,10 @@ impl Change {
                 text: text()?,
                 name,
                 at,
+                mentions: v
+                    .get("mentions")
+                    .and_then(|m| serde_json::from_value(m.clone()).ok())
+                    .unwrap_or_default(),
             },
             "delete" => Change::Delete {
                 id,
@@ -257,6 +269,8 @@ pub enum ServerFrame<'a> {
         /// included; absent when there are none.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         verified: Vec<&'a str>,
+        /// The member's read position (`crate::room::read`), 0 if none.
+        read_id: u64,
     },
     Join {
         name: &'a str,
@@ -300,6 +314,10 @@ pub enum ServerFrame<'a> {
     },
     Typing {
         name: &'a str,
+    },
+    /// The member's read position moved (on another of their connections).
+    Read {
+        id: u64,
     },
     DebugReset {
         ok: bool,

@@ -109,6 +109,7 @@ fn server_frames_match_the_documented_shapes() {
         locked: false,
         owner: false,
         verified: vec![],
+        read_id: 40,
     };
     let v: Value = serde_json::from_str(&to_json(&welcome)).unwrap();
     assert!(
@@ -119,6 +120,15 @@ fn server_frames_match_the_documented_shapes() {
     assert_eq!(v["members"], json!(["Alice", "Bob"]));
     assert_eq!(v["history"][0]["type"], "message");
     assert_eq!(v["last_id"], 42);
+    assert_eq!(v["read_id"], 40);
+    let v: Value = serde_json::from_str(&to_json(&ServerFrame::Read { id: 9 })).unwrap();
+    assert_eq!(v, json!({"type":"read","id":9}));
+    let mut mentioning = plain.clone();
+    mentioning.mentions = vec!["Bob".into()];
+    let v: Value = serde_json::from_str(&to_json(&mentioning)).unwrap();
+    assert_eq!(v["mentions"], json!(["Bob"]));
+    let back: ChatMessage = serde_json::from_value(v).unwrap();
+    assert_eq!(back, mentioning);
 
     let v: Value =
         serde_json::from_str(&to_json(&ServerFrame::Leave { name: "Bob", at: 9 })).unwrap();

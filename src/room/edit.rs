@@ -158,9 +158,11 @@ impl Room {
         let posted = self.live_message(id, store)?.clone();
         self.check_author(&actor, &posted, now)?;
         self.take_token(&actor.key, now)?;
+        let mentions = self.mentions(&text, actor.owner);
         if let Some(posted) = self.posted_mut(id, store)? {
             posted.message.text = text.clone();
             posted.message.edited_at = Some(now);
+            posted.message.mentions = mentions.clone();
         }
         self.touch(id);
         // Replies quote the message as it reads now, in storage, memory and this burst.
@@ -180,6 +182,7 @@ impl Room {
             text,
             name: actor.name,
             at: now,
+            mentions,
         })
     }
 
@@ -225,6 +228,7 @@ impl Room {
             posted.message.reactions.clear();
             posted.message.reply = None;
             posted.message.reply_to = None;
+            posted.message.mentions.clear();
         }
         self.touch(id);
         // The text goes from everywhere it was copied to.
@@ -232,9 +236,16 @@ impl Room {
         self.history.erase(id);
         // An edit earlier in this burst is not in the history yet: it would reach it with its text.
         for (change, _) in &mut self.outbox.changes {
-            if let Change::Edit { target, text, .. } = change {
+            if let Change::Edit {
+                target,
+                text,
+                mentions,
+                ..
+            } = change
+            {
                 if *target == id {
                     text.clear();
+                    mentions.clear();
                 }
             }
         }

@@ -84,12 +84,14 @@ pub struct LogLine {
 }
 
 /// Test hooks, honoured only with `TEST_HOOKS=1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Debug {
     /// Flush, then forget every in-memory state, as a hibernation wake would.
     Reset,
     /// Make every message write fail (`true`) or work again (`false`).
     FailWrites(bool),
+    /// Answer `conn` with where `text` occurs in the search index's tables (`debug_index`).
+    Index { conn: ConnId, text: String },
 }
 
 impl Effects {

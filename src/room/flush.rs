@@ -56,11 +56,20 @@ impl Room {
             outbox.entries = private;
             fx.flush_in = Some(due - now);
         }
+        // Read positions due for writing go with this burst; the others wait for a later flush.
+        let (reads, next_read) = self.reads.due(now, self.limits.read_write_ms);
+        if let Some(ms) = next_read {
+            fx.flush_in = Some(fx.flush_in.map_or(ms, |f| f.min(ms)));
+        }
+        // A joiner's read position is in memory before its welcome is built.
+        for conn in outbox.welcomed() {
+            self.welcome_read(conn, store);
+        }
         // Welcomes are the room as it was before the burst (built before its write lands in
         // memory): everything of the burst, a joiner's own message included, follows them, so a
         // client that sent right behind its join hears its message like everyone else does.
         let welcomes = self.welcomes(&outbox);
-        let stored = self.store(&mut outbox, store, &mut fx);
+        let stored = self.store(&mut outbox, reads, store, &mut fx);
         if self.deliver(&outbox, welcomes, stored, &mut fx) {
             self.presence_sent_at = now;
         }
@@ -72,7 +81,13 @@ impl Room {
 
     /// Stored before sent: writes everything the burst changed in one write. Returns whether it
     /// is durable; if not, nothing of it is ever sent.
-    fn store(&mut self, outbox: &mut Outbox, store: &mut dyn Store, fx: &mut Effects) -> bool {
+    fn store(
+        &mut self,
+        outbox: &mut Outbox,
+        reads: Vec<(String, u64)>,
+        store: &mut dyn Store,
+        fx: &mut Effects,
+    ) -> bool {
         // Serialized now, so that a change later in the same burst (an edit) is in the frame.
         for (pending, posted) in outbox.sent.iter_mut().zip(&outbox.messages) {
             pending.text = to_json(&posted.message.out(None));
@@ -93,6 +108,7 @@ impl Room {
             erased: std::mem::take(&mut outbox.erased),
             meta: std::mem::take(&mut outbox.meta),
             members: std::mem::take(&mut outbox.members),
+            reads,
         };
         if batch.is_empty() {
             return true;
@@ -393,6 +409,7 @@ impl Room {
             locked: self.state.locked,
             owner: member.owner,
             verified,
+            read_id: self.read_id(conn),
         }))
     }
 }

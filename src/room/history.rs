@@ -36,6 +36,10 @@ pub trait Store {
     /// deleted (0 for none). Deleting changes also records that id durably as the room's changes
     /// floor ([`StoredHistory::changes_floor`]) before anything is deleted.
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError>;
+    /// An identity's stored read position (`read.rs`).
+    fn read_position(&mut self, _identity: &str) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// What a cap trims: messages (`HISTORY_CAP`) or changes (`CHANGES_CAP`). Each kind is bounded
@@ -63,6 +67,8 @@ pub struct WriteBatch {
     pub meta: Vec<(&'static str, String)>,
     /// Members to remember (for presence across restarts) or to forget, by name key.
     pub members: Vec<(String, Option<MemberRow>)>,
+    /// Read positions by identity; storage keeps the larger of the stored and the new one.
+    pub reads: Vec<(String, u64)>,
 }
 
 impl WriteBatch {
@@ -78,6 +84,7 @@ impl WriteBatch {
             && self.erased.is_empty()
             && self.meta.is_empty()
             && self.members.is_empty()
+            && self.reads.is_empty()
     }
 }
 
@@ -224,11 +231,15 @@ impl History {
     pub fn erase(&mut self, target: u64) {
         for item in &mut self.log {
             if let Item::Change(Change::Edit {
-                target: t, text, ..
+                target: t,
+                text,
+                mentions,
+                ..
             }) = item
             {
                 if *t == target {
                     text.clear();
+                    mentions.clear();
                 }
             }
         }
@@ -339,6 +350,7 @@ pub struct VecStore {
     pub changes: Vec<Change>,
     pub meta: std::collections::BTreeMap<&'static str, String>,
     pub members: std::collections::BTreeMap<String, MemberRow>,
+    pub reads: std::collections::BTreeMap<String, u64>,
     pub fail: bool,
     pub changes_floor: u64,
     /// How many requotes writes asked for (an edit of a message nobody answered asks none).
@@ -401,11 +413,15 @@ impl Store for VecStore {
         for &target in &batch.erased {
             for change in &mut self.changes {
                 if let Change::Edit {
-                    target: t, text, ..
+                    target: t,
+                    text,
+                    mentions,
+                    ..
                 } = change
                 {
                     if *t == target {
                         text.clear();
+                        mentions.clear();
                     }
                 }
             }
@@ -422,7 +438,18 @@ impl Store for VecStore {
                 None => self.members.remove(key),
             };
         }
+        for (identity, id) in &batch.reads {
+            let read = self.reads.entry(identity.clone()).or_default();
+            *read = (*read).max(*id);
+        }
         Ok(())
+    }
+
+    fn read_position(&mut self, identity: &str) -> Result<Option<u64>, StoreError> {
+        if self.fail {
+            return Err(StoreError("injected fault".into()));
+        }
+        Ok(self.reads.get(identity).copied())
     }
 
     fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError> {

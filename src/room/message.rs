@@ -10,6 +10,15 @@ use crate::validate;
 pub const QUOTE_CHARS: usize = 100;
 
 impl Room {
+    /// The members `text` mentions (`mentions.rs`): the room's members and those away, by key.
+    pub(super) fn mentions(&self, text: &str, owner: bool) -> Vec<String> {
+        super::mentions::mentions(text, owner, |key| {
+            let here = self.by_key.get(key).and_then(|c| self.member(*c));
+            let away = || self.away.get(key).map(|a| &a.member);
+            here.or_else(away).map(|m| m.name.clone())
+        })
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) fn message(
         &mut self,
@@ -47,11 +56,12 @@ impl Room {
         let text =
             validate::message_text(text).map_err(|why| error(ErrorCode::InvalidMessage, why))?;
         let nonce = nonce.map_err(|why| ErrorFrame::new(ErrorCode::InvalidMessage, why))?;
-        let (name, key, author) = (
+        let (name, key, author, owner) = (
             member.name.clone(),
             // A verified member's bucket is their sub's, on every device.
             member.bucket().to_string(),
             member.session.clone(),
+            member.owner,
         );
         // A reply quotes the start of what it answers, so every client can show it.
         let reply = match reply_to {
@@ -93,6 +103,7 @@ impl Room {
         );
         message.reply_to = reply_to;
         message.reply = reply;
+        message.mentions = self.mentions(&message.text, owner);
         Ok(Posted { message, author })
     }
 }

@@ -11,9 +11,10 @@
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
 //! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
-//! lock, topic), `auth.rs` (a join token's renewal); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
-//! time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns presence into a
-//! count in a very large room.
+//! lock, topic), `auth.rs` (a join token's renewal), `read.rs` (read positions); `mentions.rs`
+//! resolves a text's `@name`s; `leave.rs` and `deadline.rs` handle sockets that go away (away,
+//! then leave) or time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns
+//! presence into a count in a very large room.
 //!
 //! The room's memory is only a cache of two durable sources, so a room object that hibernates or
 //! is rebuilt by the runtime loses nothing:
@@ -31,11 +32,13 @@ mod history;
 mod join;
 mod leave;
 mod members;
+pub mod mentions;
 mod message;
 mod moderation;
 mod outbox;
 mod quota;
 mod react;
+mod read;
 mod typing;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
@@ -92,6 +95,8 @@ pub struct Room {
     crowd: crowd::Crowd,
     /// Sockets that have not joined yet, and when they connected ([`Room::joining`]).
     joining: HashMap<ConnId, u64>,
+    /// Members' read positions, by identity.
+    reads: read::Reads,
 }
 
 impl Room {
@@ -117,6 +122,7 @@ impl Room {
             presence_log: (0, 0),
             crowd: crowd::Crowd::default(),
             joining: HashMap::new(),
+            reads: read::Reads::default(),
         }
     }
 
@@ -245,7 +251,7 @@ impl Room {
             Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
             Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
         }
-        fx.flush = !self.outbox.is_empty() || self.crowd.pending();
+        fx.flush = !self.outbox.is_empty() || self.crowd.pending() || self.reads.dirty();
         fx
     }
 
@@ -334,6 +340,13 @@ impl Room {
             ClientFrame::Kick { name } => self.kick(conn, &name, now, fx),
             ClientFrame::Lock { locked } => self.lock(conn, locked, now, fx),
             ClientFrame::Topic { text } => self.topic(conn, &text, now, fx),
+            ClientFrame::Read { id } => self.read(conn, id, store, now, fx),
+            ClientFrame::DebugIndex { text } if self.limits.test_hooks => {
+                fx.debug = Some(Debug::Index {
+                    conn,
+                    text: text.into_owned(),
+                });
+            }
             ClientFrame::DebugReset if self.limits.test_hooks => {
                 self.outbox
                     .only(conn, to_json(&ServerFrame::DebugReset { ok: true }));
@@ -344,7 +357,9 @@ impl Room {
                     .only(conn, to_json(&ServerFrame::DebugFailWrites { on }));
                 fx.debug = Some(Debug::FailWrites(on));
             }
-            ClientFrame::DebugReset | ClientFrame::DebugFailWrites { .. } => {
+            ClientFrame::DebugReset
+            | ClientFrame::DebugFailWrites { .. }
+            | ClientFrame::DebugIndex { .. } => {
                 let error =
                     ErrorFrame::new(ErrorCode::BadRequest, crate::protocol::client::UNKNOWN_TYPE);
                 self.reject(conn, error, now, fx)
@@ -480,6 +495,8 @@ pub fn log_tag(room: &str) -> String {
 mod batch_tests;
 #[cfg(test)]
 mod feature_tests;
+#[cfg(test)]
+mod find_tests;
 #[cfg(test)]
 mod harness;
 #[cfg(test)]

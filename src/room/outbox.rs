@@ -106,6 +106,17 @@ impl Outbox {
         self.push(Audience::Only(conn), Queued::Text(text));
     }
 
+    /// The connections this outbox holds a welcome for.
+    pub fn welcomed(&self) -> Vec<ConnId> {
+        self.entries
+            .iter()
+            .filter_map(|e| match (&e.frame, e.to) {
+                (Queued::Welcome { .. }, Audience::Only(conn)) => Some(conn),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn welcome(&mut self, conn: ConnId, since: Option<u64>) {
         self.push(Audience::Only(conn), Queued::Welcome { since });
     }

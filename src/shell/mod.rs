@@ -12,6 +12,7 @@
 //!   allowance of new rooms (`crate::creation`);
 //! - [`sockets`]: the room object's open sockets and the sending of batches;
 //! - [`storage`]: the room's SQLite schema and queries, and the room's `Store`;
+//! - [`search`]: the room's FTS5 index (kept in step with the log by triggers) and its queries;
 //! - [`log`]: structured JSON log lines.
 
 mod address_object;
@@ -20,6 +21,7 @@ mod log;
 mod relay_object;
 mod room_object;
 mod router;
+mod search;
 mod sockets;
 mod storage;
 

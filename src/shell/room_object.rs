@@ -235,6 +235,7 @@ impl Inner {
                 // arriving should not cost a schema check and a read per socket.
                 if !self.tables.get() {
                     storage::init(&self.sql)?;
+                    super::search::init(&self.sql, self.limits.search_index)?;
                     if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
                         storage::set_meta(&self.sql, "room", &room_name)?;
                     }
@@ -277,6 +278,28 @@ impl Inner {
                 }
                 router::json_ok(&to_json(&body))
             }
+            "/search" if !self.limits.search_index => router::json_status(
+                404,
+                &crate::protocol::http_error_body(
+                    "not_found",
+                    "search is off here (SEARCH_INDEX=0)",
+                ),
+            ),
+            "/search" => match crate::search::parse_request(query) {
+                Err(why) => bad_request(&why),
+                Ok(request) => match super::search::run(&self.sql, &request)? {
+                    Ok(body) => router::json_ok(&body),
+                    Err(why) => {
+                        self.log.log(
+                            LogLevel::Warn,
+                            "",
+                            "search_refused",
+                            serde_json::json!({"error": why}),
+                        );
+                        bad_request("the index could not run this query")
+                    }
+                },
+            },
             // A new private room: the Worker hands over the digest of its owner key, once.
             "/claim" => {
                 // Not `tables`: that flag also means the room's name is stored, which only a
@@ -453,6 +476,16 @@ impl Inner {
             Some(Debug::Reset) => {
                 self.flush();
                 self.unload();
+            }
+            Some(Debug::Index { conn, text }) => {
+                let answer = super::search::scan(&self.sql, &text).unwrap_or_else(|e| {
+                    format!("{{\"type\":\"debug_index\",\"error\":{:?}}}", e.to_string())
+                });
+                self.with_loaded(|live| {
+                    if let Some(ws) = live.sockets.get(conn) {
+                        let _ = ws.send_with_str(&answer);
+                    }
+                });
             }
             Some(Debug::FailWrites(on)) => {
                 if let Err(e) = storage::fail_writes(&self.sql, on) {
@@ -764,6 +797,11 @@ impl Inner {
             effects,
         ))
     }
+}
+
+/// A `400 bad_request` answer with the protocol's error body.
+fn bad_request(why: &str) -> worker::Result<Response> {
+    router::json_status(400, &crate::protocol::http_error_body("bad_request", why))
 }
 
 /// Sends per message id (messages and changes share the sequence), to two decimals.

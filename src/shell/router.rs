@@ -139,6 +139,18 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             let forwarded = room_request(&room, "reactions", &format!("&id={id}"), None)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
+        Route::Search(room, _) => {
+            // Checked above; the room object parses the same parameters again, still encoded.
+            let mut forwarded_query = String::new();
+            for key in ["q", "limit", "cursor", "sort"] {
+                if let Some(value) = api::raw_query_param(query, key) {
+                    forwarded_query.push_str(&format!("&{key}={value}"));
+                }
+            }
+            let (_, stub) = room_stub(env, &room)?;
+            let forwarded = room_request(&room, "search", &forwarded_query, None)?;
+            stub.fetch_with_request(forwarded).await.map_err(internal)
+        }
         Route::Stats(room) => {
             let (_, stub) = room_stub(env, &room)?;
             let forwarded = room_request(&room, "stats", "", None)?;
@@ -260,7 +272,11 @@ pub(crate) fn json_error(
 }
 
 pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {
-    json_response(200, body).map_err(|e| worker::Error::RustError(e.message))
+    json_status(200, body)
+}
+
+pub(crate) fn json_status(status: u16, body: &str) -> worker::Result<Response> {
+    json_response(status, body).map_err(|e| worker::Error::RustError(e.message))
 }
 
 fn now_ms() -> u64 {

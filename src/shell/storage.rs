@@ -60,7 +60,7 @@ const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce
 
 /// Every column a log row has; `body` is the entry's frame as JSON (rows older than the log
 /// design have none and are read from the other columns).
-const COLUMNS: &str = "id, kind, name, text, at, nonce, body, author";
+pub(super) const COLUMNS: &str = "id, kind, name, text, at, nonce, body, author";
 
 /// Creates (or upgrades) the tables. Called when a socket connects: reading a room never
 /// creates it.
@@ -128,12 +128,16 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         "CREATE TABLE IF NOT EXISTS members (key TEXT PRIMARY KEY, row TEXT NOT NULL)",
         None,
     )?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS reads (identity TEXT PRIMARY KEY, id INTEGER NOT NULL)",
+        None,
+    )?;
     Ok(())
 }
 
 /// Rows as arrays of values, read by position: the cursor's `to_array`/`one` decode each row
 /// type through `serde_wasm_bindgen`, a decoder per type in the Wasm.
-fn raw_rows(
+pub(super) fn raw_rows(
     sql: &SqlStorage,
     query: &str,
     args: Vec<SqlStorageValue>,
@@ -142,7 +146,7 @@ fn raw_rows(
 }
 
 /// Column `i` of a row as text (`None` for NULL or a non-text value).
-fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
+pub(super) fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
     match row.get(i) {
         Some(SqlStorageValue::String(s)) => Some(s.clone()),
         _ => None,
@@ -150,7 +154,7 @@ fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
 }
 
 /// Column `i` of a row as a non-negative integer (0 for NULL or a non-number).
-fn int(row: &[SqlStorageValue], i: usize) -> u64 {
+pub(super) fn int(row: &[SqlStorageValue], i: usize) -> u64 {
     match row.get(i) {
         Some(SqlStorageValue::Integer(n)) => (*n).max(0) as u64,
         Some(SqlStorageValue::Float(f)) => *f as u64,
@@ -169,7 +173,7 @@ pub fn exists(sql: &SqlStorage) -> worker::Result<bool> {
 }
 
 /// One row of the log, as read (the columns of [`COLUMNS`]).
-struct Row {
+pub(super) struct Row {
     id: u64,
     kind: Option<String>,
     name: String,
@@ -181,7 +185,7 @@ struct Row {
 }
 
 impl Row {
-    fn read(row: &[SqlStorageValue]) -> Row {
+    pub(super) fn read(row: &[SqlStorageValue]) -> Row {
         Row {
             id: int(row, 0),
             kind: text(row, 1),
@@ -194,7 +198,7 @@ impl Row {
         }
     }
 
-    fn entry(self) -> Option<(Entry, Option<String>)> {
+    pub(super) fn entry(self) -> Option<(Entry, Option<String>)> {
         let entry = match self.body {
             Some(body) if self.kind.as_deref().is_none_or(|k| k == "message") => {
                 Entry::Message(serde_json::from_str(&body).ok()?)
@@ -415,7 +419,7 @@ impl SqlStore<'_> {
             let target = target as i64;
             // Deleted for real: the text of earlier edits and of quotes in replies goes too.
             out.push((
-                "UPDATE messages SET body = json_set(body, '$.text', '')
+                "UPDATE messages SET body = json_remove(json_set(body, '$.text', ''), '$.mentions')
                  WHERE target = ? AND kind = 'edit'"
                     .to_string(),
                 vec![target.into()],
@@ -431,6 +435,15 @@ impl SqlStore<'_> {
             out.push((
                 UPSERT_META.to_string(),
                 vec![(*key).into(), value.as_str().into()],
+            ));
+        }
+        for (identity, id) in &batch.reads {
+            // Monotonic in storage too, whatever order writes come in.
+            out.push((
+                "INSERT INTO reads (identity, id) VALUES (?, ?)
+                 ON CONFLICT (identity) DO UPDATE SET id = MAX(id, excluded.id)"
+                    .to_string(),
+                vec![identity.as_str().into(), (*id as i64).into()],
             ));
         }
         for (key, row) in &batch.members {
@@ -490,6 +503,7 @@ fn plain(m: &ChatMessage) -> bool {
         && m.edited_at.is_none()
         && !m.deleted
         && m.reactions.is_empty()
+        && m.mentions.is_empty()
 }
 
 impl Store for SqlStore<'_> {
@@ -532,6 +546,17 @@ impl Store for SqlStore<'_> {
         )
         .map_err(|e| StoreError(e.to_string()))?;
         Ok(messages_of(found).into_iter().next())
+    }
+
+    fn read_position(&mut self, identity: &str) -> Result<Option<u64>, StoreError> {
+        // Only members ask, and a member's socket made the tables (`init`).
+        let found = raw_rows(
+            self.sql,
+            "SELECT id FROM reads WHERE identity = ?",
+            vec![identity.into()],
+        )
+        .map_err(|e| StoreError(e.to_string()))?;
+        Ok(found.first().map(|row| int(row, 0)))
     }
 
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {

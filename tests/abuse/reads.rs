@@ -1,4 +1,4 @@
-//! Reads do not create rooms: stats and history on made-up names store nothing, while a room that
+//! Reads do not create rooms: stats, history and search on made-up names store nothing, while a room that
 //! had a socket has its tables. Its own server: no other test may add rooms to the state it counts.
 //!
 //! `wrangler dev` (miniflare) creates an object's SQLite database when it first instantiates the
@@ -62,6 +62,9 @@ async fn reads_do_not_create_rooms() {
         assert_eq!(st["members"], 0, "{st}");
         assert!(history_page(&s, &room, "").await.is_empty());
         assert!(history_page(&s, &room, "?limit=5").await.is_empty());
+        let (st, v) = get_json(&s, &format!("/api/rooms/{room}/search?q=hello")).await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["messages"], serde_json::json!([]), "{v}");
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = sqlite_files(&s);

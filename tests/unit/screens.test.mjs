@@ -1,5 +1,5 @@
 // What the screens decide, without a DOM: the connection status line and its announcements, the
-// unread count in the title, the composer's texts, join errors and the history notice.
+// composer's texts, join errors and the history notice.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +8,6 @@ import { charCountView, rejectionText, restoredValue } from '../../public/js/com
 import { JOIN_ERROR_TEXT, joinErrorField } from '../../public/js/join-screen.js';
 import { JOIN_ERRORS, MAX_TEXT_CHARS } from '../../public/js/protocol.js';
 import { Announcer, statusView } from '../../public/js/status.js';
-import { pageTitle, UnreadCount } from '../../public/js/unread.js';
 
 test('status line: connecting, reconnecting with a countdown, replaced', () => {
   const at = { now: 10_000, joinedOnce: false };
@@ -40,20 +39,6 @@ test('announcements: changes only, and not the first "Connected"', () => {
   assert.equal(a.next('replaced'), 'This chat was opened in another tab.');
   a.reset();
   assert.equal(a.next('connected'), '');
-});
-
-test('unread: live messages from others while hidden; the title shows them', () => {
-  const u = new UnreadCount();
-  assert.equal(u.message({ own: false, live: true }, false), false);
-  assert.equal(u.message({ own: true, live: true }, true), false);
-  assert.equal(u.message({ own: false, live: false }, true), false);
-  assert.equal(u.message({ own: false, live: true }, true), true);
-  u.message({ own: false, live: true }, true);
-  assert.equal(pageTitle('#lobby', u.count), '(2) #lobby · Chatterly');
-  assert.equal(u.reset(), true);
-  assert.equal(u.reset(), false);
-  assert.equal(pageTitle('#lobby', u.count), '#lobby · Chatterly');
-  assert.equal(pageTitle('', 5), 'Chatterly');
 });
 
 test('composer: why a message was refused, the count near the limit, text put back', () => {

@@ -55,6 +55,7 @@ test('server frames: the .d.ts ServerFrame types and the Server → client table
     'PresenceNameFrame',
     'TypingFrame',
     'PresenceFrame',
+    'ReadFrame',
     'ErrorFrame',
   ];
   same('server frames', typesOf(names), docFrames('### Server → client'));
