@@ -3,6 +3,7 @@
 use caseless::Caseless;
 use proptest::prelude::*;
 use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, UnicodeScript};
 
 use super::unicode::{fold, is_default_ignorable};
 use super::*;
@@ -151,13 +152,30 @@ fn names_data_js() -> String {
         .iter()
         .map(|&(a, b)| format!("\\u{{{:x}}}-\\u{{{:x}}}", a as u32, b as u32))
         .collect();
+    // Every script some character has, by its ISO 15924 code (what `\p{scx=…}` takes).
+    let mut scripts: Vec<Script> = (0..=0x10FFFF_u32)
+        .filter_map(char::from_u32)
+        .map(|c| c.script())
+        .filter(|s| !matches!(s, Script::Common | Script::Inherited | Script::Unknown))
+        .collect();
+    scripts.sort_by_key(|s| s.short_name());
+    scripts.dedup();
+    let codes = |keep: &dyn Fn(&Script) -> bool| -> String {
+        let codes: Vec<&str> = scripts
+            .iter()
+            .filter(|s| keep(s))
+            .map(|s| s.short_name())
+            .collect();
+        codes.join(" ")
+    };
     let v = |(a, b, c): (u64, u64, u64)| format!("{a}.{b}.{c}");
     let header = format!(
         "// Generated from the crates src/validate.rs uses (case folding: Unicode {}, \
-         confusables: Unicode {}).\n// Do not edit: run \
+         confusables: Unicode {}, scripts: Unicode {}).\n// Do not edit: run \
          `CHATTERLY_WRITE_NAMES_DATA=1 cargo test --lib names_data`.\n",
         v(caseless::UNICODE_VERSION),
         v(unicode_security::UNICODE_VERSION),
+        v(unicode_script::UNICODE_VERSION),
     );
     [
         header.as_str(),
@@ -169,7 +187,12 @@ fn names_data_js() -> String {
         "');\n\n/** Default_Ignorable_Code_Point: refused in names, dropped from skeletons. */\n\
          export const IGNORABLE = /[",
         &ignorable,
-        "]/u;\n",
+        "]/u;\n\n/** Every script, and those UTS #31 recommends (for scripts.js). */\n\
+         export const SCRIPTS = '",
+        &codes(&|_| true),
+        "';\nexport const RECOMMENDED = '",
+        &codes(&|s| s.is_recommended()),
+        "';\n",
         UNPACK_JS,
     ]
     .concat()
