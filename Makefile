@@ -79,9 +79,19 @@ integration: build
 examples: build setup-browser
 	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/examples/
 
+# The upload budget (issue 18): the Wasm and its JavaScript together, gzipped, as wrangler reports
+# it ("Total Upload: … / gzip: … KiB"). Over the budget, or no figure to read, fails the check.
+UPLOAD_BUDGET_KIB := 300
 deploy-check: build
-	@out=$$(mktemp -d); CI=true SKIP_WORKER_BUILD=1 wrangler deploy --dry-run --outdir $$out >/dev/null \
-	  && ls -l $$out/*.wasm && echo "gzip: $$(gzip -9c $$out/*.wasm | wc -c) bytes"; rm -rf $$out
+	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+	  log=$$(CI=true SKIP_WORKER_BUILD=1 wrangler deploy --dry-run --outdir $$out 2>&1) || { echo "$$log"; exit 1; }; \
+	  ls -l $$out/*.wasm $$out/*.js && echo "Wasm alone, gzip -9: $$(gzip -9c $$out/*.wasm | wc -c) bytes"; \
+	  echo "$$log" | awk -v budget=$(UPLOAD_BUDGET_KIB) ' \
+	    match($$0, /gzip: [0-9.]+ [KM]iB/) { \
+	      split(substr($$0, RSTART + 6, RLENGTH - 6), f, " "); kib = f[1] * (f[2] == "MiB" ? 1024 : 1); \
+	      print "upload (wrangler): " $$0 "; budget: " budget " KiB"; found = 1 } \
+	    END { if (!found) { print "deploy-check: wrangler printed no Total Upload gzip figure"; exit 1 } \
+	      if (kib > budget) { printf "deploy-check: the upload is %s KiB gzip, over the %s KiB budget\n", kib, budget; exit 1 } }'
 
 e2e: build setup-browser
 	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/e2e/

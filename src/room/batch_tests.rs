@@ -281,3 +281,41 @@ fn a_message_never_waits_and_takes_the_held_presence_with_it_in_order() {
     r.join(4, "Dan");
     assert_eq!(r.one(1)["type"], "join");
 }
+
+/// A refused write loses the burst's leave and the join that took the seat: the rebuilt room
+/// (storage, then the sockets' attachments) must not bring back the member who left as away,
+/// or their return puts the room one over MAX_MEMBERS (a seed of the property test, shrunk).
+#[test]
+fn a_member_who_left_is_not_brought_back_over_max_members_by_a_reload() {
+    let limits = Limits {
+        max_members: 2,
+        presence_grace_ms: 3_000,
+        ..unlimited()
+    };
+    let mut r = Harness::new(limits);
+    let bob = json!({"type":"join","name":"Bob","session":"0123456789abcdefXX"});
+    r.join(1, "Ann");
+    r.join_with(2, bob.clone());
+    r.store.fail = true;
+    // Bob's socket drops: he is away (the write fails: storage still has him here).
+    r.gone(2);
+    // His grace ends and Cat takes the seat in the same burst; that write is refused too.
+    r.now += 3_001;
+    r.event(Event::Alarm { heard: vec![] });
+    r.connect(3);
+    r.queue(3, &json!({"type":"join","name":"Cat"}));
+    r.flush();
+    assert!(
+        r.room.member_names().count() <= 2,
+        "{:?}",
+        r.room.member_names().collect::<Vec<_>>()
+    );
+    // Bob comes back: the room is full, not one over.
+    r.store.fail = false;
+    r.clear();
+    r.connect(4);
+    r.send(4, bob);
+    assert!(r.room.member_conns().len() <= 2);
+    assert!(r.room.member_names().count() <= 2);
+    assert_eq!(r.error_code(4), "room_full");
+}

@@ -183,7 +183,11 @@ impl Room {
                 continue;
             }
             self.next_order = self.next_order.max(row.order.saturating_add(1));
-            if self.limits.presence_grace_ms == 0 {
+            // Storage may be behind memory (a refused write dropped a leave and the joins that
+            // took the seat): the sockets' members come first, and an away member only gets a
+            // free seat, or a return would put the room over MAX_MEMBERS.
+            let full = self.by_key.len() + self.away.len() >= self.limits.max_members;
+            if self.limits.presence_grace_ms == 0 || full {
                 self.outbox.forget_member(&row.key);
                 continue;
             }

@@ -5,15 +5,12 @@
 //! code points and script sets (`unicode-security`, `unicode-script`).
 //!
 //! In the Worker, the key and the Default_Ignorable check run in the browser client's own module,
-//! `public/shared/names.js`, whose tables (`names-data.js`) are generated from these crates by
-//! `names_data_is_current` below. The crates' normalization, case-folding and confusable tables
+//! `public/shared/names.js`, and the script rule in `public/shared/scripts.js`, whose tables and
+//! script lists (`names-data.js`) are generated from these crates by `names_data_is_current`. The crates' normalization, case-folding and confusable tables
 //! would add ~100 KB to the gzipped Wasm (measured: 223 KB → 323 KB), past its 250 KiB budget,
 //! while the JavaScript engine normalizes for free. So server and client share one
 //! implementation, and the host tests check it against the crates on the same vectors
 //! (`tests/vectors/names.json`, also run against names.js by `tests/unit/names.test.mjs`).
-
-use unicode_script::Script;
-use unicode_security::mixed_script::AugmentedScriptSet;
 
 use super::MAX_NAME;
 
@@ -80,7 +77,14 @@ const BLANK: [char; 1] = ['\u{2800}'];
 /// or is Latin plus one other Recommended script that is neither Cyrillic nor Greek (whose letters
 /// double for Latin ones). UTS #39 also limits that level to identifier characters; names keep
 /// spaces, punctuation and emoji, so only the script rule applies.
+///
+/// In the Worker the JavaScript engine's Script_Extensions answer (`public/shared/scripts.js`,
+/// the same rule): the crate's script table alone is ~10 KB of the gzipped upload (issue 18).
+#[cfg(not(target_arch = "wasm32"))]
 fn mixes_unsafe_scripts(name: &str) -> bool {
+    use unicode_script::Script;
+    use unicode_security::mixed_script::AugmentedScriptSet;
+
     let mut all = AugmentedScriptSet::default();
     let mut non_latin = AugmentedScriptSet::default();
     for c in name.chars() {
@@ -169,7 +173,16 @@ mod unicode {
     pub fn has_default_ignorable(name: &str) -> bool {
         IGNORABLE.with(|ignorable| ignorable.test(name))
     }
+
+    #[wasm_bindgen(module = "/public/shared/scripts.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = mixesUnsafeScripts)]
+        pub fn mixes_unsafe_scripts(name: &str) -> bool;
+    }
 }
+
+#[cfg(target_arch = "wasm32")]
+use unicode::mixes_unsafe_scripts;
 
 #[cfg(test)]
 mod tests;

@@ -75,3 +75,29 @@ async fn names_with_invisible_code_points_are_invalid() {
     let (_late, w) = join(s, &room, "Bob").await;
     assert_eq!(members(&w), ["Bob"]);
 }
+
+/// The Worker answers the script rule from the JavaScript engine (public/shared/scripts.js), the
+/// host from the unicode-script crate: the same vectors hold in both.
+#[tokio::test]
+async fn names_that_mix_unsafe_scripts_are_invalid_and_safe_mixes_join() {
+    let s = limits();
+    let room = uniq("names-scripts");
+    for name in [
+        "\u{0410}lice",
+        "\u{0391}lice",
+        "p\u{0430}ypal",
+        "\u{05E9}\u{0644}\u{0627}\u{0645}",
+    ] {
+        let (_c, e) = try_join(s, &room, name).await;
+        assert!(
+            e["type"] == "error" && e["code"] == "invalid_name",
+            "{name:?}: want invalid_name, got {e}"
+        );
+    }
+    let mut joined = Vec::new();
+    for name in ["Алиса", "Tanaka 田中", "Ana مريم", "山田たろう", "김철수"] {
+        let (c, w) = try_join(s, &room, name).await;
+        assert_eq!(w["type"], "welcome", "{name:?}: {w}");
+        joined.push(c);
+    }
+}

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { nameKey, sameName } from '../../public/shared/names.js';
 import { IGNORABLE } from '../../public/shared/names-data.js';
+import { mixesUnsafeScripts } from '../../public/shared/scripts.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/names.json', import.meta.url), 'utf8'));
 
@@ -42,4 +43,11 @@ test('the invisible characters the server refuses are in the shared table', () =
     assert.ok(IGNORABLE.test(name), `${JSON.stringify(name)}: ${why}`);
   }
   for (const { name } of vectors.accepted) assert.ok(!IGNORABLE.test(name), name);
+});
+
+test('names that mix unsafe scripts are refused as the server refuses them', () => {
+  for (const { name, why } of vectors.refused.filter((r) => /script|Cyrillic|Hebrew/.test(r.why))) {
+    assert.ok(mixesUnsafeScripts(name), `${JSON.stringify(name)}: ${why}`);
+  }
+  for (const { name } of vectors.accepted) assert.ok(!mixesUnsafeScripts(name), name);
 });

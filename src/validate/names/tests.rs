@@ -3,6 +3,7 @@
 use caseless::Caseless;
 use proptest::prelude::*;
 use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, UnicodeScript};
 
 use super::unicode::{fold, is_default_ignorable};
 use super::*;
@@ -124,19 +125,16 @@ fn the_only_blank_non_space_is_braille_blank() {
 /// crates `name_key` uses, so client and server agree on every character and not only on the
 /// vectors. FOLD is full case folding per character; SKELETON is the UTS #39 prototype of every
 /// character that can reach the skeleton in `name_key` (those `fold` leaves alone); IGNORABLE is
-/// Default_Ignorable_Code_Point, which the skeleton drops, as ranges.
+/// Default_Ignorable_Code_Point, which the skeleton drops, as ranges. FOLD and SKELETON are
+/// packed (see `pack`), and `unpack` makes them objects again when the module loads.
 fn names_data_js() -> String {
-    let entry = |from: &str, to: &str| {
-        let (from, to) = (serde_json::to_string(from), serde_json::to_string(to));
-        format!("  {}: {},\n", from.unwrap(), to.unwrap())
-    };
-    let (mut fold_map, mut skeleton_map) = (String::new(), String::new());
+    let (mut fold_map, mut skeleton_map) = (Vec::new(), Vec::new());
     let mut ignorable: Vec<(char, char)> = Vec::new();
     for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
         let s = c.to_string();
         let folded: String = s.chars().default_case_fold().collect();
         if folded != s {
-            fold_map.push_str(&entry(&s, &folded));
+            fold_map.push((c, folded.clone()));
         }
         if is_default_ignorable(c) {
             match ignorable.last_mut() {
@@ -146,7 +144,7 @@ fn names_data_js() -> String {
         } else if folded == s && s.nfkd().eq(s.chars()) {
             let skeleton: String = unicode_security::skeleton(&s).collect();
             if skeleton != s {
-                skeleton_map.push_str(&entry(&s, &skeleton));
+                skeleton_map.push((c, skeleton));
             }
         }
     }
@@ -154,28 +152,106 @@ fn names_data_js() -> String {
         .iter()
         .map(|&(a, b)| format!("\\u{{{:x}}}-\\u{{{:x}}}", a as u32, b as u32))
         .collect();
+    // Every script some character has, by its ISO 15924 code (what `\p{scx=…}` takes).
+    let mut scripts: Vec<Script> = (0..=0x10FFFF_u32)
+        .filter_map(char::from_u32)
+        .map(|c| c.script())
+        .filter(|s| !matches!(s, Script::Common | Script::Inherited | Script::Unknown))
+        .collect();
+    scripts.sort_by_key(|s| s.short_name());
+    scripts.dedup();
+    let codes = |keep: &dyn Fn(&Script) -> bool| -> String {
+        let codes: Vec<&str> = scripts
+            .iter()
+            .filter(|s| keep(s))
+            .map(|s| s.short_name())
+            .collect();
+        codes.join(" ")
+    };
     let v = |(a, b, c): (u64, u64, u64)| format!("{a}.{b}.{c}");
     let header = format!(
         "// Generated from the crates src/validate.rs uses (case folding: Unicode {}, \
-         confusables: Unicode {}).\n// Do not edit: run \
+         confusables: Unicode {}, scripts: Unicode {}).\n// Do not edit: run \
          `CHATTERLY_WRITE_NAMES_DATA=1 cargo test --lib names_data`.\n",
         v(caseless::UNICODE_VERSION),
         v(unicode_security::UNICODE_VERSION),
+        v(unicode_script::UNICODE_VERSION),
     );
     [
         header.as_str(),
-        "\n/** Full case folding of each character that changes. */\nexport const FOLD = {\n",
-        &fold_map,
-        "};\n\n/** UTS #39 prototype of each NFKD-stable character that changes. */\n\
-         export const SKELETON = {\n",
-        &skeleton_map,
-        "};\n\n/** Default_Ignorable_Code_Point: refused in names, dropped from skeletons. */\n\
+        "\n/** Full case folding of each character that changes. */\nexport const FOLD = unpack('",
+        &pack(&fold_map, true),
+        "');\n\n/** UTS #39 prototype of each NFKD-stable character that changes. */\n\
+         export const SKELETON = unpack('",
+        &pack(&skeleton_map, false),
+        "');\n\n/** Default_Ignorable_Code_Point: refused in names, dropped from skeletons. */\n\
          export const IGNORABLE = /[",
         &ignorable,
-        "]/u;\n",
+        "]/u;\n\n/** Every script, and those UTS #31 recommends (for scripts.js). */\n\
+         export const SCRIPTS = '",
+        &codes(&|_| true),
+        "';\nexport const RECOMMENDED = '",
+        &codes(&|s| s.is_recommended()),
+        "';\n",
+        UNPACK_JS,
     ]
     .concat()
 }
+
+/// A table of characters as two comma-separated lists, keys `|` values, in base 36: each key as
+/// its step from the previous key; each value as `=` and its code points (`.`-joined), or, when
+/// `relative` and it is one code point, as its signed step from its key (case pairs repeat the
+/// same few steps). ASCII only: the Worker's bundler escapes any other character in six to ten
+/// bytes, and JSON-like entries cost the upload about three times as much (issue 18's budget).
+fn pack(entries: &[(char, String)], relative: bool) -> String {
+    let b36 = |n: i64| {
+        let (mut n, mut digits) = (n.unsigned_abs(), Vec::new());
+        loop {
+            digits.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+            n /= 36;
+            if n == 0 {
+                break;
+            }
+        }
+        digits.iter().rev().collect::<String>()
+    };
+    let signed = |n: i64| format!("{}{}", if n < 0 { "-" } else { "" }, b36(n));
+    let (mut keys, mut values, mut previous) = (Vec::new(), Vec::new(), 0i64);
+    for (key, value) in entries {
+        let key = *key as i64;
+        keys.push(b36(key - previous));
+        previous = key;
+        let mut chars = value.chars();
+        values.push(match (chars.next(), chars.next()) {
+            (Some(one), None) if relative => signed(one as i64 - key),
+            _ => {
+                let points: Vec<String> = value.chars().map(|c| b36(c as i64)).collect();
+                format!("={}", points.join("."))
+            }
+        });
+    }
+    format!("{}|{}", keys.join(","), values.join(","))
+}
+
+/// The decoder of `pack`, appended to names-data.js (a function declaration: hoisted above the
+/// tables that call it).
+const UNPACK_JS: &str = "
+/** A table `pack` (src/validate/names/tests.rs) made, as an object again. */
+function unpack(packed) {
+  const [keys, values] = packed.split('|').map((list) => list.split(','));
+  const table = {};
+  let key = 0;
+  for (let i = 0; i < keys.length; i++) {
+    key += Number.parseInt(keys[i], 36);
+    const value = values[i];
+    table[String.fromCodePoint(key)] =
+      value[0] === '='
+        ? String.fromCodePoint(...value.slice(1).split('.').map((c) => Number.parseInt(c, 36)))
+        : String.fromCodePoint(key + Number.parseInt(value, 36));
+  }
+  return table;
+}
+";
 
 /// `names_data_js` leaves out the skeleton of characters `fold` changes: none reaches it.
 #[test]
