@@ -49,6 +49,7 @@ pub mod api;
 pub mod config;
 pub mod cors;
 pub mod creation;
+pub mod files;
 pub mod protocol;
 pub mod rate;
 pub mod relay;
