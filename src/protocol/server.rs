@@ -29,6 +29,9 @@ pub struct ChatMessage {
     /// In first-use order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// Pictures and files (`crate::files`), in the order the member attached them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<crate::files::rules::FileRef>,
 }
 
 impl ChatMessage {
@@ -44,6 +47,7 @@ impl ChatMessage {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            files: Vec::new(),
         }
     }
 }
@@ -300,6 +304,12 @@ pub enum ServerFrame<'a> {
     },
     Typing {
         name: &'a str,
+    },
+    /// The answer to `upload`: where to `PUT` the bytes, once, before `expires_at`.
+    UploadTicket {
+        id: &'a str,
+        url: &'a str,
+        expires_at: u64,
     },
     DebugReset {
         ok: bool,

@@ -36,6 +36,10 @@ pub trait Store {
     /// deleted (0 for none). Deleting changes also records that id durably as the room's changes
     /// floor ([`StoredHistory::changes_floor`]) before anything is deleted.
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError>;
+    /// The room's files (`crate::files`); `None` where the store keeps none.
+    fn files(&mut self) -> Option<&mut dyn crate::files::FileStore> {
+        None
+    }
 }
 
 /// What a cap trims: messages (`HISTORY_CAP`) or changes (`CHANGES_CAP`). Each kind is bounded

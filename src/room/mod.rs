@@ -37,6 +37,7 @@ mod outbox;
 mod quota;
 mod react;
 mod typing;
+mod upload;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
 pub use history::{Posted, Store, StoreError, StoredHistory, Trim, WriteBatch, WELCOME_HISTORY};
@@ -92,6 +93,9 @@ pub struct Room {
     crowd: crowd::Crowd,
     /// Sockets that have not joined yet, and when they connected ([`Room::joining`]).
     joining: HashMap<ConnId, u64>,
+    /// When the next unattached upload is due for deletion, as far as this instance knows: the
+    /// alarm stays set for it when the last socket leaves (`upload.rs`).
+    files_due: Option<u64>,
 }
 
 impl Room {
@@ -117,6 +121,7 @@ impl Room {
             presence_log: (0, 0),
             crowd: crowd::Crowd::default(),
             joining: HashMap::new(),
+            files_due: None,
         }
     }
 
@@ -243,7 +248,10 @@ impl Room {
                 }
             }
             Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
-            Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
+            Event::Alarm { heard } => {
+                self.alarm(&heard, now, &mut fx);
+                self.sweep_files(now, store, &mut fx);
+            }
         }
         fx.flush = !self.outbox.is_empty() || self.crowd.pending();
         fx
@@ -326,7 +334,17 @@ impl Room {
                 text,
                 nonce,
                 reply_to,
-            } => self.message(conn, &text, nonce.as_deref(), reply_to, now, store, fx),
+                files,
+            } => {
+                let new = message::New {
+                    text: &text,
+                    nonce: nonce.as_deref(),
+                    reply_to,
+                    files: &files,
+                };
+                self.message(conn, new, now, store, fx)
+            }
+            ClientFrame::Upload { name, size } => self.upload(conn, &name, size, now, store, fx),
             ClientFrame::Typing => self.typing(conn, now, fx),
             ClientFrame::Edit { id, text } => self.edit(conn, id, &text, now, store, fx),
             ClientFrame::Delete { id } => self.delete(conn, id, now, store, fx),
