@@ -21,6 +21,12 @@ pub enum Route {
     /// `GET /api/rooms/{room}/messages/{id}/reactions`: every name behind a message's reactions
     /// (frames carry a summary: `crate::protocol::summarize`).
     Reactions(RoomName, u64),
+    /// `PUT /api/rooms/{room}/files/{id}?ticket=`: an upload (`crate::files`).
+    FilePut(RoomName, String),
+    /// `GET` or `HEAD /api/rooms/{room}/files/{id}`: a download; `true` for `HEAD`.
+    FileGet(RoomName, String, bool),
+    /// `GET /api/rooms/{room}/files`: the room's objects in R2, with `TEST_HOOKS=1` only.
+    DebugFiles(RoomName),
 }
 
 /// An HTTP error with its JSON body's code and message.
@@ -80,6 +86,7 @@ pub fn route(
                 })?;
             return Ok(Route::Reactions(room, id));
         }
+        ["", "api", "rooms", room, "files", rest @ ..] => return file_route(method, room, rest),
         _ => return Err(HttpError::new(404, "not_found", "no such API endpoint")),
     };
     if method != "GET" {
@@ -107,6 +114,28 @@ pub fn route(
             Err(why) => Err(HttpError::new(400, "bad_request", why)),
         },
         _ => Ok(Route::Stats(room)),
+    }
+}
+
+/// The files endpoints (`crate::files`).
+fn file_route(method: &str, room: &str, rest: &[&str]) -> Result<Route, HttpError> {
+    match rest {
+        [] if method == "GET" => Ok(Route::DebugFiles(room_of(room)?)),
+        [] => Err(method_not_allowed("GET")),
+        [id] => {
+            let room = room_of(room)?;
+            if !crate::files::is_file_id(id) {
+                return Err(HttpError::new(404, "not_found", "no file has this id"));
+            }
+            let id = id.to_string();
+            match method {
+                "PUT" => Ok(Route::FilePut(room, id)),
+                "GET" => Ok(Route::FileGet(room, id, false)),
+                "HEAD" => Ok(Route::FileGet(room, id, true)),
+                _ => Err(method_not_allowed("GET, HEAD, PUT")),
+            }
+        }
+        _ => Err(HttpError::new(404, "not_found", "no such API endpoint")),
     }
 }
 

@@ -9,8 +9,8 @@
 //!    ([`rules::claim`]: state `uploading`), sniffs the first bytes ([`sniff`]), streams the body
 //!    to R2 with a known length and reports what it stored ([`rules::complete`]: `uploaded`).
 //! 3. A message with `files: [id]` attaches it ([`rules::attach`]: `attached`).
-//! 4. It dies with its message (delete, `HISTORY_CAP`), or unattached past its ticket's life plus
-//!    [`STALE_MARGIN_MS`] ([`rules::stale`]); the room decides, the shell deletes the object.
+//! 4. It dies with its message (delete, `HISTORY_CAP`), or unattached past twice its ticket's
+//!    life ([`FileRow::stale_at`]); the room decides, the shell deletes the object.
 
 pub mod range;
 pub mod rules;
@@ -20,11 +20,10 @@ pub mod ticket;
 pub use rules::{FileRow, FileState, FileStore, Refusal};
 pub use sniff::Kind;
 
-/// How long a ticket may be used after it was given.
+/// How long a ticket may be used after it was given, at most (`FILE_TICKET_TTL_MS` may shorten
+/// it): long enough to start a 10 MiB upload on a slow link, short enough that a leaked URL soon
+/// opens nothing.
 pub const TICKET_TTL_MS: u64 = 5 * 60 * 1000;
-/// How long after its ticket expired an upload may still be attached before the alarm deletes
-/// it (an upload that began just before the ticket ran out, then the message).
-pub const STALE_MARGIN_MS: u64 = 5 * 60 * 1000;
 /// The window of `FILE_BYTES_PER_HOUR`.
 pub const HOUR_MS: u64 = 60 * 60 * 1000;
 
@@ -37,6 +36,8 @@ pub struct Limits {
     pub bytes_per_hour: u64,
     pub types: Vec<Kind>,
     pub per_message: usize,
+    /// How long a ticket may be used; an upload not attached by twice this is deleted.
+    pub ticket_ttl_ms: u64,
 }
 
 impl Default for Limits {
@@ -53,6 +54,7 @@ impl Default for Limits {
                 Kind::Text,
             ],
             per_message: 4,
+            ticket_ttl_ms: TICKET_TTL_MS,
         }
     }
 }
@@ -74,6 +76,9 @@ impl Limits {
             per_message: num("FILES_PER_MESSAGE")
                 .filter(|n| *n >= 1.0)
                 .map_or(d.per_message, |n| n as usize),
+            ticket_ttl_ms: num("FILE_TICKET_TTL_MS")
+                .filter(|n| *n >= 1.0)
+                .map_or(d.ticket_ttl_ms, |n| (n as u64).min(TICKET_TTL_MS)),
         }
     }
 

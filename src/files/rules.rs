@@ -1,7 +1,7 @@
 //! Every rule of a file's life, over its row: issuing a ticket, claiming it for an upload,
 //! completing the upload, attaching the file to a message, and which files die.
 
-use super::{ticket, Kind, Limits, HOUR_MS, STALE_MARGIN_MS, TICKET_TTL_MS};
+use super::{ticket, Kind, Limits, HOUR_MS};
 use crate::room::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -44,9 +44,11 @@ pub struct FileRow {
 }
 
 impl FileRow {
-    /// When an unattached file is deleted.
+    /// When an unattached file is deleted: its ticket's life again after the ticket expired (an
+    /// upload that began just before the ticket ran out, then its message, fit in that margin).
     pub fn stale_at(&self) -> u64 {
-        self.expires_at.saturating_add(STALE_MARGIN_MS)
+        let ttl = self.expires_at.saturating_sub(self.created_at);
+        self.expires_at.saturating_add(ttl)
     }
 }
 
@@ -159,7 +161,7 @@ pub fn issue(
         }
         attempt += 1;
     };
-    let expires_at = now.saturating_add(TICKET_TTL_MS);
+    let expires_at = now.saturating_add(limits.ticket_ttl_ms);
     files.put(&FileRow {
         id: id.clone(),
         owner: owner.to_string(),

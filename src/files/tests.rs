@@ -1,7 +1,7 @@
 use super::range::{parse, Ranged};
 use super::rules::{self, FileRow, FileState, FileStore};
 use super::sniff::{dimensions, sniff, Kind};
-use super::{Limits, STALE_MARGIN_MS, TICKET_TTL_MS};
+use super::{Limits, TICKET_TTL_MS};
 use crate::room::StoreError;
 use std::collections::BTreeMap;
 
@@ -313,7 +313,7 @@ fn lifecycle_delete_trim_and_stale() {
         vec![a.clone()]
     );
     // The abandoned upload lives its ticket's life plus the margin, then goes.
-    let at = TICKET_TTL_MS + STALE_MARGIN_MS;
+    let at = 2 * TICKET_TTL_MS;
     assert_eq!(f.next_stale().unwrap(), Some(at));
     assert!(rules::doomed(&mut f, vec![], None, at - 1)
         .unwrap()

@@ -47,6 +47,8 @@ pub struct MessageOut<'a> {
     pub deleted: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<ReactionSummary<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub files: &'a [crate::files::rules::FileRef],
 }
 
 impl ChatMessage {
@@ -63,6 +65,7 @@ impl ChatMessage {
             edited_at: self.edited_at,
             deleted: self.deleted,
             reactions: summarize(&self.reactions, me),
+            files: &self.files,
         }
     }
 }

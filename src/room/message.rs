@@ -57,8 +57,9 @@ impl Room {
         // A message with files may have no text.
         let text = match (text.trim().is_empty(), files.is_empty()) {
             (true, false) => "",
-            _ => validate::message_text(text)
-                .map_err(|why| error(ErrorCode::InvalidMessage, why))?,
+            _ => {
+                validate::message_text(text).map_err(|why| error(ErrorCode::InvalidMessage, why))?
+            }
         };
         let nonce = nonce.map_err(|why| ErrorFrame::new(ErrorCode::InvalidMessage, why))?;
         let (name, key, author) = (

@@ -29,7 +29,15 @@ impl Room {
             let error = ErrorFrame::new(ErrorCode::FilesOff, "this room takes no files");
             return self.reject(conn, error, now, fx);
         };
-        match rules::issue(files, &self.limits.files, &self.name, &owner, name, size, now) {
+        match rules::issue(
+            files,
+            &self.limits.files,
+            &self.name,
+            &owner,
+            name,
+            size,
+            now,
+        ) {
             Ok(issued) => {
                 let url = format!(
                     "/api/rooms/{}/files/{}?ticket={}",
@@ -43,7 +51,7 @@ impl Room {
                 self.outbox.only(conn, to_json(&frame));
                 let stale_at = issued
                     .expires_at
-                    .saturating_add(crate::files::STALE_MARGIN_MS);
+                    .saturating_add(self.limits.files.ticket_ttl_ms);
                 self.files_due = Some(self.files_due.map_or(stale_at, |d| d.min(stale_at)));
                 self.want_alarm(stale_at, fx);
             }

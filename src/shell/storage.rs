@@ -128,12 +128,13 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         "CREATE TABLE IF NOT EXISTS members (key TEXT PRIMARY KEY, row TEXT NOT NULL)",
         None,
     )?;
+    super::files::init(sql)?;
     Ok(())
 }
 
 /// Rows as arrays of values, read by position: the cursor's `to_array`/`one` decode each row
 /// type through `serde_wasm_bindgen`, a decoder per type in the Wasm.
-fn raw_rows(
+pub(super) fn raw_rows(
     sql: &SqlStorage,
     query: &str,
     args: Vec<SqlStorageValue>,
@@ -142,7 +143,7 @@ fn raw_rows(
 }
 
 /// Column `i` of a row as text (`None` for NULL or a non-text value).
-fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
+pub(super) fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
     match row.get(i) {
         Some(SqlStorageValue::String(s)) => Some(s.clone()),
         _ => None,
@@ -150,7 +151,7 @@ fn text(row: &[SqlStorageValue], i: usize) -> Option<String> {
 }
 
 /// Column `i` of a row as a non-negative integer (0 for NULL or a non-number).
-fn int(row: &[SqlStorageValue], i: usize) -> u64 {
+pub(super) fn int(row: &[SqlStorageValue], i: usize) -> u64 {
     match row.get(i) {
         Some(SqlStorageValue::Integer(n)) => (*n).max(0) as u64,
         Some(SqlStorageValue::Float(f)) => *f as u64,
@@ -490,6 +491,7 @@ fn plain(m: &ChatMessage) -> bool {
         && m.edited_at.is_none()
         && !m.deleted
         && m.reactions.is_empty()
+        && m.files.is_empty()
 }
 
 impl Store for SqlStore<'_> {
@@ -534,19 +536,25 @@ impl Store for SqlStore<'_> {
         Ok(messages_of(found).into_iter().next())
     }
 
+    fn files(&mut self) -> Option<&mut dyn crate::files::FileStore> {
+        Some(self)
+    }
+
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {
         let err = |e: worker::Error| StoreError(e.to_string());
         let count = SqlStorageValue::Integer(count as i64);
         match kind {
             Trim::Messages => {
-                self.sql
-                    .exec(
-                        "DELETE FROM messages WHERE id IN
-                         (SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT ?)",
-                        vec![count],
-                    )
-                    .map_err(err)?;
-                Ok(0)
+                // The highest id deleted: the files of messages up to it go too (`crate::files`).
+                let deleted = raw_rows(
+                    self.sql,
+                    "DELETE FROM messages WHERE id IN
+                     (SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT ?)
+                     RETURNING id",
+                    vec![count],
+                )
+                .map_err(err)?;
+                Ok(deleted.iter().map(|row| int(row, 0)).max().unwrap_or(0))
             }
             Trim::Changes => {
                 let upto = raw_rows(
