@@ -390,3 +390,23 @@ async fn delete_trim_and_abandoned_uploads_leave_no_object() {
     a.send_json(&json!({"type":"message","files":[id]})).await;
     a.expect_error("invalid_message").await;
 }
+
+#[tokio::test]
+async fn a_restart_keeps_files_and_the_messages_that_carry_them() {
+    let srv = Server::start(&[("TEST_HOOKS", "1")]);
+    let room = uniq("files-restart");
+    let (mut a, _) = join(&srv, &room, "alice").await;
+    let bytes = png(2, 2, 300);
+    let (r, id) = upload(&srv, &mut a, "keep.png", bytes.clone()).await;
+    assert_eq!(r.status, 201);
+    a.send_json(&json!({"type":"message","text":"kept","files":[id]}))
+        .await;
+    a.expect("message").await;
+    drop(a);
+    let srv = restart_blocking(srv).await;
+    let d = download(&srv, &room, &id, vec![]).await;
+    assert_eq!((d.status, d.body == bytes), (200, true));
+    let page = history_page(&srv, &room, "").await;
+    assert_eq!(page.last().unwrap()["files"][0]["id"], id.as_str());
+    assert_eq!(listed(&srv, &room).await, vec![id]);
+}

@@ -99,4 +99,4 @@ pub fn is_file_id(id: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,9 +6,9 @@ use crate::room::StoreError;
 use std::collections::BTreeMap;
 
 /// The room's `files` table, in memory.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct MemFiles {
-    rows: BTreeMap<String, FileRow>,
+    pub rows: BTreeMap<String, FileRow>,
 }
 
 impl FileStore for MemFiles {

@@ -508,3 +508,5 @@ mod props;
 mod tests;
 #[cfg(test)]
 mod token_tests;
+#[cfg(test)]
+mod upload_tests;
