@@ -11,7 +11,7 @@
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
 //! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
-//! lock, topic), `auth.rs` (a join token's renewal); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
+//! lock, topic), `auth.rs` (a join token's renewal), `upload.rs` (upload tickets, a message's files); `leave.rs` and `deadline.rs` handle sockets that go away (away, then leave) or
 //! time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns presence into a
 //! count in a very large room.
 //!

@@ -130,7 +130,7 @@ impl Room {
             return;
         }
         self.doom_files(Vec::new(), None, now, store, fx);
-        let next = store.files().and_then(|f| next_stale(f));
+        let next = store.files().and_then(next_stale);
         self.files_due = next;
         if let Some(at) = next {
             self.want_alarm(at, fx);
