@@ -15,9 +15,18 @@ export interface JoinFrame {
 }
 export interface MessageFrameOut {
   type: 'message';
-  text: string;
+  /** Optional when `files` has one. */
+  text?: string;
   nonce?: string;
   reply_to?: number;
+  /** Ids of files this member uploaded and has not attached yet. */
+  files?: string[];
+}
+/** Asks for an upload ticket (docs/protocol.md, Files). */
+export interface UploadFrameOut {
+  type: 'upload';
+  name: string;
+  size: number;
 }
 export interface TypingFrameOut {
   type: 'typing';
@@ -63,6 +72,7 @@ export type ClientFrame =
   | KickFrameOut
   | LockFrameOut
   | TopicFrameOut
+  | UploadFrameOut
   | AuthFrame;
 export type ClientFrameType = ClientFrame['type'];
 
@@ -92,6 +102,25 @@ export interface MessageFrame {
   edited_at?: number;
   deleted?: boolean;
   reactions?: ReactionEntry[];
+  files?: FileRef[];
+}
+/** A picture or file a message carries (the bytes: `GET /api/rooms/{room}/files/{id}`). */
+export interface FileRef {
+  id: string;
+  name: string;
+  /** The MIME type it is served with, checked from its bytes. */
+  type: string;
+  size: number;
+  /** Images whose header says so. */
+  width?: number;
+  height?: number;
+}
+/** The answer to `upload`: PUT the bytes to `url` (relative to the server) before `expires_at`. */
+export interface UploadTicketFrame {
+  type: 'upload_ticket';
+  id: string;
+  url: string;
+  expires_at: number;
 }
 interface ChangeBase {
   /** The change's own id in the room's log (one sequence with the messages). */
@@ -177,6 +206,7 @@ export type ServerFrame =
   | PresenceNameFrame
   | TypingFrame
   | PresenceFrame
+  | UploadTicketFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -200,6 +230,12 @@ export type ProtocolErrorCode =
   | 'room_locked'
   | 'banned'
   | 'unauthorized'
+  | 'file_too_large'
+  | 'file_quota'
+  | 'files_off'
+  | 'file_type'
+  | 'wrong_size'
+  | 'bad_ticket'
   | 'invalid_room';
 /** Codes the client itself gives. */
 export type ClientErrorCode =
@@ -211,7 +247,9 @@ export type ClientErrorCode =
   | 'kicked'
   | 'replaced'
   | 'token_failed'
-  | 'history_failed';
+  | 'history_failed'
+  | 'aborted'
+  | 'upload_failed';
 /** A code the server added after this client was written is still a string. */
 export type ErrorCode = ProtocolErrorCode | ClientErrorCode | (string & {});
 
@@ -266,6 +304,8 @@ export interface ConnectOptions {
   /** For runtimes without a global one (Node.js 20: `import WebSocket from 'ws'`). */
   WebSocket?: WebSocketConstructor;
   fetch?: FetchLike;
+  /** For `upload`'s progress; `globalThis.XMLHttpRequest` by default (fetch without one). */
+  XMLHttpRequest?: unknown;
   /** How long send and the change methods wait for their echo (default 10000). */
   timeoutMs?: number;
   /** Messages waiting to be sent while offline (default 100); beyond it send rejects `queue_full`. */
@@ -304,6 +344,8 @@ export interface Message {
   editedAt: number | null;
   deleted: boolean;
   reactions: Reaction[];
+  /** Pictures and files ([] once deleted). */
+  files: FileRef[];
   /** Sent by this member. */
   own: boolean;
 }
@@ -394,7 +436,16 @@ export declare class Room {
   readonly queued: QueuedMessage[];
   on<E extends RoomEventName>(event: E, handler: RoomEvents[E]): () => void;
   open(): Promise<Room>;
-  send(text: string, options?: { replyTo?: number; timeoutMs?: number }): Promise<Message> & { nonce: string };
+  send(
+    text: string,
+    options?: { replyTo?: number; files?: (FileRef | string)[]; timeoutMs?: number },
+  ): Promise<Message> & { nonce: string };
+  /** Uploads a file (ticket on the socket, bytes over HTTP); pass the result to `send`'s `files`.
+   * `onProgress(loaded, total)` where XMLHttpRequest exists; `signal` cancels (`aborted`). */
+  upload(
+    file: Blob & { name?: string },
+    options?: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal },
+  ): Promise<FileRef>;
   edit(id: number, text: string): Promise<EditFrame>;
   delete(id: number): Promise<DeleteFrame>;
   react(id: number, emoji: string): Promise<ReactFrame>;

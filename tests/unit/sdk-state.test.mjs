@@ -28,6 +28,7 @@ test('a message event carries the view; edit, delete and react apply once, twice
     editedAt: null,
     deleted: false,
     reactions: [],
+    files: [],
     own: true,
   });
   ws.recv(edit(2, 1, 'fixed'));
