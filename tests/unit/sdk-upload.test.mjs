@@ -50,7 +50,11 @@ test('upload asks for a ticket, PUTs the bytes with progress, and a message carr
   assert.equal(log[0].method, 'PUT');
   assert.equal(log[0].url, `http://127.0.0.1:1234${TICKET.url}`);
   assert.deepEqual(ref, { ...done, name: 'a.png' });
-  assert.deepEqual(progress, [[1, 4], [4, 4], [4, 4]]);
+  assert.deepEqual(progress, [
+    [1, 4],
+    [4, 4],
+    [4, 4],
+  ]);
   h.room.send('', { files: [ref] });
   assert.deepEqual(ws.messages().at(-1).files, [TICKET.id]);
 });
