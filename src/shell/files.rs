@@ -10,10 +10,12 @@ use crate::files::range::{self, Ranged};
 use crate::files::sniff::{dimensions, sniff, HEAD_BYTES};
 use crate::files::{rules, FileRow, FileState, FileStore, Kind, HOUR_MS};
 use crate::room::StoreError;
-use futures_util::StreamExt;
 use std::collections::HashMap;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::FixedLengthStream as FixedLengthStreamSys;
 use worker::{
-    Env, FixedLengthStream, Headers, Range, Request, Response, SqlStorage, SqlStorageValue, Stub,
+    js_sys, web_sys, Env, Headers, Range, Request, Response, SqlStorage, SqlStorageValue, Stub,
 };
 
 /// The R2 bucket binding (`[[r2_buckets]]` in `wrangler.toml`).
@@ -221,7 +223,7 @@ fn refused(status: u16, code: &'static str, message: impl Into<String>) -> HttpE
 /// `PUT /api/rooms/{room}/files/{id}?ticket=`: the room checks and uses up the ticket; the
 /// Worker sniffs the first bytes, then streams the body to R2 with its known length.
 pub async fn put(
-    req: &mut Request,
+    req: &Request,
     env: &Env,
     stub: &Stub,
     room_query: impl Fn(&str, &str) -> Result<Request, HttpError>,
@@ -268,16 +270,14 @@ pub async fn put(
     let claimed: serde_json::Value = claimed.json().await.map_err(internal)?;
     let name = claimed["name"].as_str().unwrap_or("file").to_string();
     // The first bytes decide the type: read them, then hand R2 a stream that sends them again.
-    let mut body = req.stream().map_err(internal)?;
+    let body = req
+        .inner()
+        .body()
+        .ok_or_else(|| refused(400, "wrong_size", "the request has no body"))?;
     let want = (HEAD_BYTES as u64).min(length) as usize;
-    let mut head = Vec::new();
-    while head.len() < want {
-        match body.next().await {
-            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            Some(Err(_)) => return Err(refused(400, "bad_request", "the upload broke off")),
-            None => break,
-        }
-    }
+    let (head, chunks) = read_head(&body, want)
+        .await
+        .map_err(|_| refused(400, "bad_request", "the upload broke off"))?;
     let kind = sniff(&head)
         .filter(|k| limits.types.contains(k))
         .ok_or_else(|| {
@@ -289,7 +289,8 @@ pub async fn put(
             )
         })?;
     let dims = dimensions(kind, &head);
-    let again = futures_util::stream::once(async move { Ok(head) }).chain(body);
+    drop(head);
+    let readable = replay(body, chunks, length).map_err(|e| internal(e.into()))?;
     let bucket = env.bucket(BUCKET).map_err(internal)?;
     let key = crate::files::object_key(room_id, id);
     let metadata: HashMap<String, String> = [
@@ -300,17 +301,11 @@ pub async fn put(
     // The stream's length is known, so R2 takes it without buffering; a body longer or shorter
     // than Content-Length fails the put.
     let stored = bucket
-        .put(&key, FixedLengthStream::wrap(again, length))
+        .put(&key, readable)
         .custom_metadata(metadata)
         .execute()
         .await
-        .map_err(|_| {
-            refused(
-                400,
-                "wrong_size",
-                "the body's length is not its Content-Length",
-            )
-        })?;
+        .map_err(|_| refused(400, "wrong_size", "the body's length is not its Content-Length"))?;
     let size = stored.map_or(0, |o| o.size());
     let (w, h) = dims.map_or((String::new(), String::new()), |(w, h)| {
         (w.to_string(), h.to_string())
@@ -336,6 +331,54 @@ pub async fn put(
         "height": row.get("height"),
     });
     json_response(201, &body.to_string())
+}
+
+/// Reads the body's first chunks until `want` bytes (or its end): a copy to sniff, and the chunks
+/// themselves to send on. The reader's lock is released, so the rest can be piped.
+async fn read_head(
+    body: &web_sys::ReadableStream,
+    want: usize,
+) -> Result<(Vec<u8>, Vec<js_sys::Uint8Array>), JsValue> {
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut head = Vec::new();
+    let mut chunks = Vec::new();
+    while head.len() < want {
+        let step = JsFuture::from(reader.read()).await?;
+        if js_sys::Reflect::get(&step, &"done".into())?.is_truthy() {
+            break;
+        }
+        let chunk: js_sys::Uint8Array = js_sys::Reflect::get(&step, &"value".into())?.dyn_into()?;
+        head.extend(chunk.to_vec());
+        chunks.push(chunk);
+    }
+    reader.release_lock();
+    Ok((head, chunks))
+}
+
+/// The body again, as a stream of exactly `length` bytes (a `FixedLengthStream`, which R2 needs
+/// to take a stream): the chunks already read, then the rest of the body piped in JavaScript, so
+/// the bytes never cross into the Wasm memory (measured: bench/README.md, Files).
+fn replay(
+    body: web_sys::ReadableStream,
+    chunks: Vec<js_sys::Uint8Array>,
+    length: u64,
+) -> Result<web_sys::ReadableStream, JsValue> {
+    let fixed = if length < u32::MAX as u64 {
+        FixedLengthStreamSys::new(length as u32)?
+    } else {
+        FixedLengthStreamSys::new_big_int(js_sys::BigInt::from(length))?
+    };
+    let transform: &web_sys::TransformStream = fixed.unchecked_ref();
+    let writable = transform.writable();
+    let writer = writable.get_writer()?;
+    // Queued in order ahead of the pipe; a write is not awaited (nothing reads yet).
+    for chunk in chunks {
+        let _ = writer.write_with_chunk(&chunk);
+    }
+    writer.release_lock();
+    // A body that ends short or runs long errors the stream, and with it the put.
+    let _ = body.pipe_to(&writable);
+    Ok(transform.readable())
 }
 
 /// `GET`/`HEAD /api/rooms/{room}/files/{id}`: the object streamed from R2 with the headers of

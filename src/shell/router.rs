@@ -61,7 +61,7 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .map(|v| v.to_string())
 }
 
-async fn handle(mut req: Request, env: &Env) -> Result<Response, HttpError> {
+async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
     let url = req.inner().url();
     let (path, query) = api::split_url(&url);
     let upgrade = req.headers().get("Upgrade").ok().flatten();
@@ -148,7 +148,7 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, HttpError> {
         Route::FilePut(room, id) => {
             let (room_id, stub) = room_stub(env, &room)?;
             let ask = |action: &str, q: &str| room_request(&room, action, q, None);
-            super::files::put(&mut req, env, &stub, ask, &room_id, &id, query).await
+            super::files::put(&req, env, &stub, ask, &room_id, &id, query).await
         }
         Route::FileGet(room, id, head) => {
             let (room_id, _) = room_stub(env, &room)?;
