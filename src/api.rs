@@ -229,6 +229,42 @@ mod tests {
     }
 
     #[test]
+    fn files_have_their_routes() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let path = format!("/api/rooms/lobby/files/{id}");
+        assert!(matches!(
+            route("PUT", &path, "ticket=x", None),
+            Ok(Route::FilePut(_, _))
+        ));
+        assert!(matches!(
+            route("GET", &path, "", None),
+            Ok(Route::FileGet(_, _, false))
+        ));
+        assert!(matches!(
+            route("HEAD", &path, "", None),
+            Ok(Route::FileGet(_, _, true))
+        ));
+        assert_eq!(status("POST", &path, "", None), 405);
+        assert_eq!(status("DELETE", &path, "", None), 405);
+        // Not a file id (too short, upper case, a path): no such file.
+        for bad in ["abc", "0123456789ABCDEF0123456789ABCDEF", "..%2f..%2fx"] {
+            assert_eq!(
+                status("GET", &format!("/api/rooms/lobby/files/{bad}"), "", None),
+                404
+            );
+        }
+        assert_eq!(
+            status("GET", &format!("/api/rooms/Bad!/files/{id}"), "", None),
+            400
+        );
+        assert!(matches!(
+            route("GET", "/api/rooms/lobby/files", "", None),
+            Ok(Route::DebugFiles(_))
+        ));
+        assert_eq!(status("GET", &format!("{path}/x"), "", None), 404);
+    }
+
+    #[test]
     fn splits_urls() {
         assert_eq!(split_url("https://h/api/rooms?x=1"), ("/api/rooms", "x=1"));
         assert_eq!(split_url("https://h:8787/a/b"), ("/a/b", ""));

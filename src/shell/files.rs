@@ -10,12 +10,12 @@ use crate::files::range::{self, Ranged};
 use crate::files::sniff::{dimensions, sniff, HEAD_BYTES};
 use crate::files::{rules, FileRow, FileState, FileStore, Kind, HOUR_MS};
 use crate::room::StoreError;
-use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::FixedLengthStream as FixedLengthStreamSys;
 use worker::{
-    js_sys, web_sys, Env, Headers, Range, Request, Response, SqlStorage, SqlStorageValue, Stub,
+    js_sys, web_sys, Env, Headers, Request, Response, ResponseBody, SqlStorage, SqlStorageValue,
+    Stub,
 };
 
 /// The R2 bucket binding (`[[r2_buckets]]` in `wrangler.toml`).
@@ -200,12 +200,13 @@ pub fn complete(store: &mut SqlStore<'_>, query: &str) -> worker::Result<Respons
 
 /// The room object's delete effects: the objects of files the room doomed.
 pub fn delete_objects(env: &Env, room_id: String, ids: Vec<String>) {
-    let Ok(bucket) = env.bucket(BUCKET) else {
+    let Ok(bucket) = bucket(env) else {
         return;
     };
     worker::wasm_bindgen_futures::spawn_local(async move {
         for id in ids {
-            if let Err(e) = bucket.delete(crate::files::object_key(&room_id, &id)).await {
+            let key = JsValue::from(crate::files::object_key(&room_id, &id));
+            if let Err(e) = r2(&bucket, "delete", &[&key]).await {
                 worker::console_error!(
                     "{}",
                     serde_json::json!({"level": "warn", "event": "storage_failure",
@@ -214,6 +215,38 @@ pub fn delete_objects(env: &Env, room_id: String, ids: Vec<String>) {
             }
         }
     });
+}
+
+/// The runtime's R2 bucket object behind `FILES`, called directly: the `worker` crate's R2
+/// wrappers (builders, metadata decoding) cost more Wasm than the five calls made here.
+fn bucket(env: &Env) -> worker::Result<JsValue> {
+    let bucket = js_sys::Reflect::get(env.as_ref(), &BUCKET.into())?;
+    if bucket.is_undefined() {
+        return Err(worker::Error::RustError("no FILES binding".into()));
+    }
+    Ok(bucket)
+}
+
+/// `bucket.method(...args)`, awaited.
+async fn r2(bucket: &JsValue, method: &str, args: &[&JsValue]) -> worker::Result<JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(bucket, &method.into())?.dyn_into()?;
+    let list: js_sys::Array = args.iter().copied().collect();
+    let promise = js_sys::Promise::resolve(&f.apply(bucket, &list)?);
+    Ok(JsFuture::from(promise).await?)
+}
+
+/// A field of a JS object.
+fn field(v: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(v, &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `{name: value, …}` as a JS object.
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), v);
+    }
+    o.into()
 }
 
 fn refused(status: u16, code: &'static str, message: impl Into<String>) -> HttpError {
@@ -291,22 +324,22 @@ pub async fn put(
     let dims = dimensions(kind, &head);
     drop(head);
     let readable = replay(body, chunks, length).map_err(|e| internal(e.into()))?;
-    let bucket = env.bucket(BUCKET).map_err(internal)?;
-    let key = crate::files::object_key(room_id, id);
-    let metadata: HashMap<String, String> = [
-        ("type".to_string(), kind.name().to_string()),
-        ("name".to_string(), name),
-    ]
-    .into();
+    let bucket = bucket(env).map_err(internal)?;
+    let key = JsValue::from(crate::files::object_key(room_id, id));
+    let metadata = object(&[("type", kind.name().into()), ("name", name.as_str().into())]);
+    let options = object(&[("customMetadata", metadata)]);
     // The stream's length is known, so R2 takes it without buffering; a body longer or shorter
     // than Content-Length fails the put.
-    let stored = bucket
-        .put(&key, readable)
-        .custom_metadata(metadata)
-        .execute()
+    let stored = r2(&bucket, "put", &[&key, &readable.into(), &options])
         .await
-        .map_err(|_| refused(400, "wrong_size", "the body's length is not its Content-Length"))?;
-    let size = stored.map_or(0, |o| o.size());
+        .map_err(|_| {
+            refused(
+                400,
+                "wrong_size",
+                "the body's length is not its Content-Length",
+            )
+        })?;
+    let size = field(&stored, "size").as_f64().unwrap_or(0.0) as u64;
     let (w, h) = dims.map_or((String::new(), String::new()), |(w, h)| {
         (w.to_string(), h.to_string())
     });
@@ -319,7 +352,7 @@ pub async fn put(
     )?;
     let mut done = stub.fetch_with_request(done).await.map_err(internal)?;
     if done.status_code() != 200 {
-        let _ = bucket.delete(&key).await;
+        let _ = r2(&bucket, "delete", &[&key]).await;
         return Ok(done);
     }
     let row: serde_json::Value = done.json().await.map_err(internal)?;
@@ -391,22 +424,22 @@ pub async fn get(
     head_only: bool,
 ) -> Result<Response, HttpError> {
     let not_found = || refused(404, "not_found", "no file has this id");
-    let bucket = env.bucket(BUCKET).map_err(internal)?;
-    let key = crate::files::object_key(room_id, id);
-    let meta = bucket
-        .head(&key)
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
-    let size = meta.size();
-    let etag = meta.http_etag();
-    let custom = meta.custom_metadata().unwrap_or_default();
+    let bucket = bucket(env).map_err(internal)?;
+    let key = JsValue::from(crate::files::object_key(room_id, id));
+    let meta = r2(&bucket, "head", &[&key]).await.map_err(internal)?;
+    if meta.is_null() || meta.is_undefined() {
+        return Err(not_found());
+    }
+    let size = field(&meta, "size").as_f64().unwrap_or(0.0) as u64;
+    let etag = field(&meta, "httpEtag").as_string().unwrap_or_default();
+    let custom = field(&meta, "customMetadata");
     // The type the Worker sniffed at upload, never anything the client said.
-    let kind = custom
-        .get("type")
-        .and_then(|t| Kind::from_name(t))
+    let kind = field(&custom, "type")
+        .as_string()
+        .and_then(|t| Kind::from_name(&t))
         .unwrap_or(Kind::Text);
-    let name = custom.get("name").map_or("file", String::as_str);
+    let name = field(&custom, "name").as_string();
+    let name = name.as_deref().unwrap_or("file");
     let headers = Headers::new();
     for (k, v) in range::headers(kind, name) {
         headers.set(k, &v).map_err(internal)?;
@@ -445,14 +478,11 @@ pub async fn get(
                 .set("Content-Range", &format!("bytes {start}-{end}/{size}"))
                 .map_err(internal)?;
             let length = end - start + 1;
-            (
-                206,
-                Some(Range::OffsetWithLength {
-                    offset: start,
-                    length,
-                }),
-                length,
-            )
+            let range = object(&[
+                ("offset", (start as f64).into()),
+                ("length", (length as f64).into()),
+            ]);
+            (206, Some(object(&[("range", range)])), length)
         }
     };
     headers
@@ -464,21 +494,13 @@ pub async fn get(
             .with_status(status)
             .with_headers(headers));
     }
-    let mut get = bucket.get(&key);
-    if let Some(r) = r2_range {
-        get = get.range(r);
-    }
-    let object = get
-        .execute()
+    let options = r2_range.unwrap_or_else(|| object(&[]));
+    let found = r2(&bucket, "get", &[&key, &options])
         .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
-    let body = object
-        .body()
-        .ok_or_else(not_found)?
-        .response_body()
         .map_err(internal)?;
-    Ok(Response::from_body(body)
+    let body: web_sys::ReadableStream =
+        field(&found, "body").dyn_into().map_err(|_| not_found())?;
+    Ok(Response::from_body(ResponseBody::Stream(body))
         .map_err(internal)?
         .with_status(status)
         .with_headers(headers))
@@ -487,17 +509,14 @@ pub async fn get(
 /// `GET /api/rooms/{room}/files` with `TEST_HOOKS=1`: the keys of the room's objects, so tests
 /// can prove that nothing is left behind.
 pub async fn list(env: &Env, room_id: &str) -> Result<Response, HttpError> {
-    let bucket = env.bucket(BUCKET).map_err(internal)?;
-    let objects = bucket
-        .list()
-        .prefix(format!("{room_id}/"))
-        .execute()
-        .await
-        .map_err(internal)?;
+    let bucket = bucket(env).map_err(internal)?;
+    let options = object(&[("prefix", format!("{room_id}/").into())]);
+    let listed = r2(&bucket, "list", &[&options]).await.map_err(internal)?;
+    let objects: js_sys::Array = field(&listed, "objects").dyn_into().unwrap_or_default();
     let keys: Vec<String> = objects
-        .objects()
         .iter()
-        .filter_map(|o| o.key().split('/').nth(1).map(str::to_string))
+        .filter_map(|o| field(&o, "key").as_string())
+        .filter_map(|k| k.split('/').nth(1).map(str::to_string))
         .collect();
     json_ok(&serde_json::json!({ "files": keys }).to_string()).map_err(internal)
 }
