@@ -5,9 +5,9 @@ use super::{ticket, Kind, Limits, HOUR_MS};
 use crate::room::StoreError;
 use serde::{Deserialize, Serialize};
 
-/// Where a file is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Where a file is in its life. (No serde here, nor on [`FileRow`]: the store keeps a row as
+/// columns, and every derived deserializer costs the Worker's Wasm.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileState {
     /// A ticket was given; no bytes yet.
     Ticket,
@@ -21,8 +21,31 @@ pub enum FileState {
     Gone,
 }
 
+impl FileState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Ticket => "ticket",
+            FileState::Uploading => "uploading",
+            FileState::Uploaded => "uploaded",
+            FileState::Attached => "attached",
+            FileState::Gone => "gone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FileState> {
+        Some(match s {
+            "ticket" => FileState::Ticket,
+            "uploading" => FileState::Uploading,
+            "uploaded" => FileState::Uploaded,
+            "attached" => FileState::Attached,
+            "gone" => FileState::Gone,
+            _ => return None,
+        })
+    }
+}
+
 /// A file as the room keeps it (one row of its `files` table).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRow {
     pub id: String,
     /// The member's bucket: a verified member's `sub` digest, a guest's session digest (or name).
@@ -31,13 +54,9 @@ pub struct FileRow {
     pub size: u64,
     pub state: FileState,
     /// The checked type, once uploaded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<u64>,
     pub created_at: u64,
     pub expires_at: u64,
@@ -248,8 +267,9 @@ pub fn complete(
     Ok(row)
 }
 
-/// A file as a message carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A file as a message carries it. Read back from storage with [`FileRef::list_from`], not a
+/// derived `Deserialize` (Wasm size, as for [`crate::protocol::Change::from_value`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileRef {
     pub id: String,
     pub name: String,
@@ -261,6 +281,27 @@ pub struct FileRef {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+}
+
+impl FileRef {
+    fn from_value(v: &serde_json::Value) -> Option<FileRef> {
+        let dim = |k: &str| v.get(k).and_then(|d| d.as_u64()).map(|d| d as u32);
+        Some(FileRef {
+            id: v.get("id")?.as_str()?.to_string(),
+            name: v.get("name")?.as_str()?.to_string(),
+            kind: v.get("type")?.as_str()?.to_string(),
+            size: v.get("size")?.as_u64()?,
+            width: dim("width"),
+            height: dim("height"),
+        })
+    }
+
+    /// A stored message's `files`, skipping anything malformed.
+    pub fn list_from<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<FileRef>, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let list = v.as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(list.iter().filter_map(FileRef::from_value).collect())
+    }
 }
 
 /// Checks that every file is `owner`'s, uploaded and not yet attached, without changing anything.

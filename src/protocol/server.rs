@@ -30,7 +30,11 @@ pub struct ChatMessage {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
     /// Pictures and files (`crate::files`), in the order the member attached them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::files::rules::FileRef::list_from"
+    )]
     pub files: Vec<crate::files::rules::FileRef>,
 }
 

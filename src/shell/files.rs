@@ -21,7 +21,7 @@ use worker::{
 /// The R2 bucket binding (`[[r2_buckets]]` in `wrangler.toml`).
 pub const BUCKET: &str = "FILES";
 
-/// The room's `files` table: the columns the queries select by, and the row as JSON.
+/// The room's `files` table: one column per field of a [`FileRow`], read by position.
 pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     sql.exec(
         "CREATE TABLE IF NOT EXISTS files (
@@ -31,7 +31,12 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
             message INTEGER,
             created_at INTEGER NOT NULL,
             stale_at INTEGER NOT NULL,
-            row TEXT NOT NULL
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            kind TEXT,
+            width INTEGER,
+            height INTEGER,
+            expires_at INTEGER NOT NULL
         )",
         None,
     )?;
@@ -42,14 +47,27 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     Ok(())
 }
 
-fn state_name(state: FileState) -> &'static str {
-    match state {
-        FileState::Ticket => "ticket",
-        FileState::Uploading => "uploading",
-        FileState::Uploaded => "uploaded",
-        FileState::Attached => "attached",
-        FileState::Gone => "gone",
-    }
+const ROW: &str =
+    "id, owner, state, message, created_at, name, size, kind, width, height, expires_at";
+
+fn row_of(r: &[SqlStorageValue]) -> Option<FileRow> {
+    let opt = |i: usize| match r.get(i) {
+        Some(SqlStorageValue::Integer(_) | SqlStorageValue::Float(_)) => Some(int(r, i)),
+        _ => None,
+    };
+    Some(FileRow {
+        id: text(r, 0)?,
+        owner: text(r, 1)?,
+        state: FileState::parse(&text(r, 2)?)?,
+        message: opt(3),
+        created_at: int(r, 4),
+        name: text(r, 5)?,
+        size: int(r, 6),
+        kind: text(r, 7),
+        width: opt(8).map(|w| w as u32),
+        height: opt(9).map(|h| h as u32),
+        expires_at: int(r, 10),
+    })
 }
 
 fn n(v: u64) -> SqlStorageValue {
@@ -78,32 +96,34 @@ impl FileStore for SqlStore<'_> {
     }
 
     fn get(&mut self, id: &str) -> Result<Option<FileRow>, StoreError> {
-        let rows = raw_rows(
-            self.sql,
-            "SELECT row FROM files WHERE id = ?",
-            vec![id.into()],
-        )
-        .map_err(err)?;
-        Ok(rows
-            .first()
-            .and_then(|r| text(r, 0))
-            .and_then(|json| serde_json::from_str(&json).ok()))
+        let query = format!("SELECT {ROW} FROM files WHERE id = ?");
+        let rows = raw_rows(self.sql, &query, vec![id.into()]).map_err(err)?;
+        Ok(rows.first().and_then(|r| row_of(r)))
     }
 
     fn put(&mut self, row: &FileRow) -> Result<(), StoreError> {
-        let message = row.message.map_or(SqlStorageValue::Null, n);
+        let opt = |v: Option<u64>| v.map_or(SqlStorageValue::Null, n);
         self.sql
             .exec(
-                "INSERT OR REPLACE INTO files (id, owner, state, message, created_at, stale_at, row)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                &format!(
+                    "INSERT OR REPLACE INTO files ({ROW}, stale_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
                 vec![
                     row.id.as_str().into(),
                     row.owner.as_str().into(),
-                    state_name(row.state).into(),
-                    message,
+                    row.state.as_str().into(),
+                    opt(row.message),
                     n(row.created_at),
+                    row.name.as_str().into(),
+                    n(row.size),
+                    row.kind
+                        .as_deref()
+                        .map_or(SqlStorageValue::Null, Into::into),
+                    opt(row.width.map(u64::from)),
+                    opt(row.height.map(u64::from)),
+                    n(row.expires_at),
                     n(row.stale_at()),
-                    crate::protocol::to_json(row).into(),
                 ],
             )
             .map(drop)
@@ -113,7 +133,7 @@ impl FileStore for SqlStore<'_> {
     fn bytes_since(&mut self, owner: &str, since: u64) -> Result<u64, StoreError> {
         let rows = raw_rows(
             self.sql,
-            "SELECT COALESCE(SUM(json_extract(row, '$.size')), 0) FROM files
+            "SELECT COALESCE(SUM(size), 0) FROM files
              WHERE owner = ? AND created_at >= ?",
             vec![owner.into(), n(since)],
         )
@@ -151,8 +171,7 @@ impl FileStore for SqlStore<'_> {
         for id in ids {
             self.sql
                 .exec(
-                    "UPDATE files SET state = 'gone', row = json_set(row, '$.state', 'gone')
-                     WHERE id = ?",
+                    "UPDATE files SET state = 'gone' WHERE id = ?",
                     vec![id.as_str().into()],
                 )
                 .map_err(err)?;
@@ -193,7 +212,9 @@ pub fn complete(store: &mut SqlStore<'_>, query: &str) -> worker::Result<Respons
         .ok()
         .zip(param("height").parse::<u32>().ok());
     match rules::complete(store, &param("file"), kind, stored, dims) {
-        Ok(row) => json_ok(&crate::protocol::to_json(&row)),
+        Ok(row) => {
+            json_ok(&serde_json::json!({ "width": row.width, "height": row.height }).to_string())
+        }
         Err(r) => super::router::json_error(r.status, r.code, &r.message),
     }
 }
