@@ -112,7 +112,7 @@ describe('files in the page', { timeout: 240_000 }, () => {
     await alice.page.locator('#message-input').press('Enter');
     const card = bob.page.locator('#messages .file-card');
     await card.waitFor();
-    assert.match(await card.innerText(), /plan\.pdf[\s\S]*PDF · 50 kB/);
+    assert.match(await card.textContent(), /plan\.pdf[\s\S]*PDF · 50 kB/);
     const [download] = await Promise.all([bob.page.waitForEvent('download'), card.click()]);
     assert.equal(download.suggestedFilename(), 'plan.pdf');
     const path = await download.path();
@@ -132,14 +132,14 @@ describe('files in the page', { timeout: 240_000 }, () => {
     });
     const failed = alice.page.locator('.attachment.failed');
     await failed.waitFor();
-    assert.match(await failed.innerText(), /Too big: files can be at most 2\.0 MB\./);
+    assert.match(await failed.textContent(), /Too big: files can be at most 2\.0 MB\./);
     assert.ok(await failed.getByRole('button', { name: 'Retry the upload of huge.pdf' }).isVisible());
     await failed.getByRole('button', { name: 'Remove huge.pdf' }).click();
     await dispatchFiles(alice.page, '#message-input', 'paste', [
       { name: 'cat.png', type: 'image/png', bytes: Buffer.from('<html><script>window.__xss=1</script>') },
     ]);
     await failed.waitFor();
-    assert.match(await failed.innerText(), /not accepted/);
+    assert.match(await failed.textContent(), /not accepted/);
   });
 
   test('the progress bar moves, and Cancel stops the upload', async () => {
