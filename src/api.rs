@@ -23,6 +23,12 @@ pub enum Route {
     Reactions(RoomName, u64),
     /// `GET /api/rooms/{room}/search?q=&limit=&cursor=&sort=` ([`crate::search`]).
     Search(RoomName, crate::search::SearchRequest),
+    /// `PUT /api/rooms/{room}/files/{id}?ticket=`: an upload (`crate::files`).
+    FilePut(RoomName, String),
+    /// `GET` or `HEAD /api/rooms/{room}/files/{id}`: a download; `true` for `HEAD`.
+    FileGet(RoomName, String, bool),
+    /// `GET /api/rooms/{room}/files`: the room's objects in R2, with `TEST_HOOKS=1` only.
+    DebugFiles(RoomName),
 }
 
 /// An HTTP error with its JSON body's code and message.
@@ -82,6 +88,7 @@ pub fn route(
                 })?;
             return Ok(Route::Reactions(room, id));
         }
+        ["", "api", "rooms", room, "files", rest @ ..] => return file_route(method, room, rest),
         _ => return Err(HttpError::new(404, "not_found", "no such API endpoint")),
     };
     if method != "GET" {
@@ -112,6 +119,28 @@ pub fn route(
             .map(|search| Route::Search(room, search))
             .map_err(|why| HttpError::new(400, "bad_request", why)),
         _ => Ok(Route::Stats(room)),
+    }
+}
+
+/// The files endpoints (`crate::files`).
+fn file_route(method: &str, room: &str, rest: &[&str]) -> Result<Route, HttpError> {
+    match rest {
+        [] if method == "GET" => Ok(Route::DebugFiles(room_of(room)?)),
+        [] => Err(method_not_allowed("GET")),
+        [id] => {
+            let room = room_of(room)?;
+            if !crate::files::is_file_id(id) {
+                return Err(HttpError::new(404, "not_found", "no file has this id"));
+            }
+            let id = id.to_string();
+            match method {
+                "PUT" => Ok(Route::FilePut(room, id)),
+                "GET" => Ok(Route::FileGet(room, id, false)),
+                "HEAD" => Ok(Route::FileGet(room, id, true)),
+                _ => Err(method_not_allowed("GET, HEAD, PUT")),
+            }
+        }
+        _ => Err(HttpError::new(404, "not_found", "no such API endpoint")),
     }
 }
 
@@ -202,6 +231,42 @@ mod tests {
             status("GET", "/api/rooms/Bad!/messages/1/reactions", "", None),
             400
         );
+    }
+
+    #[test]
+    fn files_have_their_routes() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let path = format!("/api/rooms/lobby/files/{id}");
+        assert!(matches!(
+            route("PUT", &path, "ticket=x", None),
+            Ok(Route::FilePut(_, _))
+        ));
+        assert!(matches!(
+            route("GET", &path, "", None),
+            Ok(Route::FileGet(_, _, false))
+        ));
+        assert!(matches!(
+            route("HEAD", &path, "", None),
+            Ok(Route::FileGet(_, _, true))
+        ));
+        assert_eq!(status("POST", &path, "", None), 405);
+        assert_eq!(status("DELETE", &path, "", None), 405);
+        // Not a file id (too short, upper case, a path): no such file.
+        for bad in ["abc", "0123456789ABCDEF0123456789ABCDEF", "..%2f..%2fx"] {
+            assert_eq!(
+                status("GET", &format!("/api/rooms/lobby/files/{bad}"), "", None),
+                404
+            );
+        }
+        assert_eq!(
+            status("GET", &format!("/api/rooms/Bad!/files/{id}"), "", None),
+            400
+        );
+        assert!(matches!(
+            route("GET", "/api/rooms/lobby/files", "", None),
+            Ok(Route::DebugFiles(_))
+        ));
+        assert_eq!(status("GET", &format!("{path}/x"), "", None), 404);
     }
 
     #[test]

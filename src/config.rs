@@ -74,6 +74,9 @@ pub struct Limits {
     pub member_sockets_max: usize,
     /// Enables the `debug_reset` frame used by integration tests.
     pub test_hooks: bool,
+    /// Pictures and files: `MAX_FILE_BYTES`, `FILE_TYPES`, `FILE_BYTES_PER_HOUR`,
+    /// `FILES_PER_MESSAGE` (`crate::files`).
+    pub files: crate::files::Limits,
 }
 
 impl Default for Limits {
@@ -121,6 +124,7 @@ impl Default for Limits {
             // A phone, a laptop, a tablet and a couple of tabs.
             member_sockets_max: 5,
             test_hooks: false,
+            files: crate::files::Limits::default(),
         }
     }
 }
@@ -206,6 +210,7 @@ impl Limits {
             member_sockets_max: non_negative("MEMBER_SOCKETS_MAX")
                 .map_or(d.member_sockets_max, |n| n as usize),
             test_hooks: var("TEST_HOOKS").is_some_and(|v| v.trim() == "1"),
+            files: crate::files::Limits::from_vars(&var),
         }
     }
 }

@@ -89,11 +89,11 @@ pub fn decide(
         headers.extend([
             (
                 "Access-Control-Allow-Methods",
-                "GET, POST, OPTIONS".to_string(),
+                "GET, HEAD, POST, PUT, OPTIONS".to_string(),
             ),
             (
                 "Access-Control-Allow-Headers",
-                "Content-Type, Authorization".to_string(),
+                "Content-Type, Authorization, Range".to_string(),
             ),
             ("Access-Control-Max-Age", MAX_AGE_S.to_string()),
         ]);
@@ -217,11 +217,11 @@ mod tests {
         };
         assert_eq!(
             header(&h, "Access-Control-Allow-Methods"),
-            Some("GET, POST, OPTIONS")
+            Some("GET, HEAD, POST, PUT, OPTIONS")
         );
         assert_eq!(
             header(&h, "Access-Control-Allow-Headers"),
-            Some("Content-Type, Authorization")
+            Some("Content-Type, Authorization, Range")
         );
         assert_eq!(header(&h, "Access-Control-Max-Age"), Some("86400"));
         assert!(matches!(

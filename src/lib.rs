@@ -19,14 +19,17 @@
 //! - [`address`]: which client addresses count as one (IPv6 by its /64) for limits and bans;
 //! - [`creation`]: how many rooms one client address may make (`POST /api/rooms`);
 //! - [`api`]: the HTTP routes and their errors, as a pure function;
+//! - [`files`]: pictures and files in chat: types by magic numbers, image sizes, upload tickets
+//!   and every rule of a file's life; the bytes go between the client and R2 through the shell;
 //! - [`token`]: join tokens an embedding app signs (HS256 or EdDSA by `kid`) and every claim rule;
 //! - [`cors`]: which web pages may use the API (`ALLOWED_ORIGINS`): headers, preflights, refusals;
 //! - [`room`]: one room as plain Rust. [`room::Room::handle`] takes a runtime event and decides,
 //!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
 //!   packs the queued frames into one batch per member. One module per client frame (`join`,
 //!   `message`, `typing`, `edit` for edit and delete, `react`, `moderation` for kick, lock and
-//!   topic, `auth` for a token's renewal, `read` for read positions) and per concept (`mentions`
-//!   for a text's `@name`s, `outbox`, `flush`, `history`, `quota`, `deadline`, `leave` for away
+//!   topic, `auth` for a token's renewal, `read` for read positions, `upload` for files) and per
+//!   concept (`mentions` for a text's `@name`s, `outbox`, `flush`, `history`, `quota`, `deadline`,
+//!   `leave` for away
 //!   and leave, `crowd` for presence as a count in a very large room);
 //! - [`search`]: the search endpoint's request and query grammar, compiled into a safe FTS5 query,
 //!   and its snippets (the index itself is SQL in the shell);
@@ -52,6 +55,7 @@ pub mod api;
 pub mod config;
 pub mod cors;
 pub mod creation;
+pub mod files;
 pub mod protocol;
 pub mod rate;
 pub mod relay;

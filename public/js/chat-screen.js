@@ -2,6 +2,7 @@
 // typing line, the connection status, the message menu and the owner panel. Decisions live in
 // the modules it imports.
 
+import { Attachments, setFilesRoom } from './attachments.js';
 import { Attention } from './attention.js';
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
@@ -67,10 +68,14 @@ export class ChatScreen {
       onMenu: (id, button) => this.openMenu(id, button),
       onReact: (id, emoji) => this.conn?.react(id, emoji),
     });
+    this.attachments = new Attachments({
+      upload: (file, opts) => (this.conn ? this.conn.upload(file, opts) : Promise.reject({ code: 'not_connected' })),
+    });
     this.composer = new Composer({
       els,
-      onSend: (text, replyTo) => this.conn?.send(text, { replyTo }),
+      onSend: (text, replyTo) => this.conn?.send(text, { replyTo, files: this.attachments.take() }),
       onTyping: () => this.conn?.typing(),
+      hasFiles: () => this.attachments.ready,
     });
     this.menu = new MessageMenu({
       el: els.messageMenu,
@@ -166,6 +171,8 @@ export class ChatScreen {
     this.typists.clear();
     this.menu.close(false);
     this.composer.setReply(null);
+    this.attachments.clear();
+    setFilesRoom(room);
     this.setNotice('');
     this.attention.start(name);
     this.search.reset();

@@ -43,9 +43,11 @@ export class Composer {
    * @param {(text: string, replyTo: number|null) => void} o.onSend   a valid message to send
    * @param {() => void} o.onTyping             the person typed something
    */
-  constructor({ els, onSend, onTyping }) {
+  constructor({ els, onSend, onTyping, hasFiles = () => false }) {
     this.els = els;
     this.onSend = onSend;
+    // Files waiting to be sent (attachments.js) make a message without text valid.
+    this.hasFiles = hasFiles;
     this.errorTimer = null;
     this.replyTo = null;
     els.replyCancel.addEventListener('click', () => {
@@ -83,7 +85,7 @@ export class Composer {
   send() {
     const { els } = this;
     const text = els.input.value.trim();
-    const problem = textProblem(text);
+    const problem = text === '' && this.hasFiles() ? null : textProblem(text);
     if (problem) {
       if (text) this.showError(problem);
       els.input.focus();

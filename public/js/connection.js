@@ -183,8 +183,8 @@ export class ChatConnection extends EventTarget {
    * Queue a message: it is shown as pending and sent now, or after the next join.
    * Returns the pending item ({nonce, text}).
    */
-  send(text, { replyTo = null } = {}) {
-    const p = this.r.send(text, { replyTo: replyTo ?? undefined });
+  send(text, { replyTo = null, files } = {}) {
+    const p = this.r.send(text, { replyTo: replyTo ?? undefined, files });
     const item = { nonce: p.nonce, text, at: this.now() };
     if (Number.isSafeInteger(replyTo)) item.replyTo = replyTo;
     this.emit('pending', { item });
@@ -197,6 +197,11 @@ export class ChatConnection extends EventTarget {
       },
     );
     return item;
+  }
+
+  /** Upload a file for the next message (the SDK's `room.upload`). */
+  upload(file, opts) {
+    return this.r.upload(file, opts);
   }
 
   /** An action's refusal is said as a notice (the list shows the change only once it is made). */

@@ -2,6 +2,7 @@
 // nothing here parses HTML.
 
 import { nameKey, sameName } from '../shared/names.js';
+import { filesElement } from './attachments.js';
 import { quoteView, reactionView } from './message-actions.js';
 import { trimCount } from './shown.js';
 
@@ -109,11 +110,12 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
     body.append(h('p', 'bubble tombstone', 'message deleted'));
   } else if (editor && li.classList.contains('editing')) {
     body.append(editor);
-  } else {
+  } else if (m.text || !m.files?.length) {
     const bubble = h('p', 'bubble', m.text);
     if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
     body.append(bubble);
   }
+  if (!m.deleted && m.files?.length) body.append(filesElement(m.files));
   if (!pending && m.reactions?.length) {
     const bar = h('div', 'reactions');
     bar.setAttribute('role', 'group');

@@ -15,9 +15,18 @@ export interface JoinFrame {
 }
 export interface MessageFrameOut {
   type: 'message';
-  text: string;
+  /** Optional when `files` has one. */
+  text?: string;
   nonce?: string;
   reply_to?: number;
+  /** Ids of files this member uploaded and has not attached yet. */
+  files?: string[];
+}
+/** Asks for an upload ticket (docs/protocol.md, Files). */
+export interface UploadFrameOut {
+  type: 'upload';
+  name: string;
+  size: number;
 }
 export interface TypingFrameOut {
   type: 'typing';
@@ -68,6 +77,7 @@ export type ClientFrame =
   | KickFrameOut
   | LockFrameOut
   | TopicFrameOut
+  | UploadFrameOut
   | AuthFrame
   | ReadFrameOut;
 export type ClientFrameType = ClientFrame['type'];
@@ -100,6 +110,25 @@ export interface MessageFrame {
   reactions?: ReactionEntry[];
   /** Members the text mentions (`@name`), by name; `@everyone`/`@here` from the owner. */
   mentions?: string[];
+  files?: FileRef[];
+}
+/** A picture or file a message carries (the bytes: `GET /api/rooms/{room}/files/{id}`). */
+export interface FileRef {
+  id: string;
+  name: string;
+  /** The MIME type it is served with, checked from its bytes. */
+  type: string;
+  size: number;
+  /** Images whose header says so. */
+  width?: number;
+  height?: number;
+}
+/** The answer to `upload`: PUT the bytes to `url` (relative to the server) before `expires_at`. */
+export interface UploadTicketFrame {
+  type: 'upload_ticket';
+  id: string;
+  url: string;
+  expires_at: number;
 }
 interface ChangeBase {
   /** The change's own id in the room's log (one sequence with the messages). */
@@ -195,6 +224,7 @@ export type ServerFrame =
   | TypingFrame
   | PresenceFrame
   | ReadFrame
+  | UploadTicketFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -218,6 +248,12 @@ export type ProtocolErrorCode =
   | 'room_locked'
   | 'banned'
   | 'unauthorized'
+  | 'file_too_large'
+  | 'file_quota'
+  | 'files_off'
+  | 'file_type'
+  | 'wrong_size'
+  | 'bad_ticket'
   | 'invalid_room';
 /** Codes the client itself gives. */
 export type ClientErrorCode =
@@ -229,7 +265,9 @@ export type ClientErrorCode =
   | 'kicked'
   | 'replaced'
   | 'token_failed'
-  | 'history_failed';
+  | 'history_failed'
+  | 'aborted'
+  | 'upload_failed';
 /** A code the server added after this client was written is still a string. */
 export type ErrorCode = ProtocolErrorCode | ClientErrorCode | (string & {});
 
@@ -284,6 +322,8 @@ export interface ConnectOptions {
   /** For runtimes without a global one (Node.js 20: `import WebSocket from 'ws'`). */
   WebSocket?: WebSocketConstructor;
   fetch?: FetchLike;
+  /** For `upload`'s progress; `globalThis.XMLHttpRequest` by default (fetch without one). */
+  XMLHttpRequest?: unknown;
   /** How long send and the change methods wait for their echo (default 10000). */
   timeoutMs?: number;
   /** Messages waiting to be sent while offline (default 100); beyond it send rejects `queue_full`. */
@@ -324,6 +364,8 @@ export interface Message {
   reactions: Reaction[];
   /** Who the text mentions (names, `@everyone`, `@here`). */
   mentions: string[];
+  /** Pictures and files ([] once deleted). */
+  files: FileRef[];
   /** Sent by this member. */
   own: boolean;
 }
@@ -420,7 +462,16 @@ export declare class Room {
   readonly queued: QueuedMessage[];
   on<E extends RoomEventName>(event: E, handler: RoomEvents[E]): () => void;
   open(): Promise<Room>;
-  send(text: string, options?: { replyTo?: number; timeoutMs?: number }): Promise<Message> & { nonce: string };
+  send(
+    text: string,
+    options?: { replyTo?: number; files?: (FileRef | string)[]; timeoutMs?: number },
+  ): Promise<Message> & { nonce: string };
+  /** Uploads a file (ticket on the socket, bytes over HTTP); pass the result to `send`'s `files`.
+   * `onProgress(loaded, total)` where XMLHttpRequest exists; `signal` cancels (`aborted`). */
+  upload(
+    file: Blob & { name?: string },
+    options?: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal },
+  ): Promise<FileRef>;
   edit(id: number, text: string): Promise<EditFrame>;
   delete(id: number): Promise<DeleteFrame>;
   react(id: number, emoji: string): Promise<ReactFrame>;

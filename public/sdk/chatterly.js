@@ -33,6 +33,7 @@ export const JOIN_ERRORS = new Set([
 /** Error codes that refuse one message frame; they carry its nonce when it had one. */
 const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 'storage_failed']);
 const MESSAGE_CHANGES = new Set(['edit', 'delete', 'react']);
+const UPLOAD_ERRORS = new Set(['file_too_large', 'file_quota', 'files_off', 'bad_request']);
 const ROOM_CHANGES = new Set(['topic', 'lock', 'kick']);
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
 export const QUOTE_CHARS = 100;
@@ -148,6 +149,7 @@ export class Room {
     this.queue = new Map(); // nonce -> our message waiting for its echo, in send order
     this.inflight = []; // nonces sent on this socket, unanswered, in order
     this.actions = []; // edits, deletes, reactions and moderation waiting for their echo
+    this.uploads = []; // upload frames waiting for their ticket, in order
     this.states = new Map(); // message id -> state, for update events
     this.replies = new Map(); // quoted id -> Set of reply ids
     this.memberList = [];
@@ -208,7 +210,7 @@ export class Room {
   }
 
   /** Send a message: resolves with the stored message when its echo arrives. */
-  send(text, { replyTo, timeoutMs = this.o.timeoutMs } = {}) {
+  send(text, { replyTo, files, timeoutMs = this.o.timeoutMs } = {}) {
     if (this.state === 'closed' || this.state === 'failed') {
       return Promise.reject(new ChatterlyError('closed', 'the room is closed'));
     }
@@ -218,6 +220,7 @@ export class Room {
     this.counter += 1;
     const item = { nonce: `${randomHex(8)}-${this.counter}`, text: String(text), at: this.o.now(), timeoutMs };
     if (isId(replyTo)) item.replyTo = replyTo;
+    if (files?.length) item.files = files.map((f) => f.id ?? f);
     const promise = new Promise((resolve, reject) => Object.assign(item, { resolve, reject }));
     promise.nonce = item.nonce;
     this.queue.set(item.nonce, item);
@@ -228,6 +231,45 @@ export class Room {
     this.typingCleared = true;
     if (this.welcomed) this.transmit(item);
     return promise;
+  }
+
+  /** Upload a file (a Blob or File): a ticket on the socket, then the bytes over HTTP. Resolves
+   * with `{id, name, type, size, width?, height?}` to pass to `send(text, { files })`. Progress
+   * comes from XMLHttpRequest where there is one (fetch reports none). */
+  async upload(file, { onProgress, signal } = {}) {
+    if (!this.welcomed) throw new ChatterlyError('not_connected', 'not connected to the room');
+    const t = await new Promise((resolve, reject) => {
+      this.uploads.push({ resolve, reject });
+      this.raw(JSON.stringify({ type: 'upload', name: file.name || 'file', size: file.size }));
+    });
+    const url = this.url + t.url;
+    const aborted = () => new ChatterlyError('aborted', 'the upload was cancelled');
+    if (signal?.aborted) throw aborted();
+    const XHR = this.o.XMLHttpRequest ?? globalThis.XMLHttpRequest;
+    const [status, body] = XHR
+      ? await new Promise((resolve, reject) => {
+          const x = new XHR();
+          x.open('PUT', url);
+          x.upload.onprogress = (e) => onProgress?.(e.loaded, e.total || file.size);
+          x.onload = () => resolve([x.status, x.responseText]);
+          x.onerror = () => reject(new ChatterlyError('upload_failed', 'the upload failed'));
+          x.onabort = () => reject(aborted());
+          signal?.addEventListener('abort', () => x.abort());
+          x.send(file);
+        })
+      : await this.fetch(url, { method: 'PUT', body: file, signal }).then(
+          async (r) => [r.status, await r.text()],
+          (e) => Promise.reject(signal?.aborted ? aborted() : e),
+        );
+    let j = null;
+    try {
+      j = JSON.parse(body);
+    } catch {}
+    if (status !== 201) {
+      throw new ChatterlyError(j?.error?.code ?? 'upload_failed', j?.error?.message ?? `upload answered ${status}`);
+    }
+    onProgress?.(file.size, file.size);
+    return { ...j, name: file.name || 'file' };
   }
 
   /** Replace the text of one of our messages; resolves with the `edit` change. */
@@ -464,6 +506,8 @@ export class Room {
     this.ws = null;
     this.welcomed = false;
     this.inflight = [];
+    // A ticket asked on a socket that is gone never comes.
+    this.failAll(new ChatterlyError('not_connected', 'the connection dropped'), true);
     for (const name of ['join', 'ping', 'pong', 'renew']) this.clear(name);
     // Offline, a message waits in the queue without a timeout; it starts again when resent.
     for (const item of this.queue.values()) this.o.timers.clearTimeout(item.timer);
@@ -513,7 +557,9 @@ export class Room {
     this.failAll(err);
   }
 
-  failAll(err) {
+  failAll(err, uploadsOnly) {
+    for (const u of this.uploads.splice(0)) u.reject(err);
+    if (uploadsOnly) return;
     for (const item of this.queue.values()) this.settleItem(item, null, err);
     for (const a of this.actions.splice(0)) this.settleAction(a, null, err);
   }
@@ -561,6 +607,7 @@ export class Room {
     if (t === 'welcome') return this.welcome(f);
     if (t === 'error') return this.error(f);
     if (!this.welcomed) return;
+    if (t === 'upload_ticket') return this.uploads.shift()?.resolve(f);
     if (t === 'message') {
       if (isMessageFrame(f)) this.message(f, true);
     } else if (isChange(f)) this.change(f, true);
@@ -692,6 +739,7 @@ export class Room {
   transmit(item) {
     const f = { type: 'message', text: item.text, nonce: item.nonce };
     if (item.replyTo !== undefined) f.reply_to = item.replyTo;
+    if (item.files) f.files = item.files;
     if (!this.raw(JSON.stringify(f))) return;
     this.inflight.push(item.nonce);
     item.transmitted = true;
@@ -766,6 +814,8 @@ export class Room {
       if (code === 'rate_limited' && this.ws) return this.giveUp(this.ws, 'rate limited', err.retryAfterMs);
       return this.emit('error', err);
     }
+    // An upload's refusal names neither nonce nor target: the oldest upload waiting is it.
+    if (UPLOAD_ERRORS.has(code) && this.uploads.length) return this.uploads.shift().reject(err);
     // The server answers a socket's frames in order: an error names its frame by nonce (a
     // message) or target (an edit, delete or react); a moderation error names neither.
     let item = err.nonce !== undefined ? this.queue.get(err.nonce) : null;
@@ -850,6 +900,7 @@ export class Room {
       s = { id: m.id, name: m.name, at: m.at, nonce: m.nonce, text: '', tv: -1, editedAt: null, deleted: false };
       s.mentions = [];
       s.replyTo = isId(m.reply_to) ? m.reply_to : null;
+      s.files = Array.isArray(m.files) ? m.files : [];
       s.reply = null;
       s.reactions = new Map(); // emoji -> {count, names: Map(key -> {name, on, v}), v}
       this.states.set(m.id, s);
@@ -933,7 +984,7 @@ export class Room {
       const mine = r.names.get(me)?.on ?? r.me === true;
       if (r.count > 0) reactions.push({ emoji, count: r.count, names, mine });
     }
-    const v = { id: s.id, name: s.name, text: s.text, at: s.at, replyTo: s.replyTo, reply: s.reply };
+    const v = { id: s.id, name: s.name, text: s.text, at: s.at, replyTo: s.replyTo, reply: s.reply, files: s.files };
     Object.assign(v, {
       editedAt: s.editedAt,
       deleted: s.deleted,
@@ -952,7 +1003,7 @@ function strings(list) {
 }
 
 function tombstone(s) {
-  Object.assign(s, { deleted: true, text: '', mentions: [], tv: Number.MAX_SAFE_INTEGER });
+  Object.assign(s, { deleted: true, text: '', mentions: [], tv: Number.MAX_SAFE_INTEGER, files: [] });
   s.reactions.clear();
 }
 

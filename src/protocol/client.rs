@@ -28,6 +28,10 @@ struct RawFrame<'a> {
     owner_key: Option<Cow<'a, str>>,
     #[serde(borrow)]
     token: Option<Cow<'a, str>>,
+    /// `message`: ids of uploaded files it carries (`crate::files`).
+    files: Option<Vec<String>>,
+    /// `upload`: the file's size in bytes.
+    size: Option<u64>,
 }
 
 /// A frame from a client, structurally valid (content is checked by the room).
@@ -49,6 +53,13 @@ pub enum ClientFrame<'a> {
         text: Cow<'a, str>,
         nonce: Option<Cow<'a, str>>,
         reply_to: Option<u64>,
+        /// Uploaded files to attach; with one, `text` may be empty or absent.
+        files: Vec<String>,
+    },
+    /// Asks for an upload ticket (`crate::files`).
+    Upload {
+        name: Cow<'a, str>,
+        size: u64,
     },
     Typing,
     Edit {
@@ -130,12 +141,30 @@ impl<'a> ClientFrame<'a> {
                     ErrorFrame::new(ErrorCode::Unauthorized, "auth needs a token")
                 })?,
             }),
-            "message" => Ok(ClientFrame::Message {
-                text: raw.text.ok_or_else(|| {
-                    ErrorFrame::new(ErrorCode::InvalidMessage, "message needs a text")
-                })?,
-                nonce: raw.nonce,
-                reply_to: raw.reply_to,
+            "message" => {
+                let files = raw.files.unwrap_or_default();
+                let text = match (raw.text, files.is_empty()) {
+                    (Some(text), _) => text,
+                    (None, false) => Cow::Borrowed(""),
+                    (None, true) => {
+                        return Err(ErrorFrame::new(
+                            ErrorCode::InvalidMessage,
+                            "message needs a text",
+                        ))
+                    }
+                };
+                Ok(ClientFrame::Message {
+                    text,
+                    nonce: raw.nonce,
+                    reply_to: raw.reply_to,
+                    files,
+                })
+            }
+            "upload" => Ok(ClientFrame::Upload {
+                name: raw
+                    .name
+                    .ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, "upload needs a name"))?,
+                size: need(raw.size, "upload needs a size")?,
             }),
             "typing" => Ok(ClientFrame::Typing),
             "edit" => Ok(ClientFrame::Edit {
@@ -181,7 +210,7 @@ impl<'a> ClientFrame<'a> {
 
 /// The error for a frame of no known type.
 pub const UNKNOWN_TYPE: &str =
-    "unknown frame type: expected join, auth, message, typing, edit, delete, react, kick, lock, topic or read";
+    "unknown frame type: expected join, auth, message, upload, typing, edit, delete, react, kick, lock, topic or read";
 
 fn need<T>(field: Option<T>, why: &'static str) -> Result<T, ErrorFrame> {
     field.ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, why))

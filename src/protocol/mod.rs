@@ -67,6 +67,12 @@ pub enum ErrorCode {
     Banned,
     /// A join token (or its renewal) was refused, or the room needs one (`JOIN_TOKENS`).
     Unauthorized,
+    /// An upload over `MAX_FILE_BYTES` (`crate::files`).
+    FileTooLarge,
+    /// An upload past the member's `FILE_BYTES_PER_HOUR`.
+    FileQuota,
+    /// The room takes no files (`MAX_FILE_BYTES=0`).
+    FilesOff,
 }
 
 impl ErrorCode {
@@ -90,6 +96,9 @@ impl ErrorCode {
             ErrorCode::RoomLocked => "room_locked",
             ErrorCode::Banned => "banned",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::FileTooLarge => "file_too_large",
+            ErrorCode::FileQuota => "file_quota",
+            ErrorCode::FilesOff => "files_off",
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct MessageOut<'a> {
     pub reactions: Vec<ReactionSummary<'a>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub mentions: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub files: &'a [crate::files::rules::FileRef],
 }
 
 impl ChatMessage {
@@ -66,6 +68,7 @@ impl ChatMessage {
             deleted: self.deleted,
             reactions: summarize(&self.reactions, me),
             mentions: &self.mentions,
+            files: &self.files,
         }
     }
 }

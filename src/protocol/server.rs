@@ -33,6 +33,13 @@ pub struct ChatMessage {
     /// (`crate::room::mentions`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// Pictures and files (`crate::files`), in the order the member attached them.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::files::rules::FileRef::list_from"
+    )]
+    pub files: Vec<crate::files::rules::FileRef>,
 }
 
 impl ChatMessage {
@@ -49,6 +56,7 @@ impl ChatMessage {
             deleted: false,
             reactions: Vec::new(),
             mentions: Vec::new(),
+            files: Vec::new(),
         }
     }
 }
@@ -318,6 +326,12 @@ pub enum ServerFrame<'a> {
     /// The member's read position moved (on another of their connections).
     Read {
         id: u64,
+    },
+    /// The answer to `upload`: where to `PUT` the bytes, once, before `expires_at`.
+    UploadTicket {
+        id: &'a str,
+        url: &'a str,
+        expires_at: u64,
     },
     DebugReset {
         ok: bool,

@@ -25,8 +25,29 @@ fn parses_each_client_frame() {
             text: "hi \"there\"".into(),
             nonce: Some("c1".into()),
             reply_to: None,
+            files: Vec::new(),
         })
     );
+    // With files the text may be absent; without, it may not.
+    assert_eq!(
+        ClientFrame::parse(r#"{"type":"message","files":["ab"]}"#),
+        Ok(ClientFrame::Message {
+            text: "".into(),
+            nonce: None,
+            reply_to: None,
+            files: vec!["ab".into()],
+        })
+    );
+    assert!(ClientFrame::parse(r#"{"type":"message","files":[]}"#).is_err());
+    assert_eq!(
+        ClientFrame::parse(r#"{"type":"upload","name":"a.png","size":3}"#),
+        Ok(ClientFrame::Upload {
+            name: "a.png".into(),
+            size: 3
+        })
+    );
+    assert!(ClientFrame::parse(r#"{"type":"upload","name":"a.png"}"#).is_err());
+    assert!(ClientFrame::parse(r#"{"type":"upload","name":"a.png","size":-1}"#).is_err());
     assert_eq!(
         ClientFrame::parse(r#"{"type":"typing","extra":[1,{"a":2}]}"#),
         Ok(ClientFrame::Typing)

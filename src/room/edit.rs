@@ -195,7 +195,11 @@ impl Room {
         fx: &mut Effects,
     ) {
         match self.apply_delete(conn, id, now, store) {
-            Ok((change, moderated)) => {
+            Ok((change, moderated, files)) => {
+                // Its pictures and files go with it.
+                if !files.is_empty() {
+                    self.doom_files(files, None, now, store, fx);
+                }
                 // The owner taking back someone else's message is moderation: logged like a kick.
                 if moderated {
                     fx.log(LogLevel::Info, "delete", serde_json::json!({}));
@@ -212,8 +216,9 @@ impl Room {
         id: u64,
         now: u64,
         store: &mut dyn Store,
-    ) -> Result<(Change, bool), ErrorFrame> {
+    ) -> Result<(Change, bool, Vec<String>), ErrorFrame> {
         let actor = self.actor(conn)?;
+        let mut files = Vec::new();
         let posted = self.live_message(id, store)?.clone();
         // The owner may take back anything; an author only their own, in the window.
         let as_author = self.check_author(&actor, &posted, now);
@@ -229,6 +234,10 @@ impl Room {
             posted.message.reply = None;
             posted.message.reply_to = None;
             posted.message.mentions.clear();
+            files = std::mem::take(&mut posted.message.files)
+                .into_iter()
+                .map(|f| f.id)
+                .collect();
         }
         self.touch(id);
         // The text goes from everywhere it was copied to.
@@ -258,7 +267,7 @@ impl Room {
             name: actor.name,
             at: now,
         };
-        Ok((change, moderated))
+        Ok((change, moderated, files))
     }
 
     /// Edits and reactions count against the member's message bucket.

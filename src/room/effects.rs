@@ -57,6 +57,8 @@ pub struct Effects {
     /// Storage refused a write: drop the room's memory (it may be ahead of storage) and rebuild
     /// it from storage and the sockets' attachments on the next event.
     pub reload: bool,
+    /// Files whose objects to delete from R2 (`crate::files`): their rows are already gone.
+    pub delete_files: Vec<String>,
 }
 
 /// Close `conn` with `code` (see [`crate::protocol::close`]).

@@ -136,7 +136,13 @@ impl Room {
                 continue;
             }
             match store.delete_oldest(kind, excess) {
-                Ok(upto) => self.history.deleted(kind, excess, upto),
+                Ok(upto) => {
+                    self.history.deleted(kind, excess, upto);
+                    // Trimmed messages take their files with them (no sweep here: `now` 0).
+                    if kind == Trim::Messages {
+                        self.doom_files(Vec::new(), Some(upto), 0, store, fx);
+                    }
+                }
                 Err(error) => fx.log(
                     LogLevel::Warn,
                     "storage_failure",

@@ -26,6 +26,8 @@ pub struct Harness {
     pub closed: Vec<Close>,
     pub logs: Vec<LogLine>,
     pub alarm: Option<u64>,
+    /// Files whose objects the room asked the shell to delete.
+    pub deleted_files: Vec<String>,
     /// Sockets that went away without the room hearing of it (a restart of the room object).
     pub dropped: Vec<ConnId>,
 }
@@ -61,6 +63,7 @@ impl Harness {
             closed: Vec::new(),
             logs: Vec::new(),
             alarm: None,
+            deleted_files: Vec::new(),
             dropped: Vec::new(),
         }
     }
@@ -102,6 +105,7 @@ impl Harness {
             }
         }
         self.logs.extend(fx.logs);
+        self.deleted_files.extend(fx.delete_files);
         if fx.alarm.is_some() {
             self.alarm = fx.alarm;
         }

@@ -40,6 +40,11 @@ pub trait Store {
     fn read_position(&mut self, _identity: &str) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }
+
+    /// The room's files (`crate::files`); `None` where the store keeps none.
+    fn files(&mut self) -> Option<&mut dyn crate::files::FileStore> {
+        None
+    }
 }
 
 /// What a cap trims: messages (`HISTORY_CAP`) or changes (`CHANGES_CAP`). Each kind is bounded
@@ -355,6 +360,8 @@ pub struct VecStore {
     pub changes_floor: u64,
     /// How many requotes writes asked for (an edit of a message nobody answered asks none).
     pub requotes: usize,
+    /// The room's files, when a test uses them.
+    pub files: Option<crate::files::tests::MemFiles>,
 }
 
 #[cfg(test)]
@@ -454,6 +461,12 @@ impl Store for VecStore {
 
     fn posted(&mut self, id: u64) -> Result<Option<Posted>, StoreError> {
         Ok(self.messages.iter().find(|p| p.message.id == id).cloned())
+    }
+
+    fn files(&mut self) -> Option<&mut dyn crate::files::FileStore> {
+        self.files
+            .as_mut()
+            .map(|f| f as &mut dyn crate::files::FileStore)
     }
 
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {

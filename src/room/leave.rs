@@ -19,7 +19,7 @@ impl Room {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
         };
-        if self.conns.is_empty() && self.alarm.is_some() {
+        if self.conns.is_empty() && self.alarm.is_some() && self.files_due.is_none() {
             self.alarm = None;
             fx.cancel_alarm = true;
         }

@@ -9,6 +9,15 @@ use crate::validate;
 /// How much of the answered message a reply quotes.
 pub const QUOTE_CHARS: usize = 100;
 
+/// A `message` frame's fields.
+pub(super) struct New<'f> {
+    pub text: &'f str,
+    pub nonce: Option<&'f str>,
+    pub reply_to: Option<u64>,
+    /// Uploaded files to attach (`upload.rs`).
+    pub files: &'f [String],
+}
+
 impl Room {
     /// The members `text` mentions (`mentions.rs`): the room's members and those away, by key.
     pub(super) fn mentions(&self, text: &str, owner: bool) -> Vec<String> {
@@ -23,14 +32,12 @@ impl Room {
     pub(super) fn message(
         &mut self,
         conn: ConnId,
-        text: &str,
-        nonce: Option<&str>,
-        reply_to: Option<u64>,
+        new: New<'_>,
         now: u64,
         store: &mut dyn Store,
         fx: &mut Effects,
     ) {
-        match self.accept_message(conn, text, nonce, reply_to, now, store) {
+        match self.accept_message(conn, new, now, store) {
             Ok(posted) => self.outbox.message(conn, posted),
             Err(error) => self.reject(conn, error, now, fx),
         }
@@ -39,12 +46,16 @@ impl Room {
     fn accept_message(
         &mut self,
         conn: ConnId,
-        text: &str,
-        nonce: Option<&str>,
-        reply_to: Option<u64>,
+        new: New<'_>,
         now: u64,
         store: &mut dyn Store,
     ) -> Result<Posted, ErrorFrame> {
+        let New {
+            text,
+            nonce,
+            reply_to,
+            files,
+        } = new;
         // Errors about a message carry its nonce, so the client knows which one failed; a nonce
         // that is itself invalid is not echoed.
         let nonce = nonce.map(validate::nonce).transpose();
@@ -53,8 +64,13 @@ impl Room {
         let Some(member) = self.conns.get(&conn).and_then(|c| c.member.as_ref()) else {
             return Err(error(ErrorCode::NotJoined, "join the room first"));
         };
-        let text =
-            validate::message_text(text).map_err(|why| error(ErrorCode::InvalidMessage, why))?;
+        // A message with files may have no text.
+        let text = match (text.trim().is_empty(), files.is_empty()) {
+            (true, false) => "",
+            _ => {
+                validate::message_text(text).map_err(|why| error(ErrorCode::InvalidMessage, why))?
+            }
+        };
         let nonce = nonce.map_err(|why| ErrorFrame::new(ErrorCode::InvalidMessage, why))?;
         let (name, key, author, owner) = (
             member.name.clone(),
@@ -84,6 +100,8 @@ impl Room {
                 })?)
             }
         };
+        self.check_files(conn, files, store)
+            .map_err(|e| e.with_nonce(echo))?;
         // The bucket is the member's name's (or sub's), not the socket's: reconnecting does not
         // refill it.
         if let Err(retry_after_ms) = self.quota.message(&key, now, &self.limits) {
@@ -104,6 +122,9 @@ impl Room {
         message.reply_to = reply_to;
         message.reply = reply;
         message.mentions = self.mentions(&message.text, owner);
+        message.files = self
+            .attach_files(conn, files, message.id, store)
+            .map_err(|e| e.with_nonce(echo))?;
         Ok(Posted { message, author })
     }
 }

@@ -11,10 +11,10 @@
 //!
 //! Each client frame has its own module with the same shape (check, decide, queue): `join.rs`,
 //! `message.rs`, `typing.rs`, `edit.rs` (edit and delete), `react.rs`, `moderation.rs` (kick,
-//! lock, topic), `auth.rs` (a join token's renewal), `read.rs` (read positions); `mentions.rs`
-//! resolves a text's `@name`s; `leave.rs` and `deadline.rs` handle sockets that go away (away,
-//! then leave) or time out; `quota.rs` holds the limits that survive reconnects; `crowd.rs` turns
-//! presence into a count in a very large room.
+//! lock, topic), `auth.rs` (a join token's renewal), `read.rs` (read positions), `upload.rs`
+//! (upload tickets, a message's files); `mentions.rs` resolves a text's `@name`s; `leave.rs` and
+//! `deadline.rs` handle sockets that go away (away, then leave) or time out; `quota.rs` holds the
+//! limits that survive reconnects; `crowd.rs` turns presence into a count in a very large room.
 //!
 //! The room's memory is only a cache of two durable sources, so a room object that hibernates or
 //! is rebuilt by the runtime loses nothing:
@@ -40,6 +40,7 @@ mod quota;
 mod react;
 mod read;
 mod typing;
+mod upload;
 
 pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
 pub use history::{Posted, Store, StoreError, StoredHistory, Trim, WriteBatch, WELCOME_HISTORY};
@@ -97,6 +98,9 @@ pub struct Room {
     joining: HashMap<ConnId, u64>,
     /// Members' read positions, by identity.
     reads: read::Reads,
+    /// When the next unattached upload is due for deletion, as far as this instance knows: the
+    /// alarm stays set for it when the last socket leaves (`upload.rs`).
+    files_due: Option<u64>,
 }
 
 impl Room {
@@ -123,6 +127,7 @@ impl Room {
             crowd: crowd::Crowd::default(),
             joining: HashMap::new(),
             reads: read::Reads::default(),
+            files_due: None,
         }
     }
 
@@ -253,7 +258,10 @@ impl Room {
                 }
             }
             Event::Gone { conn, why } => self.leave(conn, why, now, &mut fx),
-            Event::Alarm { heard } => self.alarm(&heard, now, &mut fx),
+            Event::Alarm { heard } => {
+                self.alarm(&heard, now, &mut fx);
+                self.sweep_files(now, store, &mut fx);
+            }
         }
         fx.flush = !self.outbox.is_empty() || self.crowd.pending() || self.reads.dirty();
         fx
@@ -336,7 +344,17 @@ impl Room {
                 text,
                 nonce,
                 reply_to,
-            } => self.message(conn, &text, nonce.as_deref(), reply_to, now, store, fx),
+                files,
+            } => {
+                let new = message::New {
+                    text: &text,
+                    nonce: nonce.as_deref(),
+                    reply_to,
+                    files: &files,
+                };
+                self.message(conn, new, now, store, fx)
+            }
+            ClientFrame::Upload { name, size } => self.upload(conn, &name, size, now, store, fx),
             ClientFrame::Typing => self.typing(conn, now, fx),
             ClientFrame::Edit { id, text } => self.edit(conn, id, &text, now, store, fx),
             ClientFrame::Delete { id } => self.delete(conn, id, now, store, fx),
@@ -511,3 +529,5 @@ mod props;
 mod tests;
 #[cfg(test)]
 mod token_tests;
+#[cfg(test)]
+mod upload_tests;

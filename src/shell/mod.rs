@@ -13,9 +13,12 @@
 //! - [`sockets`]: the room object's open sockets and the sending of batches;
 //! - [`storage`]: the room's SQLite schema and queries, and the room's `Store`;
 //! - [`search`]: the room's FTS5 index (kept in step with the log by triggers) and its queries;
+//! - [`files`]: pictures and files in R2: the room's `files` table, uploads streamed to the
+//!   bucket and downloads streamed from it;
 //! - [`log`]: structured JSON log lines.
 
 mod address_object;
+mod files;
 mod links;
 mod log;
 mod relay_object;

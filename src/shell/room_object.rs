@@ -322,6 +322,9 @@ impl Inner {
                 self.attach_link(&room_name, k)
             }
             "/stats" => self.stats(&room_name).await,
+            // A `PUT` of a file: its ticket checked and used up, then what R2 stored.
+            "/file_claim" => super::files::claim(&mut self.store(), &room_name, query, now_ms()),
+            "/file_done" => super::files::complete(&mut self.store(), query),
             // Every name behind a message's reactions (frames and pages carry a summary).
             "/reactions" => {
                 let id = param("id").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
@@ -467,6 +470,10 @@ impl Inner {
             worker::wasm_bindgen_futures::spawn_local(async move {
                 let _ = storage.delete_alarm().await;
             });
+        }
+        if !effects.delete_files.is_empty() {
+            let room_id = self.state.id().to_string();
+            super::files::delete_objects(&self.env, room_id, effects.delete_files);
         }
         if effects.reload {
             // Storage refused a write: memory may be ahead of it. Rebuild on the next event.

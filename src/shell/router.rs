@@ -156,6 +156,21 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             let forwarded = room_request(&room, "stats", "", None)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
+        // Pictures and files (`crate::files`, `super::files`).
+        Route::FilePut(room, id) => {
+            let (room_id, stub) = room_stub(env, &room)?;
+            let ask = |action: &str, q: &str| room_request(&room, action, q, None);
+            super::files::put(&req, env, &stub, ask, &room_id, &id, query).await
+        }
+        Route::FileGet(room, id, head) => {
+            let (room_id, _) = room_stub(env, &room)?;
+            super::files::get(&req, env, &room_id, &id, head).await
+        }
+        Route::DebugFiles(room) if Limits::from_vars(|name| var(env, name)).test_hooks => {
+            let (room_id, _) = room_stub(env, &room)?;
+            super::files::list(env, &room_id).await
+        }
+        Route::DebugFiles(_) => Err(HttpError::new(404, "not_found", "no such API endpoint")),
     }
 }
 
@@ -237,7 +252,7 @@ fn room_request(
 }
 
 /// A runtime failure: the detail goes to the log, the client gets a generic message.
-fn internal(error: worker::Error) -> HttpError {
+pub(super) fn internal(error: worker::Error) -> HttpError {
     worker::console_error!(
         "{}",
         serde_json::json!({"level": "warn", "event": "internal_error", "error": error.to_string()})
@@ -249,7 +264,7 @@ fn error_response(error: &HttpError) -> worker::Result<Response> {
     json_response(error.status, &error.body()).or_else(|e| Response::error(e.message, 500))
 }
 
-fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
+pub(super) fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
     let headers = Headers::new();
     headers
         .set("Content-Type", "application/json; charset=utf-8")
@@ -284,7 +299,7 @@ fn now_ms() -> u64 {
 }
 
 /// `bytes` random bytes from the runtime's CSPRNG, as hex.
-fn random_hex(bytes: u32) -> worker::Result<String> {
+pub(super) fn random_hex(bytes: u32) -> worker::Result<String> {
     let buf = js_sys::Uint8Array::new_with_length(bytes);
     let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())?;
     let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())?;

@@ -132,6 +132,7 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         "CREATE TABLE IF NOT EXISTS reads (identity TEXT PRIMARY KEY, id INTEGER NOT NULL)",
         None,
     )?;
+    super::files::init(sql)?;
     Ok(())
 }
 
@@ -504,6 +505,7 @@ fn plain(m: &ChatMessage) -> bool {
         && !m.deleted
         && m.reactions.is_empty()
         && m.mentions.is_empty()
+        && m.files.is_empty()
 }
 
 impl Store for SqlStore<'_> {
@@ -559,19 +561,25 @@ impl Store for SqlStore<'_> {
         Ok(found.first().map(|row| int(row, 0)))
     }
 
+    fn files(&mut self) -> Option<&mut dyn crate::files::FileStore> {
+        Some(self)
+    }
+
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {
         let err = |e: worker::Error| StoreError(e.to_string());
         let count = SqlStorageValue::Integer(count as i64);
         match kind {
             Trim::Messages => {
-                self.sql
-                    .exec(
-                        "DELETE FROM messages WHERE id IN
-                         (SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT ?)",
-                        vec![count],
-                    )
-                    .map_err(err)?;
-                Ok(0)
+                // The highest id deleted: the files of messages up to it go too (`crate::files`).
+                let deleted = raw_rows(
+                    self.sql,
+                    "DELETE FROM messages WHERE id IN
+                     (SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT ?)
+                     RETURNING id",
+                    vec![count],
+                )
+                .map_err(err)?;
+                Ok(deleted.iter().map(|row| int(row, 0)).max().unwrap_or(0))
             }
             Trim::Changes => {
                 let upto = raw_rows(

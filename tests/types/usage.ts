@@ -37,6 +37,16 @@ export async function usage(): Promise<void> {
   // @ts-expect-error: a message handler gets a Message, not a string
   room.on('message', (m: string) => m);
 
+  const file = await room.upload(new Blob(['hi']), {
+    onProgress: (loaded, total) => console.log(loaded / total),
+    signal: new AbortController().signal,
+  });
+  const fileId: string = file.id;
+  const pictured = await room.send('', { files: [file, fileId] });
+  const width: number | undefined = pictured.files[0]?.width;
+  void width;
+  // @ts-expect-error: files are ids or uploads, not numbers
+  room.send('', { files: [1] });
   const sent = room.send('hi', { replyTo: 3 });
   const nonce: string = sent.nonce;
   const stored = await sent;

@@ -29,6 +29,7 @@ test('a message event carries the view; edit, delete and react apply once, twice
     deleted: false,
     reactions: [],
     mentions: [],
+    files: [],
     own: true,
   });
   ws.recv(edit(2, 1, 'fixed'));

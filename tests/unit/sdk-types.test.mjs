@@ -56,6 +56,7 @@ test('server frames: the .d.ts ServerFrame types and the Server → client table
     'TypingFrame',
     'PresenceFrame',
     'ReadFrame',
+    'UploadTicketFrame',
     'ErrorFrame',
   ];
   same('server frames', typesOf(names), docFrames('### Server → client'));
@@ -68,6 +69,11 @@ test('error codes: ProtocolErrorCode and the error code tables agree', () => {
   // HTTP errors a client can meet on its way in (docs/protocol.md, HTTP).
   for (const code of ['invalid_room']) {
     assert.ok(doc.includes(`\`400 ${code}\``), code);
+    fromDoc.add(code);
+  }
+  // And the upload's (docs/protocol.md, Files).
+  for (const code of ['file_type', 'wrong_size', 'bad_ticket']) {
+    assert.match(doc, new RegExp(`\`4\\d\\d ${code}\``), code);
     fromDoc.add(code);
   }
   same('error codes', fromDts, fromDoc);
