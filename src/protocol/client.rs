@@ -71,6 +71,10 @@ pub enum ClientFrame<'a> {
     Topic {
         text: Cow<'a, str>,
     },
+    /// The room's display name (`crate::room::moderation`).
+    Title {
+        text: Cow<'a, str>,
+    },
     /// Test hook: drop the room's in-memory state. Honoured only when `TEST_HOOKS=1`.
     DebugReset,
     /// Test hook: make every message write fail (`on: true`) or work again. `TEST_HOOKS=1` only.
@@ -156,6 +160,9 @@ impl<'a> ClientFrame<'a> {
             "topic" => Ok(ClientFrame::Topic {
                 text: raw.text.unwrap_or_default(),
             }),
+            "title" => Ok(ClientFrame::Title {
+                text: raw.text.unwrap_or_default(),
+            }),
             "debug_reset" => Ok(ClientFrame::DebugReset),
             "debug_fail_writes" => Ok(ClientFrame::DebugFailWrites {
                 on: raw.on.unwrap_or(true),
@@ -167,7 +174,7 @@ impl<'a> ClientFrame<'a> {
 
 /// The error for a frame of no known type.
 pub const UNKNOWN_TYPE: &str =
-    "unknown frame type: expected join, auth, message, typing, edit, delete, react, kick, lock or topic";
+    "unknown frame type: expected join, auth, message, typing, edit, delete, react, kick, lock, topic or title";
 
 fn need<T>(field: Option<T>, why: &'static str) -> Result<T, ErrorFrame> {
     field.ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, why))

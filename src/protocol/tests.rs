@@ -106,8 +106,10 @@ fn server_frames_match_the_documented_shapes() {
         truncated: false,
         last_id: 42,
         topic: "",
+        title: "",
         locked: false,
         owner: false,
+        owners: vec![],
         verified: vec![],
     };
     let v: Value = serde_json::from_str(&to_json(&welcome)).unwrap();
