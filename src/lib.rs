@@ -24,7 +24,7 @@
 //! - [`room`]: one room as plain Rust. [`room::Room::handle`] takes a runtime event and decides,
 //!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
 //!   packs the queued frames into one batch per member. One module per client frame (`join`,
-//!   `message`, `typing`, `edit` for edit and delete, `react`, `moderation` for kick, lock and
+//!   `message`, `typing`, `edit` for edit and delete, `react`, `moderation` for kick, lock, topic and title
 //!   topic, `auth` for a token's renewal) and per concept (`outbox`, `flush`, `history`, `quota`, `deadline`, `leave` for away
 //!   and leave, `crowd` for presence as a count in a very large room);
 //! - [`relay`]: rooms bigger than one object: which object holds a new socket (the room or one of

@@ -3,6 +3,8 @@
 
 import { ChatScreen } from './chat-screen.js';
 import { JoinScreen } from './join-screen.js';
+import { KickedScreen } from './kicked-screen.js';
+import { roomName } from './room-title.js';
 import { Saved } from './saved.js';
 import { roomFromLocation } from './util.js';
 
@@ -64,6 +66,9 @@ const els = {
   topicInput: $('topic-input'),
   lockButton: $('lock-button'),
   lockState: $('lock-state'),
+  titleForm: $('title-form'),
+  titleInput: $('title-input'),
+  kickedBox: $('kicked-box'),
 };
 
 const saved = new Saved();
@@ -80,13 +85,22 @@ const joinScreen = new JoinScreen({
 const chatScreen = new ChatScreen({
   els,
   saved,
-  onExit: ({ code, message, room, name }) => {
+  onExit: ({ code, message, room, name, by, title, until }) => {
     joinScreen.show({ room, name });
+    // Removed (a kick, or a ban found on joining): who, where, and a countdown on the button.
+    if ((code === 'kicked' || code === 'banned') && until > Date.now()) {
+      kicked.show({ by, room: roomName(room, title ?? chatScreen.roomView.title), until });
+      return;
+    }
+    kicked.hide();
     if (code) joinScreen.showError(code, message);
   },
 });
 
+const kicked = new KickedScreen({ box: els.kickedBox, button: els.joinButton });
+
 function join(room, name, ownerKey = '') {
+  kicked.hide();
   joinScreen.setJoining(true);
   chatScreen.join(room, name, ownerKey);
 }

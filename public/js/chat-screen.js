@@ -6,12 +6,14 @@ import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
 import { actionErrorText, LongPress, messageActions } from './message-actions.js';
 import { MessageMenu } from './message-menu.js';
+import { markOwners } from './owner-badge.js';
 import { OwnerPanel } from './owner-panel.js';
+import { roomName } from './room-title.js';
 import { Announcer, statusView } from './status.js';
 import { Typists } from './typing.js';
 import { MessageList, renderMembers } from './ui.js';
 import { pageTitle, UnreadCount } from './unread.js';
-import { isPrivateRoom, roomLabel, roomLink, typingText } from './util.js';
+import { isPrivateRoom, roomLink, typingText } from './util.js';
 
 /** Error codes about an action (edit, delete, react, moderation): said under the composer. */
 const ACTION_NOTICES = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);
@@ -41,8 +43,9 @@ export class ChatScreen {
     this.room = '';
     this.name = '';
     this.ownerKey = '';
-    this.roomView = { topic: '', locked: false, owner: false };
-    this.membersView = { members: [], away: [] };
+    this.roomView = { topic: '', title: '', locked: false, owner: false };
+    this.membersView = { members: [], away: [], owners: [] };
+    this.kickedNames = new Set(); // kicked just now: their leave is not a second line
     this.countdownTimer = null;
     this.noticeTimer = null;
     this.announcer = new Announcer();
@@ -75,6 +78,7 @@ export class ChatScreen {
     this.ownerPanel = new OwnerPanel({
       els,
       onTopic: (text) => this.conn?.setTopic(text),
+      onTitle: (text) => this.conn?.setTitle(text),
       onLock: (locked) => this.conn?.lock(locked),
     });
     // A touch resting on a message opens its menu (hover shows the button on desktop).
@@ -147,7 +151,8 @@ export class ChatScreen {
     this.composer.setReply(null);
     this.setNotice('');
     this.ownerKey = ownerKey || this.saved.ownerKey(room);
-    this.renderRoom({ topic: '', locked: false, owner: false });
+    this.renderRoom({ topic: '', title: '', locked: false, owner: false });
+    this.kickedNames.clear();
 
     const c = new ChatConnection({
       room,
@@ -163,18 +168,25 @@ export class ChatScreen {
       });
     on('welcome', (d) => this.welcomed(d));
     on('members', (d) => {
-      this.membersView = { members: d.members, away: d.away ?? [], count: d.count };
+      this.membersView = { members: d.members, away: d.away ?? [], count: d.count, owners: d.owners ?? [] };
       this.renderMembers();
+      markOwners(els.messages, this.membersView.owners);
     });
     on('update', (d) => {
       this.list.updateMessage(d.message, { own: d.own });
+      markOwners(els.messages, this.membersView.owners);
       if (d.message.deleted) this.composer.replyDeleted(d.message.id);
       if (d.message.deleted && this.menu.id === d.message.id) this.menu.close(false);
     });
     on('room', (d) => this.renderRoom(d));
-    on('system', (d) => this.list.addSystem(d.text, d.at));
+    on('system', (d) => {
+      // A kick is one line: the leave that follows it only updates the member list.
+      if (d.kind === 'kick' && d.live && d.target) this.kickedNames.add(d.target);
+      this.list.addSystem(d.text, d.at);
+    });
     on('message', (d) => {
       this.list.addMessage(d.message, { own: d.own, live: d.live });
+      markOwners(els.messages, this.membersView.owners);
       this.typists.stop(d.message.name);
       if (this.unread.message(d, document.hidden)) this.updateTitle();
     });
@@ -184,7 +196,7 @@ export class ChatScreen {
     });
     on('join', (d) => this.list.addSystem(`${d.name} joined`, d.at));
     on('leave', (d) => {
-      this.list.addSystem(`${d.name} left`, d.at);
+      if (!this.kickedNames.delete(d.name)) this.list.addSystem(`${d.name} left`, d.at);
       this.typists.stop(d.name);
     });
     on('typing', (d) => this.typists.start(d.name));
@@ -234,7 +246,7 @@ export class ChatScreen {
     const { els } = this;
     els.joinScreen.hidden = true;
     els.chatScreen.hidden = false;
-    els.roomTitle.textContent = roomLabel(this.room);
+    els.roomTitle.textContent = roomName(this.room, this.roomView.title);
     els.roomTitle.title = isPrivateRoom(this.room) ? this.room : '';
     this.unread.reset();
     this.updateTitle();
@@ -260,7 +272,7 @@ export class ChatScreen {
   }
 
   updateTitle() {
-    document.title = pageTitle(this.visible ? roomLabel(this.room) : '', this.unread.count);
+    document.title = pageTitle(this.visible ? roomName(this.room, this.roomView.title) : '', this.unread.count);
   }
 
   renderMembers() {
@@ -269,6 +281,8 @@ export class ChatScreen {
     renderMembers(els.membersList, members, this.name, {
       away,
       owner: this.roomView.owner,
+      owners: this.membersView.owners ?? [],
+      roomLabel: () => roomName(this.room, this.roomView.title),
       onKick: (name) => this.conn?.kick(name),
     });
     // In a crowd the list holds the latest joiners and `count` is the room's size.
@@ -281,6 +295,8 @@ export class ChatScreen {
     const { els } = this;
     const ownerChanged = view.owner !== this.roomView.owner;
     this.roomView = view;
+    if (this.room) els.roomTitle.textContent = roomName(this.room, view.title);
+    this.updateTitle();
     els.roomTopic.textContent = view.topic;
     els.roomTopic.hidden = !view.topic;
     els.roomTopic.title = view.topic;

@@ -2,7 +2,10 @@
 // nothing here parses HTML.
 
 import { nameKey, sameName } from '../shared/names.js';
+import { linkify } from './linkify.js';
+import { memberActions } from './member-menu.js';
 import { quoteView, reactionView } from './message-actions.js';
+import { ownerBadge } from './owner-badge.js';
 import { trimCount } from './shown.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
@@ -110,7 +113,7 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
   } else if (editor && li.classList.contains('editing')) {
     body.append(editor);
   } else {
-    const bubble = h('p', 'bubble', m.text);
+    const bubble = linkify(h('p', 'bubble'), m.text);
     if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
     body.append(bubble);
   }
@@ -502,14 +505,21 @@ export class MessageList {
 }
 
 /**
- * Replace the member list. Away members are dimmed and say so; the owner gets a Remove button
- * for everyone else (`onKick`).
+ * Replace the member list. Away members are dimmed and say so; owners are marked; the owner gets
+ * a menu for everyone else whose Remove asks first (`onKick`).
  */
-export function renderMembers(listEl, members, me, { away = [], owner = false, onKick = () => {} } = {}) {
+export function renderMembers(
+  listEl,
+  members,
+  me,
+  { away = [], owner = false, owners = [], roomLabel = () => '', onKick = () => {} } = {},
+) {
   const awayKeys = new Set(away.map(nameKey));
+  const ownerKeys = new Set(owners.map(nameKey));
   const items = members.map((name) => {
     const li = h('li', 'member');
     li.append(avatar(name), h('span', 'member-name', name));
+    if (ownerKeys.has(nameKey(name))) li.append(ownerBadge(document));
     if (me && sameName(name, me)) {
       li.classList.add('me');
       li.append(h('span', 'you', '(you)'));
@@ -518,13 +528,7 @@ export function renderMembers(listEl, members, me, { away = [], owner = false, o
         li.classList.add('away');
         li.append(h('span', 'away-label', '(away)'));
       }
-      if (owner) {
-        const kick = h('button', 'btn btn-ghost btn-small kick-button', 'Remove');
-        kick.type = 'button';
-        kick.setAttribute('aria-label', `Remove ${name} from the room`);
-        kick.addEventListener('click', () => onKick(name, kick));
-        li.append(kick);
-      }
+      if (owner) li.append(memberActions(document, name, { roomLabel, onRemove: onKick }));
     }
     return li;
   });

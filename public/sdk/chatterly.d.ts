@@ -48,6 +48,11 @@ export interface TopicFrameOut {
   type: 'topic';
   text?: string;
 }
+/** Owner only: the room's display name (at most 64 characters; '' clears it). */
+export interface TitleFrameOut {
+  type: 'title';
+  text?: string;
+}
 /** Replaces the member's token in place (same `sub` and room). */
 export interface AuthFrame {
   type: 'auth';
@@ -63,6 +68,7 @@ export type ClientFrame =
   | KickFrameOut
   | LockFrameOut
   | TopicFrameOut
+  | TitleFrameOut
   | AuthFrame;
 export type ClientFrameType = ClientFrame['type'];
 
@@ -119,6 +125,10 @@ export interface TopicFrame extends ChangeBase {
   type: 'topic';
   text: string;
 }
+export interface TitleFrame extends ChangeBase {
+  type: 'title';
+  text: string;
+}
 export interface LockFrame extends ChangeBase {
   type: 'lock';
   locked: boolean;
@@ -129,7 +139,7 @@ export interface KickFrame extends ChangeBase {
   target: string;
 }
 export type MessageChange = EditFrame | DeleteFrame | ReactFrame;
-export type RoomChange = TopicFrame | LockFrame | KickFrame;
+export type RoomChange = TopicFrame | TitleFrame | LockFrame | KickFrame;
 export type ChangeFrame = MessageChange | RoomChange;
 
 export interface WelcomeFrame {
@@ -143,13 +153,29 @@ export interface WelcomeFrame {
   truncated: boolean;
   last_id: number;
   topic: string;
+  /** The room's display name ('' for none). */
+  title?: string;
   locked: boolean;
   owner?: boolean;
+  /** The room's owners here or away. */
+  owners?: string[];
+}
+/** To a kicked member, just before the 4003 close. */
+export interface KickedFrame {
+  type: 'kicked';
+  room: string;
+  title: string;
+  /** Who removed this member. */
+  name: string;
+  at: number;
+  retry_after_ms: number;
 }
 export interface PresenceNameFrame {
   type: 'join' | 'leave' | 'away' | 'back';
   name: string;
   at: number;
+  /** `join` and `back`: the member is one of the room's owners. */
+  owner?: boolean;
 }
 export interface TypingFrame {
   type: 'typing';
@@ -177,6 +203,7 @@ export type ServerFrame =
   | PresenceNameFrame
   | TypingFrame
   | PresenceFrame
+  | KickedFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -224,6 +251,10 @@ export declare class ChatterlyError extends Error {
   target?: number;
   /** The nonce of the message an error is about. */
   nonce?: string;
+  /** `kicked`: who removed this member, the room's title, when the ban ends (unix ms, our clock). */
+  by?: string;
+  title?: string;
+  until?: number;
   constructor(code: ErrorCode, message?: string, extra?: { retryAfterMs?: number; target?: number; nonce?: string });
 }
 
@@ -326,6 +357,7 @@ export interface StateEvent {
 }
 export interface RoomView {
   topic: string;
+  title: string;
   locked: boolean;
   owner: boolean;
 }
@@ -338,6 +370,7 @@ export interface MembersEvent {
   members: string[];
   away: string[];
   count: number;
+  owners: string[];
 }
 export interface NameEvent {
   name: string;
@@ -388,6 +421,10 @@ export declare class Room {
   readonly away: string[];
   readonly memberCount: number;
   readonly topic: string;
+  /** The room's display name ('' for none: show the id). */
+  readonly title: string;
+  /** The room's owners among the members. */
+  readonly owners: string[];
   readonly locked: boolean;
   readonly owner: boolean;
   readonly messages: Message[];
@@ -401,6 +438,7 @@ export declare class Room {
   kick(name: string): Promise<KickFrame>;
   lock(locked?: boolean): Promise<LockFrame>;
   setTopic(text: string): Promise<TopicFrame>;
+  setTitle(text: string): Promise<TitleFrame>;
   typing(): boolean;
   history(options?: { before?: number; limit?: number }): AsyncIterableIterator<Message[]>;
   reconnect(): void;

@@ -33,7 +33,7 @@ export const JOIN_ERRORS = new Set([
 /** Error codes that refuse one message frame; they carry its nonce when it had one. */
 const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 'storage_failed']);
 const MESSAGE_CHANGES = new Set(['edit', 'delete', 'react']);
-const ROOM_CHANGES = new Set(['topic', 'lock', 'kick']);
+const ROOM_CHANGES = new Set(['topic', 'title', 'lock', 'kick']);
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
 export const QUOTE_CHARS = 100;
 /** This client sends a typing frame at most this often; the server relays one a second. */
@@ -53,6 +53,8 @@ export class ChatterlyError extends Error {
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
     if (extra.target !== undefined) this.target = extra.target;
     if (extra.nonce !== undefined) this.nonce = extra.nonce;
+    // A kick's explanation (the `kicked` frame): who removed us, the room's title, until when.
+    if (extra.by !== undefined) Object.assign(this, { by: extra.by, title: extra.title, until: extra.until });
   }
 }
 
@@ -152,7 +154,9 @@ export class Room {
     this.memberList = [];
     this.awaySet = new Set();
     this.count = null;
-    this.roomState = { topic: '', locked: false, owner: false, version: 0 };
+    this.roomState = { topic: '', title: '', locked: false, owner: false, version: 0 };
+    this.ownerSet = new Set(); // name keys of the room's owners
+    this.kicked = null; // the `kicked` frame, until the 4003 close that follows it
     this.gap = null; // {after, before} of a truncated resume, while it is being filled
     this.counter = 0;
     this.lastTyping = Number.NEGATIVE_INFINITY;
@@ -175,6 +179,14 @@ export class Room {
   }
   get locked() {
     return this.roomState.locked;
+  }
+  /** The room's display name ('' for none: show the room's id). */
+  get title() {
+    return this.roomState.title;
+  }
+  /** The room's owners among the members, in member order. */
+  get owners() {
+    return this.memberList.filter((n) => this.ownerSet.has(this.key(n)));
   }
   get owner() {
     return this.roomState.owner;
@@ -260,6 +272,12 @@ export class Room {
   setTopic(text) {
     const t = String(text).trim();
     return this.act({ type: 'topic', text: t }, (f) => f.type === 'topic' && f.text === t && this.mine(f));
+  }
+
+  /** Owner: set the room's display name ('' clears it; at most 64 characters). */
+  setTitle(text) {
+    const t = String(text).trim();
+    return this.act({ type: 'title', text: t }, (f) => f.type === 'title' && f.text === t && this.mine(f));
   }
 
   /** Tell the room we are typing; at most one frame every 2 s. Returns whether one went out.
@@ -464,7 +482,13 @@ export class Room {
       this.emit('error', new ChatterlyError('replaced', 'another connection of this session took the name'));
       return;
     }
-    if (ev?.code === CLOSE.KICKED) return this.fail('kicked', 'You were removed from the room.');
+    if (ev?.code === CLOSE.KICKED) {
+      const k = this.kicked;
+      const until = k ? k.at0 + k.retry_after_ms : undefined;
+      const by = k && typeof k.name === 'string' ? k.name : undefined;
+      const msg = by ? `${by} removed you from the room.` : 'You were removed from the room.';
+      return this.fail('kicked', msg, { by, title: k?.title ?? '', until, retryAfterMs: k?.retry_after_ms });
+    }
     if (!this.joinedOnce && !welcomed) return this.diagnose(opened);
     this.retry(minDelay);
   }
@@ -498,7 +522,9 @@ export class Room {
   fail(code, message, extra) {
     const err = new ChatterlyError(code, message, extra);
     this.shutDown(code);
-    this.setState('failed', { code, message: err.message });
+    // A kick's or a ban's particulars (who, until when) travel with the state.
+    const { by, title, until, retryAfterMs } = err;
+    this.setState('failed', { code, message: err.message, by, title, until, retryAfterMs });
     if (this.settle && !this.joinedOnce) this.settle.reject(err);
     else this.emit('error', err);
     this.failAll(err);
@@ -551,6 +577,9 @@ export class Room {
     const t = f.type;
     if (t === 'welcome') return this.welcome(f);
     if (t === 'error') return this.error(f);
+    // Sent just before a 4003 close: kept for the error the close raises. The ban's end is
+    // counted from when the frame arrived (our clock, not the server's).
+    if (t === 'kicked' && Number.isFinite(f.retry_after_ms)) this.kicked = { ...f, at0: this.o.now() };
     if (!this.welcomed) return;
     if (t === 'message') {
       if (isMessageFrame(f)) this.message(f, true);
@@ -558,6 +587,7 @@ export class Room {
     else if (t === 'join' || t === 'leave' || t === 'away' || t === 'back') {
       if (typeof f.name !== 'string') return;
       const k = this.key(f.name);
+      if ((t === 'join' || t === 'back') && f.owner === true) this.ownerSet.add(k);
       if (t === 'join') this.addMember(f.name);
       else if (t === 'leave') this.removeMember(k);
       else if (this.memberList.some((n) => this.key(n) === k)) {
@@ -596,6 +626,11 @@ export class Room {
     const version = Math.max(isId(f.last_id) ? f.last_id : 0, entries.at(-1)?.id ?? 0);
     const r = this.roomState;
     Object.assign(r, { topic: typeof f.topic === 'string' ? f.topic : '', locked: f.locked === true });
+    r.title = typeof f.title === 'string' ? f.title : '';
+    this.ownerSet = new Set(
+      (Array.isArray(f.owners) ? f.owners : []).filter((n) => typeof n === 'string').map((n) => this.key(n)),
+    );
+    if (f.owner === true) this.ownerSet.add(this.key(this.name));
     r.owner = f.owner === true;
     r.version = version;
     this.emit('welcome', { room: f.room ?? this.room, name: this.name, first, owner: r.owner, frame: f });
@@ -717,6 +752,7 @@ export class Room {
       if (f.id > r.version && f.type !== 'kick') {
         r.version = f.id;
         if (f.type === 'topic' && typeof f.text === 'string') r.topic = f.text;
+        if (f.type === 'title' && typeof f.text === 'string') r.title = f.text;
         if (f.type === 'lock' && typeof f.locked === 'boolean') r.locked = f.locked;
       }
       this.emit('room', { ...this.roomView(), change: f, live });
@@ -806,13 +842,14 @@ export class Room {
   }
   removeMember(k) {
     this.awaySet.delete(k);
+    this.ownerSet.delete(k);
     this.memberList = this.memberList.filter((n) => this.key(n) !== k);
   }
   emitMembers() {
-    this.emit('members', { members: this.members, away: this.away, count: this.memberCount });
+    this.emit('members', { members: this.members, away: this.away, count: this.memberCount, owners: this.owners });
   }
   roomView() {
-    return { topic: this.topic, locked: this.locked, owner: this.owner };
+    return { topic: this.topic, title: this.title, locked: this.locked, owner: this.owner };
   }
   oldest() {
     let min = null;
