@@ -170,11 +170,11 @@ export class ChatScreen {
     on('members', (d) => {
       this.membersView = { members: d.members, away: d.away ?? [], count: d.count, owners: d.owners ?? [] };
       this.renderMembers();
-      markOwners(els.messages, this.membersView.owners);
+      markOwners(this.els.messages, this.membersView.owners);
     });
     on('update', (d) => {
       this.list.updateMessage(d.message, { own: d.own });
-      markOwners(els.messages, this.membersView.owners);
+      markOwners(this.els.messages, this.membersView.owners);
       if (d.message.deleted) this.composer.replyDeleted(d.message.id);
       if (d.message.deleted && this.menu.id === d.message.id) this.menu.close(false);
     });
@@ -186,7 +186,7 @@ export class ChatScreen {
     });
     on('message', (d) => {
       this.list.addMessage(d.message, { own: d.own, live: d.live });
-      markOwners(els.messages, this.membersView.owners);
+      markOwners(this.els.messages, this.membersView.owners);
       this.typists.stop(d.message.name);
       if (this.unread.message(d, document.hidden)) this.updateTitle();
     });

@@ -1,0 +1,210 @@
+// Issue 20 in the browser, at 1280 and 390 px: a kick that leaves the owner and another guest at
+// the same address in (every browser here is 127.0.0.1), explained to the removed person with a
+// countdown and a disabled Join, behind a confirmation; owners marked; the room's name in the
+// header and the tab; links that are safe; long names not cut to a letter. axe-core checks each
+// new state in light and dark; screenshots go to SCREENSHOT_DIR (default target/e2e-shots).
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  eventually,
+  joinRoom,
+  send,
+  startServerAndBrowser,
+  stopAll,
+  TIMEOUT,
+  waitForMembers,
+  waitForMessage,
+  waitForText,
+} from './helpers.mjs';
+import { REPO_ROOT, startServer } from './server.mjs';
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+// As in a11y.test.mjs (importing a test file would run its tests too).
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
+  const results = await page.evaluate(() =>
+    window.axe.run(document, {
+      resultTypes: ['violations'],
+      runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'],
+    }),
+  );
+  return results.violations.map(
+    (v) =>
+      `${v.id}: ${v.help} @ ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(' '))
+        .join(', ')}`,
+  );
+}
+
+async function useScheme(page, colorScheme) {
+  await page.emulateMedia({ colorScheme });
+  await page.waitForTimeout(400);
+}
+
+const SHOTS = process.env.SCREENSHOT_DIR || join(REPO_ROOT, 'target', 'e2e-shots');
+mkdirSync(SHOTS, { recursive: true });
+
+async function privateRoom(url) {
+  const res = await fetch(`${url}/api/rooms`, { method: 'POST' });
+  assert.equal(res.status, 201);
+  return res.json();
+}
+
+async function axeBoth(page, label, shot) {
+  for (const scheme of ['light', 'dark']) {
+    await useScheme(page, scheme);
+    assert.deepEqual(await axeViolations(page), [], `${label} (${scheme})`);
+    if (shot) await page.screenshot({ path: join(SHOTS, `${shot}-${scheme}.png`) });
+  }
+  await useScheme(page, 'light');
+}
+
+/** On a phone the member list and the settings are behind the People button. */
+async function openPeople(page, phone) {
+  if (!phone) return;
+  if ((await page.locator('#members-toggle').getAttribute('aria-expanded')) !== 'true') {
+    await page.locator('#members-toggle').click();
+  }
+}
+
+describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
+  let server;
+  let browser;
+  const people = [];
+
+  async function person({ viewport, path = '/' }) {
+    const context = await browser.newContext({ viewport, locale: 'en-US', bypassCSP: true });
+    context.setDefaultTimeout(TIMEOUT);
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(msg.text());
+    });
+    await page.goto(server.url + path);
+    const p = { context, page, problems, close: () => context.close() };
+    people.push(p);
+    return p;
+  }
+
+  before(async () => {
+    ({ server, browser } = await startServerAndBrowser(startServer));
+  });
+  after(() => stopAll({ server, browser }, people));
+
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    const phone = viewport.width < 500;
+    const tag = `${viewport.width}`;
+
+    test(`${tag} px: a kick leaves the owner and a bystander at the same address in, and is explained`, async () => {
+      const { room, owner_key: key } = await privateRoom(server.url);
+      const olga = await person({ viewport });
+      await olga.page.locator('#owner-key-box summary').click();
+      await olga.page.locator('#join-owner-key').fill(key);
+      await joinRoom(olga, 'Olga', room);
+      const long = 'Bartholomew Featherstone';
+      const yvonne = await person({ viewport, path: `/#${room}` });
+      await joinRoom(yvonne, long);
+      const xavier = await person({ viewport, path: `/#${room}` });
+      await joinRoom(xavier, 'Xavier');
+
+      // The room's name: in the header and the tab for everyone, instead of the id.
+      await openPeople(olga.page, phone);
+      await olga.page.locator('#title-input').fill('Q3 planning');
+      await olga.page.locator('#title-save').click();
+      for (const p of [olga, yvonne, xavier]) {
+        await waitForText(p.page.locator('#room-title'), 'Q3 planning');
+        await eventually(async () => assert.match(await p.page.title(), /Q3 planning/));
+      }
+
+      // Owners are marked: in the member list and beside their messages.
+      await send(olga.page, 'Agenda: https://example.com/q3?x=1 and javascript:alert(1)');
+      await waitForMessage(xavier.page, 'Agenda: https://example.com/q3?x=1 and javascript:alert(1)');
+      await openPeople(xavier.page, phone);
+      await waitForMembers(xavier.page, ['Olga', long, 'Xavier']);
+      assert.equal(
+        await xavier.page.locator('#members-list .member', { hasText: 'Olga' }).locator('.owner-badge').count(),
+        1,
+      );
+      assert.equal(await xavier.page.locator('#messages .msg .owner-badge').first().textContent(), 'Owner');
+
+      // Links: the http(s) URL is a safe link, the javascript: text stays text.
+      const links = await xavier.page
+        .locator('#messages .bubble a')
+        .evaluateAll((as) =>
+          as.map((a) => ({ href: a.getAttribute('href'), rel: a.rel, target: a.target, text: a.textContent })),
+        );
+      assert.deepEqual(links, [
+        {
+          href: 'https://example.com/q3?x=1',
+          rel: 'noopener noreferrer nofollow',
+          target: '_blank',
+          text: 'https://example.com/q3?x=1',
+        },
+      ]);
+
+      // A long name is not cut to a letter in the owner's list (measured: the whole name shows).
+      await openPeople(olga.page, phone);
+      const name = olga.page.locator('#members-list .member-name', { hasText: 'Bartholomew' });
+      const widths = await name.evaluate((el) => ({ client: el.clientWidth, scroll: el.scrollWidth }));
+      assert.ok(widths.client >= widths.scroll, `the name fits its box: ${JSON.stringify(widths)}`);
+      assert.ok(widths.client > 60, `more than a letter wide: ${widths.client}`);
+      await olga.page.screenshot({ path: join(SHOTS, `members-owner-${tag}.png`) });
+
+      // The owner removes Xavier from the member's menu, behind a confirmation.
+      const row = olga.page.locator('#members-list .member', { hasText: 'Xavier' });
+      await row.locator('.member-more').click();
+      await olga.page.locator('#members-list .member-menu-item', { hasText: 'Remove Xavier' }).click();
+      const dialog = olga.page.locator('dialog.confirm-dialog');
+      await waitForText(dialog, 'Remove Xavier from Q3 planning for 10 minutes?');
+      await axeBoth(olga.page, 'the confirmation', `confirm-${tag}`);
+      await dialog.locator('.btn-danger').click();
+
+      // Xavier: who, which room, a countdown, and Join disabled.
+      await xavier.page.locator('#join-screen').waitFor({ state: 'visible' });
+      await waitForText(xavier.page.locator('#kicked-box'), 'Olga removed you from Q3 planning.');
+      const before = await xavier.page.locator('.kicked-wait').textContent();
+      assert.match(before, /You can join again in (10:00|9:5\d)\./);
+      assert.ok(await xavier.page.locator('#join-button').isDisabled());
+      await xavier.page.waitForTimeout(2100);
+      assert.notEqual(await xavier.page.locator('.kicked-wait').textContent(), before, 'the countdown is live');
+      await axeBoth(xavier.page, 'the kicked screen', `kicked-${tag}`);
+
+      // One line for the kick, and the others stay: the bystander at the same address talks.
+      for (const p of [olga, yvonne]) {
+        await waitForText(p.page.locator('#messages .system').last(), 'Olga removed Xavier from the room');
+        assert.equal(await p.page.locator('#messages .system', { hasText: 'Xavier left' }).count(), 0);
+      }
+      await send(yvonne.page, 'still here');
+      await waitForMessage(olga.page, 'still here');
+
+      // The owner reloads (same address as the kicked guest): back in the room.
+      await olga.page.reload();
+      await olga.page.locator('#chat-screen').waitFor({ state: 'visible' });
+      await waitForText(olga.page.locator('#room-title'), 'Q3 planning');
+
+      // A new guest at the address is kept out, with the time the server gave.
+      const newcomer = await person({ viewport, path: `/#${room}` });
+      await newcomer.page.locator('#join-name').fill('Not Xavier');
+      await newcomer.page.locator('#join-button').click();
+      await waitForText(newcomer.page.locator('#kicked-box'), 'You were removed from');
+      assert.ok(await newcomer.page.locator('#join-button').isDisabled());
+
+      // A locked room: the header label at AA contrast, light and dark.
+      await openPeople(olga.page, phone);
+      await olga.page.locator('#lock-button').click();
+      await yvonne.page.locator('#room-locked').waitFor({ state: 'visible' });
+      await axeBoth(yvonne.page, 'a locked room', `locked-${tag}`);
+      for (const p of [olga, yvonne, xavier]) assert.deepEqual(p.problems, []);
+    });
+  }
+});
