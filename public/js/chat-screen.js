@@ -65,6 +65,7 @@ export class ChatScreen {
       onNearTop: () => this.conn?.loadOlder(this.list.itemCount()),
       onMenu: (id, button) => this.openMenu(id, button),
       onReact: (id, emoji) => this.conn?.react(id, emoji),
+      onTool: (action, id, emoji) => this.choose(action, id, emoji),
     });
     this.composer = new Composer({
       els,

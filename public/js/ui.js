@@ -7,6 +7,7 @@ import { memberActions } from './member-menu.js';
 import { quoteView, reactionView } from './message-actions.js';
 import { ownerBadge } from './owner-badge.js';
 import { trimCount } from './shown.js';
+import { messageToolbar, rovingTools, syncTools } from './toolbar.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
@@ -141,9 +142,18 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
     more.setAttribute('aria-expanded', 'false');
     more.setAttribute('aria-label', `More actions for the message from ${m.name}`);
     more.title = 'More actions';
-    parts.push(more);
+    // Beside the bubble (or the open editor), not at the row's far edge.
+    const content = body.querySelector(':scope > .bubble, :scope > .editor');
+    if (content) {
+      const row = h('div', 'bubble-row');
+      content.replaceWith(row);
+      row.append(content, messageToolbar(document, m, more));
+    } else {
+      parts.push(more);
+    }
   }
   li.replaceChildren(...parts);
+  syncTools(li);
 }
 
 /** A system line, e.g. "Bob joined". */
@@ -190,6 +200,7 @@ export class MessageList {
     onNearTop = () => {},
     onMenu = () => {},
     onReact = () => {},
+    onTool = () => {},
   }) {
     this.scroller = scroller;
     /** id -> {message, own}: what each shown message looks like now */
@@ -213,10 +224,13 @@ export class MessageList {
       this.scrollToBottom(true);
       this.hideMarker();
     });
+    rovingTools(list);
     list.addEventListener('click', (ev) => {
       const li = ev.target.closest('.msg');
       if (!li?.dataset.id) return;
       const id = Number(li.dataset.id);
+      const tool = ev.target.closest('[data-tool]');
+      if (tool) onTool(tool.dataset.tool, id, tool.dataset.emoji);
       const more = ev.target.closest('.more-button');
       if (more) onMenu(id, more);
       const reaction = ev.target.closest('.reaction');
@@ -344,6 +358,13 @@ export class MessageList {
     });
     li.classList.add('editing');
     li.querySelector('.bubble')?.replaceWith(form);
+    // The box grows with its text as it wraps (not only at newlines), up to half the screen.
+    const fit = () => {
+      input.style.height = 'auto';
+      input.style.height = `${Math.min(input.scrollHeight + 2, Math.round(window.innerHeight / 2))}px`;
+    };
+    input.addEventListener('input', fit);
+    fit();
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
   }

@@ -223,7 +223,7 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
 
     // Removed: Bob is back on the join screen with the notice, and cannot rejoin.
     await alice.page.locator('#members-list .member', { hasText: 'Bob' }).locator('.member-more').click();
-    await alice.page.locator('#members-list .member-menu-item').click();
+    await alice.page.locator('#members-list .member-menu-item', { hasText: 'Remove Bob' }).click();
     await alice.page.locator('dialog.confirm-dialog .btn-danger').click();
     await bob.page.locator('#join-screen').waitFor({ state: 'visible' });
     await waitForText(bob.page.locator('#kicked-box'), 'Alice removed you from');

@@ -94,7 +94,9 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
   }
 
   before(async () => {
-    ({ server, browser } = await startServerAndBrowser(startServer));
+    // 50 messages in a few seconds: no rate limit in the way.
+    const vars = { RATE_LIMIT_PER_SEC: '1000', RATE_LIMIT_BURST: '1000' };
+    ({ server, browser } = await startServerAndBrowser(() => startServer({ vars })));
   });
   after(() => stopAll({ server, browser }, people));
 
@@ -205,6 +207,87 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await yvonne.page.locator('#room-locked').waitFor({ state: 'visible' });
       await axeBoth(yvonne.page, 'a locked room', `locked-${tag}`);
       for (const p of [olga, yvonne, xavier]) assert.deepEqual(p.problems, []);
+    });
+
+    test(`${tag} px: the toolbar beside the bubble, the highlighted row, the editor's height, one Tab stop`, async () => {
+      const room = `ui-${tag}-${Date.now().toString(36)}`;
+      const ann = await person({ viewport });
+      await joinRoom(ann, 'Ann', room);
+      const ben = await person({ viewport });
+      await joinRoom(ben, 'Ben', room);
+      const long =
+        'A long message that wraps over several lines in the editor, so the box must grow with it: ' +
+        'it is not one line showing only its tail, and the person sees what they are editing.';
+      await send(ann.page, 'short');
+      await send(ann.page, long);
+      await waitForMessage(ben.page, long);
+      const msg = (page, text) => page.locator('#messages .msg', { has: page.locator('.bubble', { hasText: text }) });
+
+      // The toolbar sits beside the bubble (measured), and its quick reaction reacts in one click.
+      const theirs = msg(ben.page, 'short');
+      await theirs.hover();
+      const gap = await theirs.evaluate((li) => {
+        const b = li.querySelector('.bubble').getBoundingClientRect();
+        const t = li.querySelector('.msg-toolbar').getBoundingClientRect();
+        return t.left - b.right;
+      });
+      assert.ok(gap >= 0 && gap <= 16, `toolbar ${gap} px from the bubble`);
+      if (!phone) {
+        await theirs.locator('[data-tool="react"]').click();
+        await eventually(async () => assert.equal(await msg(ann.page, 'short').locator('.reaction').count(), 1));
+        await theirs.hover();
+        await theirs.locator('[data-tool="reply"]').click();
+        await ben.page.locator('#reply-preview').waitFor({ state: 'visible' });
+        await ben.page.locator('#reply-cancel').click();
+      }
+
+      // The open menu's row is highlighted.
+      await theirs.hover();
+      await theirs.locator('.more-button').click();
+      await ben.page.locator('#message-menu').waitFor({ state: 'visible' });
+      assert.ok(await theirs.evaluate((li) => li.classList.contains('menu-open')));
+      const bg = await theirs.evaluate((li) => getComputedStyle(li).backgroundColor);
+      assert.notEqual(bg, 'rgba(0, 0, 0, 0)', 'the row has a background');
+      await ben.page.screenshot({ path: join(SHOTS, `menu-row-${tag}.png`) });
+      await ben.page.keyboard.press('Escape');
+
+      // The editor is as tall as its wrapped text (not one line).
+      const mine = msg(ann.page, 'A long message');
+      await mine.hover();
+      await mine.locator('.more-button').click();
+      await ann.page.locator('#message-menu [data-action="edit"]').click();
+      const box = ann.page.locator('.editor textarea');
+      const fit = await box.evaluate((t) => ({
+        client: t.clientHeight,
+        scroll: t.scrollHeight,
+        line: parseFloat(getComputedStyle(t).lineHeight) || 20,
+      }));
+      assert.ok(fit.client >= fit.scroll - 2, `the text fits: ${JSON.stringify(fit)}`);
+      assert.ok(fit.client > fit.line * 1.8, `more than one line: ${JSON.stringify(fit)}`);
+      await ann.page.screenshot({ path: join(SHOTS, `editor-${tag}.png`) });
+      await box.press('Escape');
+
+      // 50 messages: Tab goes from the list to the composer in a few stops, not one per message.
+      for (let i = 0; i < 48; i++) await send(ann.page, `filler ${i}`);
+      await waitForMessage(ben.page, 'filler 47');
+      await ben.page.locator('#scroller').focus();
+      let stops = 0;
+      for (; stops < 30; stops++) {
+        await ben.page.keyboard.press('Tab');
+        if (await ben.page.evaluate(() => document.activeElement?.id === 'message-input')) break;
+      }
+      assert.ok(stops < 5, `${stops + 1} Tab stops from the list to the composer`);
+      // Arrow keys move between messages; the focused message's toolbar is then reachable by Tab.
+      await ben.page.locator('#scroller').focus();
+      const last = ben.page.locator('#messages .msg').last();
+      await last.focus();
+      await ben.page.keyboard.press('ArrowUp');
+      const focusedText = await ben.page.evaluate(() => document.activeElement?.querySelector('.bubble')?.textContent);
+      assert.equal(focusedText, 'filler 46');
+      await ben.page.keyboard.press('Tab');
+      assert.equal(await ben.page.evaluate(() => document.activeElement?.dataset.tool), 'reply');
+      await axeBoth(ben.page, 'the toolbar of a focused message', `toolbar-${tag}`);
+      for (const p of [ann, ben]) assert.deepEqual(p.problems, []);
     });
   }
 });
