@@ -69,6 +69,7 @@ const els = {
   titleForm: $('title-form'),
   titleInput: $('title-input'),
   kickedBox: $('kicked-box'),
+  settingsToggle: $('settings-toggle'),
 };
 
 const saved = new Saved();

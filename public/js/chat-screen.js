@@ -4,10 +4,12 @@
 
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
+import { EmojiPicker } from './emoji-picker.js';
 import { actionErrorText, LongPress, messageActions } from './message-actions.js';
 import { MessageMenu } from './message-menu.js';
 import { markOwners } from './owner-badge.js';
 import { OwnerPanel } from './owner-panel.js';
+import { RoomSettings } from './room-settings.js';
 import { roomName } from './room-title.js';
 import { Announcer, statusView } from './status.js';
 import { Typists } from './typing.js';
@@ -82,6 +84,8 @@ export class ChatScreen {
       onTitle: (text) => this.conn?.setTitle(text),
       onLock: (locked) => this.conn?.lock(locked),
     });
+    this.settings = new RoomSettings({ els });
+    this.picker = new EmojiPicker();
     // A touch resting on a message opens its menu (hover shows the button on desktop).
     const press = new LongPress({
       onPress: (li) => {
@@ -303,6 +307,7 @@ export class ChatScreen {
     els.roomTopic.title = view.topic;
     els.roomLocked.hidden = !view.locked;
     this.ownerPanel.render(view);
+    this.settings.render(view);
     if (ownerChanged) this.renderMembers();
   }
 
@@ -320,7 +325,12 @@ export class ChatScreen {
     if (!v || !this.conn) return;
     if (action === 'react') this.conn.react(id, emoji);
     else if (action === 'delete') this.conn.deleteMessage(id);
-    else if (action === 'edit') this.list.startEdit(id, (text) => this.conn?.edit(id, text));
+    else if (action === 'picker') {
+      this.picker.open().then((emoji) => {
+        if (emoji) this.conn?.react(id, emoji);
+        this.list.item(id)?.focus();
+      });
+    } else if (action === 'edit') this.list.startEdit(id, (text) => this.conn?.edit(id, text));
     else if (action === 'reply') {
       this.composer.setReply(v.message);
       this.composer.focus();

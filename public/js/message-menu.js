@@ -84,6 +84,11 @@ export class MessageMenu {
         b.setAttribute('aria-label', `React with ${emoji}`);
         row.append(b);
       }
+      // The full picker (emoji-picker.js), for any emoji the server accepts.
+      const more = item('menu-emoji menu-more-emoji', '+', 'picker');
+      more.setAttribute('aria-label', 'More emoji…');
+      more.title = 'More emoji';
+      row.append(more);
       parts.push(row);
     }
     if (actions.reply) parts.push(item('menu-item', 'Reply', 'reply'));

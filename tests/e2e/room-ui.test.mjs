@@ -119,10 +119,30 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       const xavier = await person({ viewport, path: `/#${room}` });
       await joinRoom(xavier, 'Xavier');
 
-      // The room's name: in the header and the tab for everyone, instead of the id.
-      await openPeople(olga.page, phone);
+      // The room's name: in the header and the tab for everyone, instead of the id. On a phone the
+      // owner's settings have their own header button.
+      const headerHeight = () => xavier.page.locator('.chat-header').evaluate((h) => h.getBoundingClientRect().height);
+      const heightBefore = await headerHeight();
+      if (phone) {
+        await olga.page.locator('#settings-toggle').click();
+        await olga.page.locator('#title-input').waitFor({ state: 'visible' });
+        assert.ok(await olga.page.locator('#members-list').isHidden(), 'only the settings');
+        await olga.page.screenshot({ path: join(SHOTS, `settings-${tag}.png`) });
+        await axeBoth(olga.page, 'the settings on a phone', null);
+      } else {
+        assert.ok(await olga.page.locator('#settings-toggle').isHidden(), 'beside the list on a desktop');
+      }
+      const topic = `${'A very long topic that goes on and on about the quarter, '.repeat(3)}the end.`;
+      await olga.page.locator('#topic-input').fill(topic);
+      await olga.page.locator('#topic-save').click();
       await olga.page.locator('#title-input').fill('Q3 planning');
       await olga.page.locator('#title-save').click();
+      await waitForText(xavier.page.locator('#room-topic'), 'the end.');
+      assert.equal(await headerHeight(), heightBefore, 'the header keeps its height with a long topic');
+      await xavier.page.locator('#room-topic').click();
+      await waitForText(xavier.page.locator('dialog .topic-full'), topic);
+      await axeBoth(xavier.page, 'the topic in full', `topic-${tag}`);
+      await xavier.page.locator('dialog .btn').click();
       for (const p of [olga, yvonne, xavier]) {
         await waitForText(p.page.locator('#room-title'), 'Q3 planning');
         await eventually(async () => assert.match(await p.page.title(), /Q3 planning/));
