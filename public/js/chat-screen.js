@@ -5,6 +5,7 @@
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
 import { EmojiPicker } from './emoji-picker.js';
+import { confirmDialog } from './member-menu.js';
 import { actionErrorText, LongPress, messageActions } from './message-actions.js';
 import { MessageMenu } from './message-menu.js';
 import { markOwners } from './owner-badge.js';
@@ -324,8 +325,16 @@ export class ChatScreen {
     const v = this.list.views.get(id);
     if (!v || !this.conn) return;
     if (action === 'react') this.conn.react(id, emoji);
-    else if (action === 'delete') this.conn.deleteMessage(id);
-    else if (action === 'picker') {
+    else if (action === 'delete') {
+      confirmDialog(document, {
+        title: 'Delete this message?',
+        body: `The message from ${v.message.name} is deleted for everyone in the room.`,
+        confirm: 'Delete',
+      }).then((yes) => {
+        if (yes) this.conn?.deleteMessage(id);
+        this.list.item(id)?.focus();
+      });
+    } else if (action === 'picker') {
       this.picker.open().then((emoji) => {
         if (emoji) this.conn?.react(id, emoji);
         this.list.item(id)?.focus();

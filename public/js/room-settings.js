@@ -54,11 +54,17 @@ export class RoomSettings {
       els.membersToggle.setAttribute('aria-expanded', 'false');
       if (open) els.titleInput.focus();
     });
-    // The People button shows the whole panel again.
-    els.membersToggle.addEventListener('click', () => {
-      els.membersPanel.classList.remove('settings-only');
-      els.settingsToggle.setAttribute('aria-expanded', 'false');
-    });
+    // The People button shows the whole panel again (before its own handler toggles the panel:
+    // from the settings, People opens the list rather than closing the panel).
+    els.membersToggle.addEventListener(
+      'click',
+      () => {
+        if (!els.membersPanel.classList.contains('settings-only')) return;
+        els.membersPanel.classList.remove('settings-only', 'open');
+        els.settingsToggle.setAttribute('aria-expanded', 'false');
+      },
+      true,
+    );
   }
 
   render({ owner, topic }) {

@@ -46,7 +46,9 @@ async function openMenu(page, text) {
 }
 
 async function menuActions(page) {
-  return page.locator('#message-menu [data-action]:not([data-action="react"])').allTextContents();
+  return page
+    .locator('#message-menu [data-action]:not([data-action="react"]):not([data-action="picker"])')
+    .allTextContents();
 }
 
 /** A private room made through the API: its id and owner key. */
@@ -162,10 +164,10 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
 
     // Alice deletes it (the menu asks once more): a tombstone for both, and the quote follows.
     menu = await openMenu(alice.page, 'Lunch at 12:30?');
-    assert.deepEqual(await menuActions(alice.page), ['Reply', 'Edit', 'Delete']);
+    assert.deepEqual(await menuActions(alice.page), ['Reply', 'Edit', 'Delete…']);
     await menu.locator('[data-action="delete"]').click();
-    await waitForText(menu.locator('[data-action="delete"]'), 'Delete for everyone?');
-    await menu.locator('[data-action="delete"]').click();
+    await waitForText(alice.page.locator('dialog.confirm-dialog'), 'Delete this message?');
+    await alice.page.locator('dialog.confirm-dialog .btn-danger').click();
     for (const p of [alice, bob]) {
       await eventually(async () => {
         assert.equal(await p.page.locator('#messages .msg .tombstone').count(), 1);
@@ -200,9 +202,9 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     await send(bob.page, 'an unfortunate message');
     await waitForMessage(alice.page, 'an unfortunate message');
     const menu = await openMenu(alice.page, 'an unfortunate message');
-    assert.deepEqual(await menuActions(alice.page), ['Reply', 'Delete']);
+    assert.deepEqual(await menuActions(alice.page), ['Reply', 'Delete…']);
     await menu.locator('[data-action="delete"]').click();
-    await menu.locator('[data-action="delete"]').click();
+    await menu.page().locator('dialog.confirm-dialog .btn-danger').click();
     await eventually(async () => assert.equal(await bob.page.locator('#messages .tombstone').count(), 1));
 
     // Locked: a new person is refused, with words for it.
@@ -263,7 +265,7 @@ describe('issue 12 in the browser', { timeout: 240_000 }, () => {
     await editor.press('Enter');
     menu = await openMenu(alice.page, 'delete me');
     await menu.locator('[data-action="delete"]').click();
-    await menu.locator('[data-action="delete"]').click();
+    await menu.page().locator('dialog.confirm-dialog .btn-danger').click();
     menu = await openMenu(alice.page, 'react to me');
     await menu.locator('[data-emoji="🎉"]').click();
     menu = await openMenu(alice.page, 'keep me');

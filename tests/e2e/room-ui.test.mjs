@@ -307,6 +307,56 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await ben.page.keyboard.press('Tab');
       assert.equal(await ben.page.evaluate(() => document.activeElement?.dataset.tool), 'reply');
       await axeBoth(ben.page, 'the toolbar of a focused message', `toolbar-${tag}`);
+      // The full picker: a search that reacts, keyboard only.
+      const target = msg(ben.page, 'filler 47');
+      await target.hover();
+      await target.locator('.more-button').click();
+      await ben.page.locator('#message-menu [data-action="picker"]').click();
+      const picker = ben.page.locator('dialog.emoji-picker');
+      await picker.locator('button.emoji').first().waitFor();
+      await picker.locator('.emoji-search').fill('party popper');
+      await waitForText(picker.locator('.emoji-status'), 'emoji found');
+      await axeBoth(ben.page, 'the emoji picker', `picker-${tag}`);
+      await picker.locator('.emoji-search').press('ArrowDown');
+      await ben.page.keyboard.press('Enter');
+      await eventually(async () =>
+        assert.equal(await msg(ann.page, 'filler 47').locator('.reaction').first().getAttribute('data-emoji'), '🎉'),
+      );
+      // The picker remembers: 🎉 is first among the recent emoji next time.
+      await target.hover();
+      await target.locator('.more-button').click();
+      await ben.page.locator('#message-menu [data-action="picker"]').click();
+      await picker.locator('.emoji-row').first().waitFor();
+      assert.equal(await picker.locator('.emoji-group').first().textContent(), 'Recent');
+      assert.equal(await picker.locator('button.emoji').first().getAttribute('data-emoji'), '🎉');
+      await ben.page.keyboard.press('Escape');
+
+      // Delete is confirmed in a dialog; on a phone the menu is a sheet over a dimmed room, with a
+      // title and Cancel, and the message stays in view above it.
+      const doomed = msg(ann.page, 'filler 20');
+      await doomed.scrollIntoViewIfNeeded();
+      await doomed.hover();
+      await doomed.locator('.more-button').click();
+      if (phone) {
+        await ann.page.locator('#message-menu .menu-title').waitFor({ state: 'visible' });
+        await ann.page.locator('#message-menu .menu-cancel').waitFor({ state: 'visible' });
+        const seen = await doomed.evaluate((li) => {
+          const r = li.querySelector('.bubble').getBoundingClientRect();
+          const sheet = document.getElementById('message-menu').getBoundingClientRect();
+          const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+          return { above: r.bottom <= sheet.top, hit: li.contains(hit) };
+        });
+        assert.deepEqual(seen, { above: true, hit: true }, 'the message is visible above the sheet, not under the dim');
+        await ann.page.screenshot({ path: join(SHOTS, `sheet-${tag}.png`) });
+        await axeBoth(ann.page, 'the phone sheet', null);
+      }
+      await ann.page.locator('#message-menu [data-action="delete"]').click();
+      const ask = ann.page.locator('dialog.confirm-dialog');
+      await waitForText(ask, 'Delete this message?');
+      await ann.page.screenshot({ path: join(SHOTS, `delete-dialog-${tag}.png`) });
+      await ask.locator('.btn-danger').click();
+      await eventually(async () => assert.equal(await ben.page.locator('#messages .tombstone').count(), 1));
+
       for (const p of [ann, ben]) assert.deepEqual(p.problems, []);
     });
   }
