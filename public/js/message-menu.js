@@ -50,7 +50,8 @@ export class MessageMenu {
   }
 
   items() {
-    return [...this.el.querySelectorAll('[role^="menuitem"]')];
+    // Cancel shows only in the phone sheet: an item not drawn is not one the keys move to.
+    return [...this.el.querySelectorAll('[role^="menuitem"]')].filter((el) => el.getClientRects().length > 0);
   }
 
   /**

@@ -63,6 +63,23 @@ function deactivate(li) {
   for (const b of li.querySelectorAll(TOOLS)) b.tabIndex = -1;
 }
 
+/**
+ * The list's one Tab stop is the scroller: from it, an arrow key, Home or End goes to a message
+ * (the newest for Up and End, the oldest for Home), as in the ARIA feed pattern.
+ */
+export function enterFeed(scroller, list) {
+  scroller.addEventListener('keydown', (ev) => {
+    if (ev.target !== scroller) return;
+    const all = list.querySelectorAll(':scope > .msg[data-id]');
+    if (all.length === 0) return;
+    const to = { ArrowUp: all.length - 1, End: all.length - 1, ArrowDown: all.length - 1, Home: 0 }[ev.key];
+    if (to === undefined) return;
+    ev.preventDefault();
+    all[to].focus();
+    all[to].scrollIntoView({ block: 'nearest' });
+  });
+}
+
 /** Chips and toolbar of a redrawn message follow whether it holds focus. */
 export function syncTools(li) {
   const active = li.classList.contains('tools-active');

@@ -7,7 +7,7 @@ import { memberActions } from './member-menu.js';
 import { quoteView, reactionView } from './message-actions.js';
 import { ownerBadge } from './owner-badge.js';
 import { trimCount } from './shown.js';
-import { messageToolbar, rovingTools, syncTools } from './toolbar.js';
+import { enterFeed, messageToolbar, rovingTools, syncTools } from './toolbar.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
@@ -225,6 +225,7 @@ export class MessageList {
       this.hideMarker();
     });
     rovingTools(list);
+    enterFeed(scroller, list);
     list.addEventListener('click', (ev) => {
       const li = ev.target.closest('.msg');
       if (!li?.dataset.id) return;

@@ -299,8 +299,12 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       assert.ok(stops < 5, `${stops + 1} Tab stops from the list to the composer`);
       // Arrow keys move between messages; the focused message's toolbar is then reachable by Tab.
       await ben.page.locator('#scroller').focus();
-      const last = ben.page.locator('#messages .msg').last();
-      await last.focus();
+      await ben.page.keyboard.press('End');
+      assert.equal(
+        await ben.page.evaluate(() => document.activeElement?.querySelector('.bubble')?.textContent),
+        'filler 47',
+        'End in the list goes to the newest message',
+      );
       await ben.page.keyboard.press('ArrowUp');
       const focusedText = await ben.page.evaluate(() => document.activeElement?.querySelector('.bubble')?.textContent);
       assert.equal(focusedText, 'filler 46');
@@ -356,6 +360,12 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await ann.page.screenshot({ path: join(SHOTS, `delete-dialog-${tag}.png`) });
       await ask.locator('.btn-danger').click();
       await eventually(async () => assert.equal(await ben.page.locator('#messages .tombstone').count(), 1));
+
+      // Ann's tab goes: she is away (the presence grace) and her row says so at AA contrast.
+      await ann.close();
+      await openPeople(ben.page, phone);
+      await ben.page.locator('#members-list .member.away').waitFor();
+      await axeBoth(ben.page, 'an away member', `away-${tag}`);
 
       for (const p of [ann, ben]) assert.deepEqual(p.problems, []);
     });
