@@ -174,6 +174,30 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
         },
       ]);
 
+      // Hostile strings: each stays text, or its http(s) part is the only link; no markup is parsed.
+      const hostile = [
+        '<a href="javascript:alert(1)">click</a>',
+        '<img src=x onerror=alert(1)>',
+        'JAVASCRIPT:alert(1) data:text/html,<script>alert(1)</script>',
+        'https://ok.example/"onmouseover="alert(1) and //evil.example',
+        `https://long.example/${'x'.repeat(300)}`,
+      ];
+      for (const text of hostile) await send(olga.page, text);
+      await waitForMessage(xavier.page, hostile.at(-1));
+      const found = await xavier.page.locator('#messages .bubble').evaluateAll((bubbles) => ({
+        hrefs: bubbles.flatMap((b) => [...b.querySelectorAll('a')].map((a) => a.getAttribute('href'))),
+        markup: bubbles.flatMap((b) => [...b.querySelectorAll('*')].map((e) => e.tagName)).filter((t) => t !== 'A'),
+        wide: bubbles.filter((b) => b.scrollWidth > b.clientWidth + 1).length,
+      }));
+      assert.deepEqual(found.markup, [], 'no element but links inside a bubble');
+      assert.ok(
+        found.hrefs.every((h) => /^https?:\/\//.test(h)),
+        `only http(s) links: ${found.hrefs}`,
+      );
+      assert.deepEqual(found.hrefs.slice(1), ['https://ok.example/', `https://long.example/${'x'.repeat(300)}`]);
+      assert.equal(found.wide, 0, 'a long URL wraps inside its bubble');
+      await xavier.page.screenshot({ path: join(SHOTS, `links-${tag}.png`) });
+
       // A long name is not cut to a letter in the owner's list (measured: the whole name shows).
       await openPeople(olga.page, phone);
       const name = olga.page.locator('#members-list .member-name', { hasText: 'Bartholomew' });
@@ -251,7 +275,13 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
         const t = li.querySelector('.msg-toolbar').getBoundingClientRect();
         return t.left - b.right;
       });
-      assert.ok(gap >= 0 && gap <= 16, `toolbar ${gap} px from the bubble`);
+      if (!phone) assert.ok(gap >= 0 && gap <= 16, `toolbar ${gap} px from the bubble`);
+      // On a phone it takes no width from the bubble: a long message uses the row's width.
+      const share = await msg(ben.page, 'A long message').evaluate((li) => {
+        const body = li.querySelector('.msg-body').getBoundingClientRect().width;
+        return li.querySelector('.bubble').getBoundingClientRect().width / body;
+      });
+      if (phone) assert.ok(share > 0.85, `the bubble uses ${Math.round(share * 100)}% of the row`);
       if (!phone) {
         await theirs.locator('[data-tool="react"]').click();
         await eventually(async () => assert.equal(await msg(ann.page, 'short').locator('.reaction').count(), 1));
