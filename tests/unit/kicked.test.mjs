@@ -39,3 +39,17 @@ test('a room is called by its title, else by its id', () => {
   assert.equal(roomName('lobby'), '#lobby');
   assert.match(roomName('a'.repeat(64), ''), /^Private room aaaaaa…aaaa$/);
 });
+
+test('the title limit is the server value (src/room/moderation.rs MAX_TITLE)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { MAX_TITLE_CHARS } = await import('../../public/js/room-title.js');
+  const src = readFileSync(new URL('../../src/room/moderation.rs', import.meta.url), 'utf8');
+  assert.match(src, new RegExp(`pub const MAX_TITLE: usize = ${MAX_TITLE_CHARS};`));
+});
+
+test("the confirmation's ban length is the default KICK_BAN_MS in wrangler.toml", async () => {
+  const { readFileSync } = await import('node:fs');
+  const { KICK_BAN_MS_DEFAULT } = await import('../../public/js/member-menu.js');
+  const toml = readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8');
+  assert.match(toml, new RegExp(`^KICK_BAN_MS = "${KICK_BAN_MS_DEFAULT}"`, 'm'));
+});
