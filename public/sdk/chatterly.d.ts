@@ -160,6 +160,11 @@ export interface WelcomeFrame {
   /** The room's owners here or away. */
   owners?: string[];
 }
+/** The answer to an `auth` renewal: the new token's `exp` (unix seconds). */
+export interface AuthReplyFrame {
+  type: 'auth';
+  exp: number;
+}
 /** To a kicked member, just before the 4003 close. */
 export interface KickedFrame {
   type: 'kicked';
@@ -204,6 +209,7 @@ export type ServerFrame =
   | TypingFrame
   | PresenceFrame
   | KickedFrame
+  | AuthReplyFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 

@@ -54,6 +54,7 @@ test('server frames: the .d.ts ServerFrame types and the Server → client table
     'LockFrame',
     'KickFrame',
     'KickedFrame',
+    'AuthReplyFrame',
     'PresenceNameFrame',
     'TypingFrame',
     'PresenceFrame',
