@@ -5,8 +5,7 @@ import { ChatScreen } from './chat-screen.js';
 import { JoinScreen } from './join-screen.js';
 import { KickedScreen } from './kicked-screen.js';
 import { roomName } from './room-title.js';
-import { Saved } from './saved.js';
-import { roomFromLocation } from './util.js';
+import { normalizeRoom, roomFromLocation } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -91,6 +90,7 @@ const chatScreen = new ChatScreen({
     // Removed (a kick, or a ban found on joining): who, where, and a countdown on the button.
     if ((code === 'kicked' || code === 'banned') && until > Date.now()) {
       kicked.show({ by, room: roomName(room, title ?? chatScreen.roomView.title), until });
+      kickedFrom = room;
       return;
     }
     kicked.hide();
@@ -99,6 +99,12 @@ const chatScreen = new ChatScreen({
 });
 
 const kicked = new KickedScreen({ box: els.kickedBox, button: els.joinButton });
+let kickedFrom = '';
+// The ban is this room's: typing another room lets the person join that one.
+els.joinRoom.addEventListener('input', () => {
+  const room = normalizeRoom(els.joinRoom.value || 'lobby');
+  if (kicked.active && room !== kickedFrom) kicked.hide();
+});
 
 function join(room, name, ownerKey = '') {
   kicked.hide();

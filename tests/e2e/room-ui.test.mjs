@@ -224,6 +224,10 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await xavier.page.waitForTimeout(2100);
       assert.notEqual(await xavier.page.locator('.kicked-wait').textContent(), before, 'the countdown is live');
       await axeBoth(xavier.page, 'the kicked screen', `kicked-${tag}`);
+      // The ban is this room's: another room may be joined at once.
+      await xavier.page.locator('#join-room').fill('lobby');
+      assert.ok(await xavier.page.locator('#join-button').isEnabled(), 'another room: Join works');
+      assert.ok(await xavier.page.locator('#kicked-box').isHidden());
 
       // One line for the kick, and the others stay: the bystander at the same address talks.
       for (const p of [olga, yvonne]) {
