@@ -5,6 +5,7 @@ import { ChatScreen } from './chat-screen.js';
 import { JoinScreen } from './join-screen.js';
 import { KickedScreen } from './kicked-screen.js';
 import { roomName } from './room-title.js';
+import { Saved } from './saved.js';
 import { normalizeRoom, roomFromLocation } from './util.js';
 
 const $ = (id) => document.getElementById(id);
