@@ -26,10 +26,10 @@
 //! - [`room`]: one room as plain Rust. [`room::Room::handle`] takes a runtime event and decides,
 //!   queueing frames; [`room::Room::flush`] stores a burst's messages through [`room::Store`] and
 //!   packs the queued frames into one batch per member. One module per client frame (`join`,
-//!   `message`, `typing`, `edit` for edit and delete, `react`, `moderation` for kick, lock and
-//!   topic, `auth` for a token's renewal, `read` for read positions, `upload` for files) and per
-//!   concept (`mentions` for a text's `@name`s, `outbox`, `flush`, `history`, `quota`, `deadline`,
-//!   `leave` for away
+//!   `message`, `typing`, `edit` for edit and delete, `react`, `moderation` for kick, lock, topic
+//!   and title, `auth` for a token's renewal, `read` for read positions, `upload` for files) and
+//!   per concept (`mentions` for a text's `@name`s, `outbox`, `flush`, `history`, `quota`,
+//!   `deadline`, `leave` for away
 //!   and leave, `crowd` for presence as a count in a very large room);
 //! - [`search`]: the search endpoint's request and query grammar, compiled into a safe FTS5 query,
 //!   and its snippets (the index itself is SQL in the shell);

@@ -3,8 +3,10 @@
 
 import { ChatScreen } from './chat-screen.js';
 import { JoinScreen } from './join-screen.js';
+import { KickedScreen } from './kicked-screen.js';
+import { roomName } from './room-title.js';
 import { Saved } from './saved.js';
-import { roomFromLocation } from './util.js';
+import { normalizeRoom, roomFromLocation } from './util.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -74,6 +76,10 @@ const els = {
   searchMore: $('search-more'),
   notifyButton: $('notify-button'),
   mentionList: $('mention-list'),
+  titleForm: $('title-form'),
+  titleInput: $('title-input'),
+  kickedBox: $('kicked-box'),
+  settingsToggle: $('settings-toggle'),
 };
 
 const saved = new Saved();
@@ -90,13 +96,29 @@ const joinScreen = new JoinScreen({
 const chatScreen = new ChatScreen({
   els,
   saved,
-  onExit: ({ code, message, room, name }) => {
+  onExit: ({ code, message, room, name, by, title, until }) => {
     joinScreen.show({ room, name });
+    // Removed (a kick, or a ban found on joining): who, where, and a countdown on the button.
+    if ((code === 'kicked' || code === 'banned') && until > Date.now()) {
+      kicked.show({ by, room: roomName(room, title ?? chatScreen.roomView.title), until });
+      kickedFrom = room;
+      return;
+    }
+    kicked.hide();
     if (code) joinScreen.showError(code, message);
   },
 });
 
+const kicked = new KickedScreen({ box: els.kickedBox, button: els.joinButton });
+let kickedFrom = '';
+// The ban is this room's: typing another room lets the person join that one.
+els.joinRoom.addEventListener('input', () => {
+  const room = normalizeRoom(els.joinRoom.value || 'lobby');
+  if (kicked.active && room !== kickedFrom) kicked.hide();
+});
+
 function join(room, name, ownerKey = '') {
+  kicked.hide();
   joinScreen.setJoining(true);
   chatScreen.join(room, name, ownerKey);
 }

@@ -6,15 +6,20 @@ import { Attachments, setFilesRoom } from './attachments.js';
 import { Attention } from './attention.js';
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
+import { EmojiPicker } from './emoji-picker.js';
+import { confirmDialog } from './member-menu.js';
 import { MentionComplete } from './mention-complete.js';
 import { actionErrorText, LongPress, messageActions } from './message-actions.js';
 import { MessageMenu } from './message-menu.js';
+import { markOwners } from './owner-badge.js';
 import { OwnerPanel } from './owner-panel.js';
+import { RoomSettings } from './room-settings.js';
+import { roomName } from './room-title.js';
 import { SearchPanel } from './search-panel.js';
 import { Announcer, statusView } from './status.js';
 import { Typists } from './typing.js';
 import { MessageList, renderMembers } from './ui.js';
-import { isPrivateRoom, roomLabel, roomLink, typingText } from './util.js';
+import { isPrivateRoom, roomLink, typingText } from './util.js';
 
 /** Error codes about an action (edit, delete, react, moderation): said under the composer. */
 const ACTION_NOTICES = new Set(['not_found', 'forbidden', 'edit_window', 'invalid_emoji', 'too_many_reactions']);
@@ -47,8 +52,9 @@ export class ChatScreen {
     this.room = '';
     this.name = '';
     this.ownerKey = '';
-    this.roomView = { topic: '', locked: false, owner: false };
-    this.membersView = { members: [], away: [] };
+    this.roomView = { topic: '', title: '', locked: false, owner: false };
+    this.membersView = { members: [], away: [], owners: [] };
+    this.kickedNames = new Set(); // kicked just now: their leave is not a second line
     this.countdownTimer = null;
     this.noticeTimer = null;
     this.announcer = new Announcer();
@@ -67,6 +73,7 @@ export class ChatScreen {
       onNearTop: () => this.conn?.loadOlder(this.list.itemCount()),
       onMenu: (id, button) => this.openMenu(id, button),
       onReact: (id, emoji) => this.conn?.react(id, emoji),
+      onTool: (action, id, emoji) => this.choose(action, id, emoji),
     });
     this.attachments = new Attachments({
       upload: (file, opts) => (this.conn ? this.conn.upload(file, opts) : Promise.reject({ code: 'not_connected' })),
@@ -85,7 +92,7 @@ export class ChatScreen {
       els,
       list: this.list,
       sendRead: (id) => this.conn?.read(id),
-      roomLabel: () => (this.visible ? roomLabel(this.room) : ''),
+      roomLabel: () => (this.visible ? roomName(this.room, this.roomView.title) : ''),
     });
     this.search = new SearchPanel({
       els,
@@ -103,8 +110,11 @@ export class ChatScreen {
     this.ownerPanel = new OwnerPanel({
       els,
       onTopic: (text) => this.conn?.setTopic(text),
+      onTitle: (text) => this.conn?.setTitle(text),
       onLock: (locked) => this.conn?.lock(locked),
     });
+    this.settings = new RoomSettings({ els });
+    this.picker = new EmojiPicker();
     // A touch resting on a message opens its menu (hover shows the button on desktop).
     const press = new LongPress({
       onPress: (li) => {
@@ -177,7 +187,8 @@ export class ChatScreen {
     this.attention.start(name);
     this.search.reset();
     this.ownerKey = ownerKey || this.saved.ownerKey(room);
-    this.renderRoom({ topic: '', locked: false, owner: false });
+    this.renderRoom({ topic: '', title: '', locked: false, owner: false });
+    this.kickedNames.clear();
 
     const c = new ChatConnection({
       room,
@@ -197,19 +208,26 @@ export class ChatScreen {
     });
     on('read', (d) => this.attention.read(d.id));
     on('members', (d) => {
-      this.membersView = { members: d.members, away: d.away ?? [], count: d.count };
+      this.membersView = { members: d.members, away: d.away ?? [], count: d.count, owners: d.owners ?? [] };
       this.renderMembers();
+      markOwners(this.els.messages, this.membersView.owners);
     });
     on('update', (d) => {
       this.list.updateMessage(d.message, { own: d.own });
       this.attention.update(d.message);
+      markOwners(this.els.messages, this.membersView.owners);
       if (d.message.deleted) this.composer.replyDeleted(d.message.id);
       if (d.message.deleted && this.menu.id === d.message.id) this.menu.close(false);
     });
     on('room', (d) => this.renderRoom(d));
-    on('system', (d) => this.list.addSystem(d.text, d.at));
+    on('system', (d) => {
+      // A kick is one line: the leave that follows it only updates the member list.
+      if (d.kind === 'kick' && d.live && d.target) this.kickedNames.add(d.target);
+      this.list.addSystem(d.text, d.at);
+    });
     on('message', (d) => {
       this.list.addMessage(d.message, { own: d.own, live: d.live });
+      markOwners(this.els.messages, this.membersView.owners);
       this.typists.stop(d.message.name);
       this.attention.message(d);
     });
@@ -220,7 +238,7 @@ export class ChatScreen {
     });
     on('join', (d) => this.list.addSystem(`${d.name} joined`, d.at));
     on('leave', (d) => {
-      this.list.addSystem(`${d.name} left`, d.at);
+      if (!this.kickedNames.delete(d.name)) this.list.addSystem(`${d.name} left`, d.at);
       this.typists.stop(d.name);
     });
     on('typing', (d) => this.typists.start(d.name));
@@ -270,7 +288,7 @@ export class ChatScreen {
     const { els } = this;
     els.joinScreen.hidden = true;
     els.chatScreen.hidden = false;
-    els.roomTitle.textContent = roomLabel(this.room);
+    els.roomTitle.textContent = roomName(this.room, this.roomView.title);
     els.roomTitle.title = isPrivateRoom(this.room) ? this.room : '';
     this.updateTitle();
   }
@@ -326,6 +344,8 @@ export class ChatScreen {
     renderMembers(els.membersList, members, this.name, {
       away,
       owner: this.roomView.owner,
+      owners: this.membersView.owners ?? [],
+      roomLabel: () => roomName(this.room, this.roomView.title),
       onKick: (name) => this.conn?.kick(name),
     });
     // In a crowd the list holds the latest joiners and `count` is the room's size.
@@ -338,11 +358,14 @@ export class ChatScreen {
     const { els } = this;
     const ownerChanged = view.owner !== this.roomView.owner;
     this.roomView = view;
+    if (this.room) els.roomTitle.textContent = roomName(this.room, view.title);
+    this.updateTitle();
     els.roomTopic.textContent = view.topic;
     els.roomTopic.hidden = !view.topic;
     els.roomTopic.title = view.topic;
     els.roomLocked.hidden = !view.locked;
     this.ownerPanel.render(view);
+    this.settings.render(view);
     if (ownerChanged) this.renderMembers();
   }
 
@@ -359,8 +382,21 @@ export class ChatScreen {
     const v = this.list.views.get(id);
     if (!v || !this.conn) return;
     if (action === 'react') this.conn.react(id, emoji);
-    else if (action === 'delete') this.conn.deleteMessage(id);
-    else if (action === 'edit') this.list.startEdit(id, (text) => this.conn?.edit(id, text));
+    else if (action === 'delete') {
+      confirmDialog(document, {
+        title: 'Delete this message?',
+        body: `The message from ${v.message.name} is deleted for everyone in the room.`,
+        confirm: 'Delete',
+      }).then((yes) => {
+        if (yes) this.conn?.deleteMessage(id);
+        this.list.item(id)?.focus();
+      });
+    } else if (action === 'picker') {
+      this.picker.open().then((emoji) => {
+        if (emoji) this.conn?.react(id, emoji);
+        this.list.item(id)?.focus();
+      });
+    } else if (action === 'edit') this.list.startEdit(id, (text) => this.conn?.edit(id, text));
     else if (action === 'reply') {
       this.composer.setReply(v.message);
       this.composer.focus();

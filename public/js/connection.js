@@ -10,10 +10,10 @@
 //   read     {id}                               another connection of ours read up to `id`
 //   message  {message, own, live}                once per message id, never twice (a Message view)
 //   update   {message, own}                      a shown message changed (edit, delete, reaction, quote)
-//   room     {topic, locked, owner}              the room's topic or lock changed (also on welcome)
+//   room     {topic, title, locked, owner}              the room's topic or lock changed (also on welcome)
 //   system   {text, at, kind, live}              a room change to show as a line (topic, lock, kick)
 //   older    {messages: [{message, own}], hasOlder} | {error}   a page loaded by loadOlder()
-//   members  {members, away, count}              the member list changed (replaced on welcome)
+//   members  {members, away, count, owners}              the member list changed (replaced on welcome)
 //   join     {name, at} / leave {name, at}       someone else joined / left
 //   typing   {name}                              someone else is typing
 //   pending  {item}                              a message of ours waits for the server's echo
@@ -96,7 +96,13 @@ export class ChatConnection extends EventTarget {
     r.on('state', (d) => {
       if (d.state === 'waiting') this.retryAt = d.retryAt;
       this.emit('state', d);
-      if (d.state === 'failed') this.emit('failure', { code: d.code, message: d.message });
+      if (d.state === 'failed') {
+        // A kick says who and until when; a ban on join, how long it has left.
+        const until = d.until ?? (Number.isFinite(d.retryAfterMs) ? this.now() + d.retryAfterMs : undefined);
+        const failure = { code: d.code, message: d.message, by: d.by, title: d.title, until };
+        for (const k of ['by', 'title', 'until']) if (failure[k] === undefined) delete failure[k];
+        this.emit('failure', failure);
+      }
     });
     r.on('welcome', (d) => {
       if (d.first)
@@ -113,7 +119,10 @@ export class ChatConnection extends EventTarget {
     r.on('room', (d) => {
       const { change, live, ...view } = d;
       this.emit('room', view);
-      if (change) this.emit('system', { text: changeText(change), at: change.at, kind: change.type, live });
+      if (change) {
+        const target = typeof change.target === 'string' ? change.target : undefined;
+        this.emit('system', { text: changeText(change), at: change.at, kind: change.type, live, target });
+      }
     });
     r.on('members', (d) => this.emit('members', d));
     r.on('join', (d) => this.emit('join', d));
@@ -235,6 +244,11 @@ export class ChatConnection extends EventTarget {
   /** Owner: lock or unlock the room to new members. */
   lock(locked) {
     return this.act(this.r.lock(locked));
+  }
+
+  /** Owner: set the room's display name ('' clears it). */
+  setTitle(text) {
+    return this.act(this.r.setTitle(text));
   }
 
   /** Owner: set the room's topic ('' clears it). */

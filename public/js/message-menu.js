@@ -34,12 +34,7 @@ export class MessageMenu {
       const item = ev.target.closest('[data-action]');
       if (!item || this.id === null) return;
       const { action, emoji } = item.dataset;
-      if (action === 'delete' && !item.dataset.confirm) {
-        item.dataset.confirm = '1';
-        item.textContent = 'Delete for everyone?';
-        item.focus();
-        return;
-      }
+      // Delete is confirmed in a dialog (chat-screen.js): never a second tap in the same spot.
       const id = this.id;
       this.close(action !== 'edit' && action !== 'reply');
       this.onChoose(action, id, emoji);
@@ -55,7 +50,8 @@ export class MessageMenu {
   }
 
   items() {
-    return [...this.el.querySelectorAll('[role^="menuitem"]')];
+    // Cancel shows only in the phone sheet: an item not drawn is not one the keys move to.
+    return [...this.el.querySelectorAll('[role^="menuitem"]')].filter((el) => el.getClientRects().length > 0);
   }
 
   /**
@@ -84,12 +80,26 @@ export class MessageMenu {
         b.setAttribute('aria-label', `React with ${emoji}`);
         row.append(b);
       }
+      // The full picker (emoji-picker.js), for any emoji the server accepts.
+      const more = item('menu-emoji menu-more-emoji', '+', 'picker');
+      more.setAttribute('aria-label', 'More emoji…');
+      more.title = 'More emoji';
+      row.append(more);
       parts.push(row);
     }
     if (actions.reply) parts.push(item('menu-item', 'Reply', 'reply'));
     if (actions.edit) parts.push(item('menu-item', 'Edit', 'edit'));
-    if (actions.delete) parts.push(item('menu-item danger', 'Delete', 'delete'));
-    this.el.replaceChildren(...parts);
+    if (actions.delete) parts.push(item('menu-item danger', 'Delete…', 'delete'));
+    // On a phone the menu is a sheet: a title saying which message, and Cancel (CSS shows them).
+    const title = h('p', 'menu-title', `Message from ${m.name}`);
+    title.setAttribute('aria-hidden', 'true');
+    const cancel = h('button', 'menu-item menu-cancel', 'Cancel');
+    cancel.type = 'button';
+    cancel.tabIndex = -1;
+    cancel.setAttribute('role', 'menuitem');
+    cancel.addEventListener('click', () => this.close(true));
+    this.el.replaceChildren(title, ...parts, cancel);
+    this.el.ownerDocument.body.classList.add('menu-sheet-open');
     this.el.setAttribute('aria-label', `Actions for the message from ${m.name}`);
     this.el.hidden = false;
     button.setAttribute('aria-expanded', 'true');
@@ -108,6 +118,14 @@ export class MessageMenu {
     const left = Math.max(4, Math.min(r.right - menu.width, window.innerWidth - menu.width - 4));
     this.el.style.top = `${Math.round(top)}px`;
     this.el.style.left = `${Math.round(left)}px`;
+    // A sheet at the bottom (phones) must not cover its message: scroll it into the space above.
+    const sheet = this.el.getBoundingClientRect();
+    const li = button.closest('.msg');
+    const scroller = li?.closest('.scroller');
+    if (li && scroller && sheet.top > 0 && sheet.bottom >= window.innerHeight - 1) {
+      const over = li.getBoundingClientRect().bottom - (sheet.top - 8);
+      if (over > 0) scroller.scrollTop += over;
+    }
   }
 
   /** Close; `restoreFocus` gives focus back to the button that opened it. */
@@ -119,6 +137,7 @@ export class MessageMenu {
     this.button = null;
     this.el.hidden = true;
     this.el.replaceChildren();
+    this.el.ownerDocument.body.classList.remove('menu-sheet-open');
     if (button) {
       button.setAttribute('aria-expanded', 'false');
       li?.classList.remove('menu-open');

@@ -2,6 +2,7 @@
 // or unlock the room. Removing a member is a button in the member list (ui.js renderMembers).
 
 import { MAX_TOPIC_CHARS } from './room-state.js';
+import { MAX_TITLE_CHARS } from './room-title.js';
 import { charCount } from './util.js';
 
 export class OwnerPanel {
@@ -10,8 +11,9 @@ export class OwnerPanel {
    * @param {Record<string, HTMLElement>} o.els
    * @param {(text: string) => void} o.onTopic
    * @param {(locked: boolean) => void} o.onLock
+   * @param {(text: string) => void} [o.onTitle]  the room's display name
    */
-  constructor({ els, onTopic, onLock }) {
+  constructor({ els, onTopic, onLock, onTitle = () => {} }) {
     this.els = els;
     this.locked = false;
     els.topicInput.maxLength = MAX_TOPIC_CHARS;
@@ -22,10 +24,19 @@ export class OwnerPanel {
       onTopic(text);
     });
     els.lockButton.addEventListener('click', () => onLock(!this.locked));
+    if (els.titleForm) {
+      els.titleInput.maxLength = MAX_TITLE_CHARS;
+      els.titleForm.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const text = els.titleInput.value.trim();
+        if (charCount(text) > MAX_TITLE_CHARS) return;
+        onTitle(text);
+      });
+    }
   }
 
   /** Show or hide, and reflect the room's current topic and lock. */
-  render({ owner, topic, locked }) {
+  render({ owner, topic, title = '', locked }) {
     const { els } = this;
     els.ownerPanel.hidden = !owner;
     this.locked = locked;
@@ -35,5 +46,6 @@ export class OwnerPanel {
       ? 'Locked: only people already in the room can come back.'
       : 'Open: anyone with the link can join.';
     if (document.activeElement !== els.topicInput) els.topicInput.value = topic;
+    if (els.titleInput && document.activeElement !== els.titleInput) els.titleInput.value = title;
   }
 }

@@ -3,8 +3,12 @@
 
 import { nameKey, sameName } from '../shared/names.js';
 import { filesElement } from './attachments.js';
+import { linkify } from './linkify.js';
+import { memberActions } from './member-menu.js';
 import { quoteView, reactionView } from './message-actions.js';
+import { ownerBadge } from './owner-badge.js';
 import { trimCount } from './shown.js';
+import { enterFeed, messageToolbar, rovingTools, syncTools } from './toolbar.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
@@ -111,7 +115,7 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
   } else if (editor && li.classList.contains('editing')) {
     body.append(editor);
   } else if (m.text || !m.files?.length) {
-    const bubble = h('p', 'bubble', m.text);
+    const bubble = linkify(h('p', 'bubble'), m.text);
     if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
     body.append(bubble);
   }
@@ -140,9 +144,18 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
     more.setAttribute('aria-expanded', 'false');
     more.setAttribute('aria-label', `More actions for the message from ${m.name}`);
     more.title = 'More actions';
-    parts.push(more);
+    // Beside the bubble (or the open editor), not at the row's far edge.
+    const content = body.querySelector(':scope > .bubble, :scope > .editor');
+    if (content) {
+      const row = h('div', 'bubble-row');
+      content.replaceWith(row);
+      row.append(content, messageToolbar(document, m, more));
+    } else {
+      parts.push(more);
+    }
   }
   li.replaceChildren(...parts);
+  syncTools(li);
 }
 
 /** A system line, e.g. "Bob joined". */
@@ -189,6 +202,7 @@ export class MessageList {
     onNearTop = () => {},
     onMenu = () => {},
     onReact = () => {},
+    onTool = () => {},
   }) {
     this.scroller = scroller;
     /** id -> {message, own}: what each shown message looks like now */
@@ -212,10 +226,14 @@ export class MessageList {
       this.scrollToBottom(true);
       this.hideMarker();
     });
+    rovingTools(list);
+    enterFeed(scroller, list);
     list.addEventListener('click', (ev) => {
       const li = ev.target.closest('.msg');
       if (!li?.dataset.id) return;
       const id = Number(li.dataset.id);
+      const tool = ev.target.closest('[data-tool]');
+      if (tool) onTool(tool.dataset.tool, id, tool.dataset.emoji);
       const more = ev.target.closest('.more-button');
       if (more) onMenu(id, more);
       const reaction = ev.target.closest('.reaction');
@@ -343,6 +361,13 @@ export class MessageList {
     });
     li.classList.add('editing');
     li.querySelector('.bubble')?.replaceWith(form);
+    // The box grows with its text as it wraps (not only at newlines), up to half the screen.
+    const fit = () => {
+      input.style.height = 'auto';
+      input.style.height = `${Math.min(input.scrollHeight + 2, Math.round(window.innerHeight / 2))}px`;
+    };
+    input.addEventListener('input', fit);
+    fit();
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
   }
@@ -504,14 +529,21 @@ export class MessageList {
 }
 
 /**
- * Replace the member list. Away members are dimmed and say so; the owner gets a Remove button
- * for everyone else (`onKick`).
+ * Replace the member list. Away members are dimmed and say so; owners are marked; the owner gets
+ * a menu for everyone else whose Remove asks first (`onKick`).
  */
-export function renderMembers(listEl, members, me, { away = [], owner = false, onKick = () => {} } = {}) {
+export function renderMembers(
+  listEl,
+  members,
+  me,
+  { away = [], owner = false, owners = [], roomLabel = () => '', onKick = () => {} } = {},
+) {
   const awayKeys = new Set(away.map(nameKey));
+  const ownerKeys = new Set(owners.map(nameKey));
   const items = members.map((name) => {
     const li = h('li', 'member');
     li.append(avatar(name), h('span', 'member-name', name));
+    if (ownerKeys.has(nameKey(name))) li.append(ownerBadge(document));
     if (me && sameName(name, me)) {
       li.classList.add('me');
       li.append(h('span', 'you', '(you)'));
@@ -520,13 +552,7 @@ export function renderMembers(listEl, members, me, { away = [], owner = false, o
         li.classList.add('away');
         li.append(h('span', 'away-label', '(away)'));
       }
-      if (owner) {
-        const kick = h('button', 'btn btn-ghost btn-small kick-button', 'Remove');
-        kick.type = 'button';
-        kick.setAttribute('aria-label', `Remove ${name} from the room`);
-        kick.addEventListener('click', () => onKick(name, kick));
-        li.append(kick);
-      }
+      if (owner) li.append(memberActions(document, name, { roomLabel, onRemove: onKick }));
     }
     return li;
   });

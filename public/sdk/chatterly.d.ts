@@ -57,6 +57,11 @@ export interface TopicFrameOut {
   type: 'topic';
   text?: string;
 }
+/** Owner only: the room's display name (at most 64 characters; '' clears it). */
+export interface TitleFrameOut {
+  type: 'title';
+  text?: string;
+}
 /** Replaces the member's token in place (same `sub` and room). */
 export interface AuthFrame {
   type: 'auth';
@@ -78,6 +83,7 @@ export type ClientFrame =
   | LockFrameOut
   | TopicFrameOut
   | UploadFrameOut
+  | TitleFrameOut
   | AuthFrame
   | ReadFrameOut;
 export type ClientFrameType = ClientFrame['type'];
@@ -158,6 +164,10 @@ export interface TopicFrame extends ChangeBase {
   type: 'topic';
   text: string;
 }
+export interface TitleFrame extends ChangeBase {
+  type: 'title';
+  text: string;
+}
 export interface LockFrame extends ChangeBase {
   type: 'lock';
   locked: boolean;
@@ -168,7 +178,7 @@ export interface KickFrame extends ChangeBase {
   target: string;
 }
 export type MessageChange = EditFrame | DeleteFrame | ReactFrame;
-export type RoomChange = TopicFrame | LockFrame | KickFrame;
+export type RoomChange = TopicFrame | TitleFrame | LockFrame | KickFrame;
 export type ChangeFrame = MessageChange | RoomChange;
 
 export interface WelcomeFrame {
@@ -182,20 +192,41 @@ export interface WelcomeFrame {
   truncated: boolean;
   last_id: number;
   topic: string;
+  /** The room's display name ('' for none). */
+  title?: string;
   locked: boolean;
   owner?: boolean;
   /** The member's read position (0: none yet). */
   read_id: number;
+  /** The room's owners here or away. */
+  owners?: string[];
 }
 /** Another connection of this member read up to `id`. */
 export interface ReadFrame {
   type: 'read';
   id: number;
 }
+/** The answer to an `auth` renewal: the new token's `exp` (unix seconds). */
+export interface AuthReplyFrame {
+  type: 'auth';
+  exp: number;
+}
+/** To a kicked member, just before the 4003 close. */
+export interface KickedFrame {
+  type: 'kicked';
+  room: string;
+  title: string;
+  /** Who removed this member. */
+  name: string;
+  at: number;
+  retry_after_ms: number;
+}
 export interface PresenceNameFrame {
   type: 'join' | 'leave' | 'away' | 'back';
   name: string;
   at: number;
+  /** `join` and `back`: the member is one of the room's owners. */
+  owner?: boolean;
 }
 export interface TypingFrame {
   type: 'typing';
@@ -225,6 +256,8 @@ export type ServerFrame =
   | PresenceFrame
   | ReadFrame
   | UploadTicketFrame
+  | KickedFrame
+  | AuthReplyFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -280,6 +313,10 @@ export declare class ChatterlyError extends Error {
   target?: number;
   /** The nonce of the message an error is about. */
   nonce?: string;
+  /** `kicked`: who removed this member, the room's title, when the ban ends (unix ms, our clock). */
+  by?: string;
+  title?: string;
+  until?: number;
   constructor(code: ErrorCode, message?: string, extra?: { retryAfterMs?: number; target?: number; nonce?: string });
 }
 
@@ -388,6 +425,7 @@ export interface StateEvent {
 }
 export interface RoomView {
   topic: string;
+  title: string;
   locked: boolean;
   owner: boolean;
 }
@@ -400,6 +438,7 @@ export interface MembersEvent {
   members: string[];
   away: string[];
   count: number;
+  owners: string[];
 }
 export interface NameEvent {
   name: string;
@@ -456,6 +495,10 @@ export declare class Room {
   readonly away: string[];
   readonly memberCount: number;
   readonly topic: string;
+  /** The room's display name ('' for none: show the id). */
+  readonly title: string;
+  /** The room's owners among the members. */
+  readonly owners: string[];
   readonly locked: boolean;
   readonly owner: boolean;
   readonly messages: Message[];
@@ -478,6 +521,7 @@ export declare class Room {
   kick(name: string): Promise<KickFrame>;
   lock(locked?: boolean): Promise<LockFrame>;
   setTopic(text: string): Promise<TopicFrame>;
+  setTitle(text: string): Promise<TitleFrame>;
   typing(): boolean;
   /** Record that this member has read up to `id` (monotonic); returns whether a frame went out. */
   read(id: number): boolean;

@@ -34,7 +34,7 @@ export const JOIN_ERRORS = new Set([
 const MESSAGE_ERRORS = new Set(['rate_limited', 'invalid_message', 'too_large', 'storage_failed']);
 const MESSAGE_CHANGES = new Set(['edit', 'delete', 'react']);
 const UPLOAD_ERRORS = new Set(['file_too_large', 'file_quota', 'files_off', 'bad_request']);
-const ROOM_CHANGES = new Set(['topic', 'lock', 'kick']);
+const ROOM_CHANGES = new Set(['topic', 'title', 'lock', 'kick']);
 /** How much of a message a reply quotes (server: `QUOTE_CHARS`). */
 export const QUOTE_CHARS = 100;
 /** This client sends a typing frame at most this often; the server relays one a second. */
@@ -54,6 +54,8 @@ export class ChatterlyError extends Error {
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
     if (extra.target !== undefined) this.target = extra.target;
     if (extra.nonce !== undefined) this.nonce = extra.nonce;
+    // A kick's explanation (the `kicked` frame): who removed us, the room's title, until when.
+    if (extra.by !== undefined) Object.assign(this, { by: extra.by, title: extra.title, until: extra.until });
   }
 }
 
@@ -155,7 +157,9 @@ export class Room {
     this.memberList = [];
     this.awaySet = new Set();
     this.count = null;
-    this.roomState = { topic: '', locked: false, owner: false, version: 0 };
+    this.roomState = { topic: '', title: '', locked: false, owner: false, version: 0 };
+    this.ownerSet = new Set(); // name keys of the room's owners
+    this.kicked = null; // the `kicked` frame, until the 4003 close that follows it
     this.gap = null; // {after, before} of a truncated resume, while it is being filled
     this.counter = 0;
     this.lastTyping = Number.NEGATIVE_INFINITY;
@@ -178,6 +182,14 @@ export class Room {
   }
   get locked() {
     return this.roomState.locked;
+  }
+  /** The room's display name ('' for none: show the room's id). */
+  get title() {
+    return this.roomState.title;
+  }
+  /** The room's owners among the members, in member order. */
+  get owners() {
+    return this.memberList.filter((n) => this.ownerSet.has(this.key(n)));
   }
   get owner() {
     return this.roomState.owner;
@@ -311,6 +323,12 @@ export class Room {
     if (!isId(id) || id <= this.readId || !this.welcomed) return false;
     this.readId = id;
     return this.raw(JSON.stringify({ type: 'read', id }));
+  }
+
+  /** Owner: set the room's display name ('' clears it; at most 64 characters). */
+  setTitle(text) {
+    const t = String(text).trim();
+    return this.act({ type: 'title', text: t }, (f) => f.type === 'title' && f.text === t && this.mine(f));
   }
 
   /** Tell the room we are typing; at most one frame every 2 s. Returns whether one went out.
@@ -517,7 +535,13 @@ export class Room {
       this.emit('error', new ChatterlyError('replaced', 'another connection of this session took the name'));
       return;
     }
-    if (ev?.code === CLOSE.KICKED) return this.fail('kicked', 'You were removed from the room.');
+    if (ev?.code === CLOSE.KICKED) {
+      const k = this.kicked;
+      const until = k ? k.at0 + k.retry_after_ms : undefined;
+      const by = k && typeof k.name === 'string' ? k.name : undefined;
+      const msg = by ? `${by} removed you from the room.` : 'You were removed from the room.';
+      return this.fail('kicked', msg, { by, title: k?.title ?? '', until, retryAfterMs: k?.retry_after_ms });
+    }
     if (!this.joinedOnce && !welcomed) return this.diagnose(opened);
     this.retry(minDelay);
   }
@@ -551,7 +575,9 @@ export class Room {
   fail(code, message, extra) {
     const err = new ChatterlyError(code, message, extra);
     this.shutDown(code);
-    this.setState('failed', { code, message: err.message });
+    // A kick's or a ban's particulars (who, until when) travel with the state.
+    const { by, title, until, retryAfterMs } = err;
+    this.setState('failed', { code, message: err.message, by, title, until, retryAfterMs });
     if (this.settle && !this.joinedOnce) this.settle.reject(err);
     else this.emit('error', err);
     this.failAll(err);
@@ -606,6 +632,9 @@ export class Room {
     const t = f.type;
     if (t === 'welcome') return this.welcome(f);
     if (t === 'error') return this.error(f);
+    // Sent just before a 4003 close: kept for the error the close raises. The ban's end is
+    // counted from when the frame arrived (our clock, not the server's).
+    if (t === 'kicked' && Number.isFinite(f.retry_after_ms)) this.kicked = { ...f, at0: this.o.now() };
     if (!this.welcomed) return;
     if (t === 'upload_ticket') return this.uploads.shift()?.resolve(f);
     if (t === 'message') {
@@ -614,6 +643,7 @@ export class Room {
     else if (t === 'join' || t === 'leave' || t === 'away' || t === 'back') {
       if (typeof f.name !== 'string') return;
       const k = this.key(f.name);
+      if ((t === 'join' || t === 'back') && f.owner === true) this.ownerSet.add(k);
       if (t === 'join') this.addMember(f.name);
       else if (t === 'leave') this.removeMember(k);
       else if (this.memberList.some((n) => this.key(n) === k)) {
@@ -656,6 +686,11 @@ export class Room {
     const version = Math.max(isId(f.last_id) ? f.last_id : 0, entries.at(-1)?.id ?? 0);
     const r = this.roomState;
     Object.assign(r, { topic: typeof f.topic === 'string' ? f.topic : '', locked: f.locked === true });
+    r.title = typeof f.title === 'string' ? f.title : '';
+    this.ownerSet = new Set(
+      (Array.isArray(f.owners) ? f.owners : []).filter((n) => typeof n === 'string').map((n) => this.key(n)),
+    );
+    if (f.owner === true) this.ownerSet.add(this.key(this.name));
     r.owner = f.owner === true;
     r.version = version;
     this.readId = isId(f.read_id) ? f.read_id : 0;
@@ -786,6 +821,7 @@ export class Room {
       if (f.id > r.version && f.type !== 'kick') {
         r.version = f.id;
         if (f.type === 'topic' && typeof f.text === 'string') r.topic = f.text;
+        if (f.type === 'title' && typeof f.text === 'string') r.title = f.text;
         if (f.type === 'lock' && typeof f.locked === 'boolean') r.locked = f.locked;
       }
       this.emit('room', { ...this.roomView(), change: f, live });
@@ -877,13 +913,14 @@ export class Room {
   }
   removeMember(k) {
     this.awaySet.delete(k);
+    this.ownerSet.delete(k);
     this.memberList = this.memberList.filter((n) => this.key(n) !== k);
   }
   emitMembers() {
-    this.emit('members', { members: this.members, away: this.away, count: this.memberCount });
+    this.emit('members', { members: this.members, away: this.away, count: this.memberCount, owners: this.owners });
   }
   roomView() {
-    return { topic: this.topic, locked: this.locked, owner: this.owner };
+    return { topic: this.topic, title: this.title, locked: this.locked, owner: this.owner };
   }
   oldest() {
     let min = null;

@@ -82,6 +82,10 @@ pub enum ClientFrame<'a> {
     Topic {
         text: Cow<'a, str>,
     },
+    /// The room's display name (`crate::room::moderation`).
+    Title {
+        text: Cow<'a, str>,
+    },
     /// The member has read up to `id`.
     Read {
         id: u64,
@@ -193,6 +197,9 @@ impl<'a> ClientFrame<'a> {
             "topic" => Ok(ClientFrame::Topic {
                 text: raw.text.unwrap_or_default(),
             }),
+            "title" => Ok(ClientFrame::Title {
+                text: raw.text.unwrap_or_default(),
+            }),
             "read" => Ok(ClientFrame::Read {
                 id: need(raw.id, "read needs an id")?,
             }),
@@ -210,7 +217,7 @@ impl<'a> ClientFrame<'a> {
 
 /// The error for a frame of no known type.
 pub const UNKNOWN_TYPE: &str =
-    "unknown frame type: expected join, auth, message, upload, typing, edit, delete, react, kick, lock, topic or read";
+    "unknown frame type: expected join, auth, message, upload, typing, edit, delete, react, kick, lock, topic, title or read";
 
 fn need<T>(field: Option<T>, why: &'static str) -> Result<T, ErrorFrame> {
     field.ok_or_else(|| ErrorFrame::new(ErrorCode::BadRequest, why))

@@ -124,6 +124,13 @@ pub enum Change {
         name: String,
         at: u64,
     },
+    /// The room's display name changed (`""`: none, the id is shown).
+    Title {
+        id: u64,
+        text: String,
+        name: String,
+        at: u64,
+    },
     Kick {
         id: u64,
         /// Who was kicked.
@@ -141,6 +148,7 @@ impl Change {
             | Change::React { id, .. }
             | Change::Topic { id, .. }
             | Change::Lock { id, .. }
+            | Change::Title { id, .. }
             | Change::Kick { id, .. } => *id,
         }
     }
@@ -201,6 +209,12 @@ impl Change {
                 name,
                 at,
             },
+            "title" => Change::Title {
+                id,
+                text: text()?,
+                name,
+                at,
+            },
             "kick" => Change::Kick {
                 id,
                 target: v.get("target")?.as_str()?.to_string(),
@@ -219,6 +233,7 @@ impl Change {
             Change::React { .. } => "react",
             Change::Topic { .. } => "topic",
             Change::Lock { .. } => "lock",
+            Change::Title { .. } => "title",
             Change::Kick { .. } => "kick",
         }
     }
@@ -270,9 +285,14 @@ pub enum ServerFrame<'a> {
         truncated: bool,
         last_id: u64,
         topic: &'a str,
+        /// The room's display name, `""` for none.
+        title: &'a str,
         locked: bool,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         owner: bool,
+        /// The room's owners who are here or away, in join order; absent when none is.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        owners: Vec<&'a str>,
         /// Members who joined with a join token (`crate::token`), in join order, those away
         /// included; absent when there are none.
         #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -286,6 +306,9 @@ pub enum ServerFrame<'a> {
         /// The member joined with a join token.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         verified: bool,
+        /// The member is one of the room's owners.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        owner: bool,
     },
     Leave {
         name: &'a str,
@@ -300,6 +323,17 @@ pub enum ServerFrame<'a> {
         at: u64,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         verified: bool,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        owner: bool,
+    },
+    /// To a kicked member alone, just before its socket closes with 4003: who removed them,
+    /// from which room, and how long the ban has left (0: no ban).
+    Kicked {
+        room: &'a str,
+        title: &'a str,
+        name: &'a str,
+        at: u64,
+        retry_after_ms: u64,
     },
     /// The answer to an `auth` frame: the new token's `exp` (unix seconds).
     Auth {

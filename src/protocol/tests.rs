@@ -127,8 +127,10 @@ fn server_frames_match_the_documented_shapes() {
         truncated: false,
         last_id: 42,
         topic: "",
+        title: "",
         locked: false,
         owner: false,
+        owners: vec![],
         verified: vec![],
         read_id: 40,
     };

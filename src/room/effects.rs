@@ -67,6 +67,8 @@ pub struct Close {
     pub conn: ConnId,
     pub code: u16,
     pub reason: &'static str,
+    /// A frame the socket gets just before it closes (a kick's explanation), if any.
+    pub last: Option<String>,
 }
 
 /// One WebSocket text frame for several recipients: a lone frame as a JSON object, or several
@@ -98,7 +100,12 @@ pub enum Debug {
 
 impl Effects {
     pub(super) fn close(&mut self, conn: ConnId, code: u16, reason: &'static str) {
-        self.close.push(Close { conn, code, reason });
+        self.close.push(Close {
+            conn,
+            code,
+            reason,
+            last: None,
+        });
     }
 
     pub(super) fn log(&mut self, level: LogLevel, event: &'static str, fields: serde_json::Value) {

@@ -412,8 +412,10 @@ impl Room {
             truncated,
             last_id: self.history.last_id(),
             topic: &self.state.topic,
+            title: &self.state.title,
             locked: self.state.locked,
             owner: member.owner,
+            owners: self.owner_names(),
             verified,
             read_id: self.read_id(conn),
         }))

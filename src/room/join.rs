@@ -90,15 +90,6 @@ impl Room {
         let verified = claims.is_some();
         let mut key = validate::name_key(&name);
         let identity = session.as_deref().filter(|_| verified);
-        if let Some(left_ms) = self.state.banned(&key, identity, address.as_deref(), now) {
-            let mut e = error(
-                ErrorCode::Banned,
-                "the room's owner removed this name; try again later",
-            );
-            e.retry_after_ms = Some(left_ms);
-            return Err(e);
-        }
-
         // Who holds the name now, and may this join take it? A guest's session and a verified
         // member's sub are both `session`, but a guest never matches a verified member's seat.
         let same = |theirs: &super::members::Member| {
@@ -164,6 +155,20 @@ impl Room {
                     || (identity.is_some() && self.state.owner_identity.as_deref() == identity)
             }
         };
+        // Checked once the seat and the owner are known: the owner is never kept out, and an
+        // address ban keeps out only new guests (`RoomState::banned`).
+        let new_guest = seat == Seat::New && !verified;
+        let ban = self
+            .state
+            .banned(&key, identity, address.as_deref(), new_guest, now);
+        if let (false, Some(left_ms)) = (owner, ban) {
+            let mut e = error(
+                ErrorCode::Banned,
+                "the room's owner removed this name; try again later",
+            );
+            e.retry_after_ms = Some(left_ms);
+            return Err(e);
+        }
         if seat == Seat::New {
             if self.by_key.len() + self.away.len() >= self.limits.max_members {
                 return Err(error(ErrorCode::RoomFull, "this room is full"));
@@ -321,6 +326,7 @@ impl Room {
                     name: &name,
                     at: now,
                     verified,
+                    owner,
                 }),
                 Some(conn),
             ),
@@ -330,6 +336,7 @@ impl Room {
                     name: &name,
                     at: now,
                     verified,
+                    owner,
                 }),
                 Some(conn),
             ),

@@ -46,7 +46,7 @@ pub use effects::{Batch, Close, Debug, Effects, Event, LogLine};
 pub use history::{Posted, Store, StoreError, StoredHistory, Trim, WriteBatch, WELCOME_HISTORY};
 pub use leave::LEFT;
 pub use members::{Attachment, MemberRecord, MemberRow};
-pub use moderation::{Ban, RoomState, MAX_TOPIC};
+pub use moderation::{Ban, RoomState, MAX_TITLE, MAX_TOPIC};
 pub use outbox::{MAX_BATCH_BYTES, MAX_BATCH_FRAMES};
 
 use crate::config::{Limits, LogLevel};
@@ -369,6 +369,7 @@ impl Room {
                     text: text.into_owned(),
                 });
             }
+            ClientFrame::Title { text } => self.title(conn, &text, now, fx),
             ClientFrame::DebugReset if self.limits.test_hooks => {
                 self.outbox
                     .only(conn, to_json(&ServerFrame::DebugReset { ok: true }));
@@ -456,6 +457,17 @@ impl Room {
         all.filter(|m| m.verified)
             .map(|m| m.name.as_str())
             .collect()
+    }
+
+    /// Names of the room's owners, here or away, in join order.
+    fn owner_names(&self) -> Vec<&str> {
+        let here = self.by_key.values().filter_map(|c| self.member(*c));
+        let mut everyone = here.chain(self.away.values().map(|a| &a.member));
+        if !everyone.any(|m| m.owner) {
+            return Vec::new();
+        }
+        let all = self.all_members().into_iter();
+        all.filter(|m| m.owner).map(|m| m.name.as_str()).collect()
     }
 
     /// Members' names in join order, those away included.

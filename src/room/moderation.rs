@@ -1,6 +1,6 @@
 //! Someone in charge of the room: the owner (who joined with the room's owner key, or the
 //! operator's `MODERATOR_KEY`) can delete any message, kick a member, lock the room to new joins
-//! and set its topic. Every action is a change in the room's log, so it is announced to everyone
+//! and set its topic and display name (its title). Every action is a change in the room's log, so it is announced to everyone
 //! and replayed to members who resume.
 
 use super::{ConnId, Effects, Room};
@@ -12,10 +12,15 @@ use serde::{Deserialize, Serialize};
 /// The most characters a topic has.
 pub const MAX_TOPIC: usize = 200;
 
+/// The most characters a room's display name (its title) has.
+pub const MAX_TITLE: usize = 64;
+
 /// The room's own state, kept in storage beside the log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomState {
     pub topic: String,
+    /// The display name the owner gave the room (`""`: none; clients show the id).
+    pub title: String,
     pub locked: bool,
     /// SHA-256 of the owner key `POST /api/rooms` handed out (private rooms only).
     pub owner_hash: Option<String>,
@@ -42,6 +47,7 @@ impl RoomState {
     pub fn load(get: impl Fn(&str) -> Option<String>) -> Self {
         RoomState {
             topic: get("topic").unwrap_or_default(),
+            title: get("title").unwrap_or_default(),
             locked: get("locked").is_some_and(|v| v == "true"),
             owner_hash: get("owner"),
             owner_identity: get("owner_sub"),
@@ -51,16 +57,23 @@ impl RoomState {
         }
     }
 
-    /// The ban on this name key, verified identity or address, if one is running: how long it
-    /// has left.
+    /// The ban that keeps this join out, if one is running: how long it has left.
+    ///
+    /// A ban follows the kicked person: their name key, and a verified member's identity. The
+    /// address only stands for a guest who may come back under a new name, so it is checked only
+    /// for a `new_guest` (a guest taking a new seat): never for a verified member (their `sub`
+    /// is banned instead), nor for members here or away, who share the address but were not
+    /// kicked. The room's owner is never kept out (the caller does not ask).
     pub fn banned(
         &self,
         key: &str,
         identity: Option<&str>,
         address: Option<&str>,
+        new_guest: bool,
         now: u64,
     ) -> Option<u64> {
         let same = |theirs: Option<&str>, ours: Option<&str>| ours.is_some() && theirs == ours;
+        let address = address.filter(|_| new_guest);
         self.bans
             .iter()
             .filter(|b| b.until > now)
@@ -112,6 +125,15 @@ impl Room {
         }
         .filter(|m| m.verified)
         .and_then(|m| m.session.clone());
+        let until = now.saturating_add(self.limits.kick_ban_ms);
+        // What the kicked client shows: who, from which room, until when.
+        let kicked = to_json(&ServerFrame::Kicked {
+            room: &self.name,
+            title: &self.state.title,
+            name: &by,
+            at: now,
+            retry_after_ms: self.limits.kick_ban_ms,
+        });
         let address = match present {
             Some(target) => {
                 let address = self.conns.get(&target).and_then(|c| c.address.clone());
@@ -119,11 +141,13 @@ impl Room {
                 for device in self.devices(target) {
                     self.close_conn(device, close::KICKED, "kicked", fx);
                 }
+                for c in fx.close.iter_mut().filter(|c| c.code == close::KICKED) {
+                    c.last = Some(kicked.clone());
+                }
                 address
             }
             None => self.away.remove(&key).and_then(|a| a.address),
         };
-        let until = now.saturating_add(self.limits.kick_ban_ms);
         self.state.bans.retain(|b| b.until > now);
         self.state.bans.push(Ban {
             key: key.clone(),
@@ -207,5 +231,37 @@ impl Room {
             },
         );
         fx.log(LogLevel::Info, "topic", serde_json::json!({}));
+    }
+}
+
+impl Room {
+    /// The room's display name: shown instead of its id (a private room's is 64 hex digits).
+    /// The same text rules as a topic, at most [`MAX_TITLE`] characters.
+    pub(super) fn title(&mut self, conn: ConnId, text: &str, now: u64, fx: &mut Effects) {
+        let by = match self.owner_of(conn) {
+            Ok(by) => by,
+            Err(e) => return self.reject(conn, e, now, fx),
+        };
+        let text = text.trim();
+        if text.chars().count() > MAX_TITLE || text.chars().any(char::is_control) {
+            let error = ErrorFrame::new(
+                ErrorCode::InvalidMessage,
+                "a title is at most 64 characters, without control characters",
+            );
+            return self.reject(conn, error, now, fx);
+        }
+        self.state.title = text.to_string();
+        self.outbox.meta("title", text.to_string());
+        let id = self.history.next_id();
+        self.outbox.change(
+            conn,
+            Change::Title {
+                id,
+                text: text.to_string(),
+                name: by,
+                at: now,
+            },
+        );
+        fx.log(LogLevel::Info, "title", serde_json::json!({}));
     }
 }

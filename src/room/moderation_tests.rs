@@ -126,14 +126,20 @@ fn a_kick_closes_4003_announces_the_leave_and_bans_name_and_address() {
     let mut h = owned_room(unlimited());
     h.now += 50;
     h.send(1, json!({"type":"kick","name":" bob "}));
+    let last = h.closed.first().and_then(|c| c.last.clone());
+    let last: Value = serde_json::from_str(&last.unwrap_or_default()).unwrap();
+    let room = h.room.name().to_string();
     assert_eq!(
-        h.closed,
-        vec![Close {
-            conn: 2,
-            code: 4003,
-            reason: "kicked"
-        }]
+        last,
+        json!({"type":"kicked","room":room,"title":"","name":"Olive","at":1050,"retry_after_ms":600_000}),
+        "the kicked member hears who, where and for how long, then the close"
     );
+    let closed: Vec<_> = h
+        .closed
+        .iter()
+        .map(|c| (c.conn, c.code, c.reason))
+        .collect();
+    assert_eq!(closed, vec![(2, 4003, "kicked")]);
     let heard = vec![
         json!({"type":"kick","id":1,"target":"Bob","name":"Olive","at":1050}),
         json!({"type":"leave","name":"Bob","at":1050}),
@@ -627,4 +633,109 @@ fn a_rebuild_does_not_extend_the_grace() {
     );
     h.rebuild();
     assert_eq!(h.room.member_names().collect::<Vec<_>>(), vec!["Bob"]);
+}
+
+#[test]
+fn an_address_ban_keeps_out_only_new_guests_never_the_owner_nor_members_here_or_away() {
+    let mut h = owned_room(Limits {
+        presence_grace_ms: 10_000,
+        ..unlimited()
+    });
+    // Dan shares Bob's address (an office network) and is here; Erin shares it and is away.
+    h.connect_from(4, Some("10.0.0.2"));
+    h.send(
+        4,
+        json!({"type":"join","name":"Dan","session":"d".repeat(32)}),
+    );
+    h.connect_from(5, Some("10.0.0.2"));
+    h.send(
+        5,
+        json!({"type":"join","name":"Erin","session":"e".repeat(32)}),
+    );
+    h.gone(5);
+    h.clear();
+    h.send(1, json!({"type":"kick","name":"Bob"}));
+    h.clear();
+    assert!(
+        h.room.member_names().any(|n| n == "Dan"),
+        "a bystander stays in"
+    );
+
+    // Dan reloads (a takeover of his own seat) and Erin comes back: both members, both in.
+    h.connect_from(6, Some("10.0.0.2"));
+    h.send(
+        6,
+        json!({"type":"join","name":"Dan","session":"d".repeat(32)}),
+    );
+    assert_eq!(
+        h.one(6)["type"],
+        "welcome",
+        "a member here takes his seat back"
+    );
+    h.connect_from(7, Some("10.0.0.2"));
+    h.send(
+        7,
+        json!({"type":"join","name":"Erin","session":"e".repeat(32)}),
+    );
+    assert_eq!(h.one(7)["type"], "welcome", "a member away comes back");
+
+    // A new guest at the address is kept out, whatever the name: the kicked guest renamed.
+    h.connect_from(8, Some("10.0.0.2"));
+    h.send(8, json!({"type":"join","name":"Totally Not Bob"}));
+    let e = h.one(8);
+    assert_eq!(code(&e), "banned");
+    assert!(e["retry_after_ms"].as_u64().is_some());
+
+    // The owner, even from the banned address and even as a new seat, is never kept out: by
+    // the room's owner key, or by the operator's moderator key.
+    h.gone(1);
+    h.connect_from(9, Some("10.0.0.2"));
+    h.send(
+        9,
+        json!({"type":"join","name":"Olive","session":OLIVE,"owner_key":OWNER_KEY}),
+    );
+    let w = h.one(9);
+    assert_eq!(w["type"], "welcome", "{w}");
+    assert_eq!(w["owner"], true);
+    // The owner is named to everyone: in the welcome's owners.
+    assert_eq!(w["owners"], json!(["Olive"]));
+}
+
+#[test]
+fn a_ban_on_the_name_holds_for_anyone_but_the_owner() {
+    let mut h = owned_room(unlimited());
+    h.send(1, json!({"type":"kick","name":"Bob"}));
+    h.gone(1);
+    h.clear();
+    // The owner may take the kicked name (say, to speak for the room); a guest may not.
+    h.connect_from(10, Some("10.5.5.5"));
+    h.send(10, json!({"type":"join","name":"Bob"}));
+    assert_eq!(code(&h.one(10)), "banned");
+    h.send(
+        10,
+        json!({"type":"join","name":"Bob","session":OLIVE,"owner_key":OWNER_KEY}),
+    );
+    assert_eq!(h.one(10)["type"], "welcome");
+}
+
+#[test]
+fn the_owner_sets_a_title_stored_with_the_room_announced_and_in_the_welcome() {
+    let mut h = owned_room(unlimited());
+    h.send(2, json!({"type":"title","text":"Q3 planning"}));
+    assert_eq!(code(&h.one(2)), "forbidden");
+    h.send(1, json!({"type":"title","text":"x".repeat(65)}));
+    assert_eq!(code(&h.one(1)), "invalid_message");
+    h.send(1, json!({"type":"title","text":"a\nb"}));
+    assert_eq!(code(&h.one(1)), "invalid_message");
+    // 64 characters (not bytes) is the limit.
+    h.send(1, json!({"type":"title","text":"é".repeat(64)}));
+    assert_eq!(h.take(3)[0]["type"], "title");
+    h.send(1, json!({"type":"title","text":"  Q3 planning  "}));
+    let heard = h.take(3);
+    assert_eq!(heard[0]["type"], "title");
+    assert_eq!(heard[0]["text"], "Q3 planning", "trimmed");
+    assert_eq!(heard[0]["name"], "Olive");
+    h.restart();
+    let w = h.join_keys(20, "Zoe", Some(&"z".repeat(32)), None);
+    assert_eq!(w["title"], "Q3 planning", "stored with the room: {w}");
 }

@@ -217,7 +217,8 @@ fn same_session_takes_the_name_over_quietly() {
         vec![Close {
             conn: 1,
             code: 4001,
-            reason: "session taken over"
+            reason: "session taken over",
+            last: None,
         }]
     );
     assert!(r.attachments[&1].closed);
@@ -457,7 +458,8 @@ fn unjoined_sockets_are_closed_after_the_join_timeout_and_stay_closed() {
         vec![Close {
             conn: 1,
             code: 1008,
-            reason: "join timeout"
+            reason: "join timeout",
+            last: None,
         }]
     );
     assert_eq!(r.alarm, Some(13_000));
@@ -500,7 +502,8 @@ fn silent_members_are_dropped_with_a_leave() {
         vec![Close {
             conn: 2,
             code: 4002,
-            reason: "idle"
+            reason: "idle",
+            last: None,
         }]
     );
     assert_eq!(r.one(1), json!({"type":"leave","name":"Bob","at":90_000}));

@@ -617,3 +617,41 @@ fn devices_index_stays_true_through_any_sequence() {
     }
     assert_eq!(most, 3, "members reached the cap of devices");
 }
+
+#[test]
+fn an_address_ban_keeps_out_new_guests_but_never_a_verified_member_nor_an_owner_claim() {
+    let mut h = harness(Mode::Optional);
+    join_token(&mut h, 1, &token("boss", "Boss", json!({"owner": true})));
+    // A guest at an office address is kicked: the address is banned for new guests.
+    h.connect_from(2, Some("10.7.7.7"));
+    h.send(2, json!({"type":"join","name":"Gus"}));
+    h.clear();
+    h.send(1, json!({"type":"kick","name":"Gus"}));
+    h.clear();
+    h.connect_from(3, Some("10.7.7.7"));
+    h.send(3, json!({"type":"join","name":"Gus Two"}));
+    assert_eq!(h.error_code(3), "banned", "a new guest at the address");
+    // A verified member at the same address is who their sub says: not the kicked guest.
+    h.connect_from(4, Some("10.7.7.7"));
+    h.send(
+        4,
+        json!({"type":"join","token": token("u4", "Vera", json!({}))}),
+    );
+    assert_eq!(
+        h.one(4)["type"],
+        "welcome",
+        "a verified member is not banned by address"
+    );
+    // Nor is an owner by their token's claim, even as a new seat from the banned address.
+    h.gone(1);
+    h.connect_from(5, Some("10.7.7.7"));
+    h.send(
+        5,
+        json!({"type":"join","token": token("boss", "Boss", json!({"owner": true}))}),
+    );
+    let w = h.one(5);
+    assert_eq!(
+        (w["type"].as_str(), w["owner"].as_bool()),
+        (Some("welcome"), Some(true))
+    );
+}

@@ -127,6 +127,11 @@ impl Links {
         let mut down: BTreeMap<u32, Vec<Down>> = BTreeMap::new();
         for c in closes {
             if let Some(&(k, conn)) = self.relayed.get(&c.conn) {
+                if let Some(last) = &c.last {
+                    down.entry(k)
+                        .or_default()
+                        .extend(send_items(vec![conn], last));
+                }
                 down.entry(k).or_default().push(Down::Close {
                     conn,
                     code: c.code,

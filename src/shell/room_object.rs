@@ -423,6 +423,11 @@ impl Inner {
                 }
                 for c in &effects.close {
                     if let Some(ws) = live.sockets.get(c.conn) {
+                        // Its last words (why it closes) go first: a frame sent after the close
+                        // is lost.
+                        if let Some(last) = &c.last {
+                            let _ = ws.send_with_str(last);
+                        }
                         let _ = ws.close(Some(c.code), Some(c.reason));
                     }
                 }

@@ -493,6 +493,7 @@ fn change_actor(change: &Change) -> (&str, u64) {
         | Change::React { name, at, .. }
         | Change::Topic { name, at, .. }
         | Change::Lock { name, at, .. }
+        | Change::Title { name, at, .. }
         | Change::Kick { name, at, .. } => (name, *at),
     }
 }

@@ -132,7 +132,7 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
       await gone.hover();
       await gone.locator('.more-button').click();
       await alice.page.locator('#message-menu [data-action="delete"]').click();
-      await alice.page.locator('#message-menu [data-action="delete"]').click();
+      await alice.page.locator('dialog.confirm-dialog .btn-danger').click();
       await eventually(async () => assert.equal(await alice.page.locator('#messages .tombstone').count(), 1));
 
       for (const scheme of ['light', 'dark']) {

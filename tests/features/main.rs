@@ -12,6 +12,7 @@ mod common;
 mod bad_input;
 mod deep;
 mod edit;
+mod kicks;
 mod limits;
 mod owner;
 mod presence;

@@ -62,13 +62,20 @@ export async function usage(): Promise<void> {
   await room.kick('Bob');
   await room.lock(true);
   await room.setTopic('Launch');
+  const titled: string = (await room.setTitle('Q3 planning')).text;
+  room.on('error', (e) => {
+    if (e.code === 'kicked') console.log(e.by, e.title, e.until);
+  });
+  room.on('members', (m) => console.log(m.owners.join(', ')));
   room.typing();
   for await (const page of room.history({ before: id })) console.log(page[0]?.text);
   const topic: string = room.topic;
   const members: string[] = room.members;
   const locked: boolean = room.locked;
   const owner: boolean = room.owner;
-  void [topic, members, locked, owner];
+  const title: string = room.title;
+  const owners: string[] = room.owners;
+  void [topic, members, locked, owner, titled, title, owners];
   room.close();
 
   const manual = new Room({ url: 'http://127.0.0.1:8787', room: 'lobby', name: 'Bot' });

@@ -63,6 +63,7 @@ test('a rejoin history brings messages in their current state and the changes af
   assert.deepEqual(seen.filter((e) => e.type === 'room').at(-1), {
     type: 'room',
     topic: 'Plans',
+    title: '',
     locked: true,
     owner: false,
   });

@@ -157,7 +157,7 @@ test('a crowd: a count and the latest names; the whole list again when it shrink
   assert.equal(h.room.members.at(-1), 'n24');
   ws.recv({ type: 'presence', count: 3, members: ['x', 'y', 'z'] });
   assert.equal(h.room.memberCount, 3);
-  assert.deepEqual(h.of('members').at(-1), { members: ['x', 'y', 'z'], away: [], count: 3 });
+  assert.deepEqual(h.of('members').at(-1), { members: ['x', 'y', 'z'], away: [], count: 3, owners: [] });
 });
 
 test('topic, lock and owner: the welcome sets them, newer changes apply, older ones do not', async () => {
@@ -227,4 +227,20 @@ test('typing: after our message the next keystroke may announce typing one secon
   h.room.send('and again'); // sending cancels the frame waiting to go out
   h.clock.advance(5000);
   assert.equal(typings(), 2);
+});
+
+test('title and owners: the welcome sets them, a title change and a join with owner update them', async () => {
+  const h = sdk();
+  const ws = await h.joined([], { members: ['Olga', 'Bob'], owners: ['Olga'], title: 'Q3', last_id: 5 });
+  assert.equal(h.room.title, 'Q3');
+  assert.deepEqual(h.room.owners, ['Olga']);
+  ws.recv([
+    { type: 'title', id: 6, text: 'Q3 planning', name: 'Olga', at: 1 },
+    { type: 'join', name: 'Mod', at: 2, owner: true },
+    { type: 'leave', name: 'Olga', at: 3 },
+  ]);
+  assert.equal(h.room.title, 'Q3 planning');
+  assert.deepEqual(h.room.owners, ['Mod']);
+  assert.deepEqual(h.of('members').at(-1).owners, ['Mod']);
+  assert.equal(h.of('room').at(-1).title, 'Q3 planning');
 });

@@ -377,3 +377,20 @@ test('a token provider that fails on a rejoin is retried with backoff; on the fi
   });
   await assert.rejects(first.room.open(), { code: 'token_failed' });
 });
+
+test('the kicked frame before 4003: the error and the failed state say who, where and until when', async () => {
+  const h = sdk();
+  const ws = await h.joined();
+  const now = h.clock.now();
+  ws.recv({ type: 'kicked', room: 'lobby', title: 'Q3 planning', name: 'Carol', at: 1, retry_after_ms: 600_000 });
+  ws.drop(4003);
+  await settle();
+  const err = h.of('error').at(-1);
+  assert.equal(err.code, 'kicked');
+  assert.equal(err.by, 'Carol');
+  assert.equal(err.title, 'Q3 planning');
+  assert.equal(err.until, now + 600_000);
+  assert.equal(err.message, 'Carol removed you from the room.');
+  const failed = h.of('state').at(-1);
+  assert.deepEqual([failed.state, failed.by, failed.until], ['failed', 'Carol', now + 600_000]);
+});

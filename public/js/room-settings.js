@@ -1,0 +1,75 @@
+// The header's room controls: the topic, one line that opens in full in a dialog (so the header
+// keeps its height whatever the topic), and, on phones, a Settings button of its own for the
+// owner (topic, name, lock), apart from the People list.
+
+/** Shows `text` in full in a modal dialog with a title and a Close button. */
+export function showTextDialog(doc, { title, text }) {
+  const dialog = doc.createElement('dialog');
+  dialog.className = 'confirm-dialog';
+  const h = doc.createElement('h2');
+  h.className = 'confirm-title';
+  h.id = `text-dialog-${Math.random().toString(36).slice(2)}`;
+  h.textContent = title;
+  dialog.setAttribute('aria-labelledby', h.id);
+  const p = doc.createElement('p');
+  p.className = 'confirm-body topic-full';
+  p.textContent = text;
+  const row = doc.createElement('div');
+  row.className = 'confirm-actions';
+  const close = doc.createElement('button');
+  close.type = 'button';
+  close.className = 'btn btn-secondary';
+  close.textContent = 'Close';
+  close.addEventListener('click', () => dialog.close());
+  row.append(close);
+  dialog.append(h, p, row);
+  const opener = doc.activeElement;
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (opener?.isConnected) opener.focus();
+  });
+  doc.body.append(dialog);
+  dialog.showModal();
+  close.focus();
+  return dialog;
+}
+
+export class RoomSettings {
+  /**
+   * @param {object} o
+   * @param {Record<string, HTMLElement>} o.els  roomTopic (a button), settingsToggle, membersPanel,
+   *   membersToggle, titleInput
+   */
+  constructor({ els }) {
+    this.els = els;
+    els.roomTopic.addEventListener('click', () => {
+      showTextDialog(document, { title: 'Topic', text: els.roomTopic.textContent });
+    });
+    els.settingsToggle.addEventListener('click', () => {
+      const panel = els.membersPanel;
+      const open = !(panel.classList.contains('open') && panel.classList.contains('settings-only'));
+      panel.classList.toggle('open', open);
+      panel.classList.toggle('settings-only', open);
+      els.settingsToggle.setAttribute('aria-expanded', String(open));
+      els.membersToggle.setAttribute('aria-expanded', 'false');
+      if (open) els.titleInput.focus();
+    });
+    // The People button shows the whole panel again (before its own handler toggles the panel:
+    // from the settings, People opens the list rather than closing the panel).
+    els.membersToggle.addEventListener(
+      'click',
+      () => {
+        if (!els.membersPanel.classList.contains('settings-only')) return;
+        els.membersPanel.classList.remove('settings-only', 'open');
+        els.settingsToggle.setAttribute('aria-expanded', 'false');
+      },
+      true,
+    );
+  }
+
+  render({ owner, topic }) {
+    const { els } = this;
+    els.settingsToggle.hidden = !owner;
+    els.roomTopic.setAttribute('aria-label', topic ? `Topic: ${topic}. Show in full` : 'Topic');
+  }
+}
