@@ -38,6 +38,18 @@ fn relay_name(room_id: &str, k: u32) -> String {
     format!("{room_id}#{k}")
 }
 
+/// A GET request to another object, with these headers. Built through web-sys rather than
+/// `worker::RequestInit`, whose conversion carries the serializer of every `cf` option (~11 KB of
+/// Wasm: the upload budget, issue 18); these requests never set any.
+fn get_request(url: &str, headers: Option<&worker::Headers>) -> worker::Result<worker::Request> {
+    let init = worker::web_sys::RequestInit::new();
+    init.set_method("GET");
+    if let Some(headers) = headers {
+        init.set_headers(&headers.0);
+    }
+    Ok(worker::web_sys::Request::new_with_str_and_init(url, &init)?.into())
+}
+
 /// Unix milliseconds from the runtime's clock (which advances only across I/O: good enough for
 /// timestamps and rate limits, and identical to what JavaScript's `Date.now()` sees).
 fn now_ms() -> u64 {

@@ -21,9 +21,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
-use worker::{
-    web_sys, Env, Headers, Method, Request, RequestInit, Response, State, WebSocket, WebSocketPair,
-};
+use worker::{web_sys, Env, Headers, Request, Response, State, WebSocket, WebSocketPair};
 
 #[wasm_bindgen]
 extern "C" {
@@ -317,11 +315,9 @@ impl Inner {
             .get_stub()?;
         let headers = Headers::new();
         headers.set("Upgrade", "websocket")?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Get).with_headers(headers);
         let url = format!("https://room/relay?room={room}&k={k}");
         let response = stub
-            .fetch_with_request(Request::new_with_init(&url, &init)?)
+            .fetch_with_request(super::get_request(&url, Some(&headers))?)
             .await?;
         let ws = response
             .websocket()

@@ -8,7 +8,7 @@ use crate::api::{self, HttpError, Route};
 use crate::config::Limits;
 use crate::validate::RoomName;
 use crate::{cors, token};
-use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{event, Context, Env, Headers, Request, Response, Stub};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -116,10 +116,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
                 "https://relay/websocket?room={}&room_id={room_id}&k={k}",
                 room.as_str()
             );
-            let mut init = RequestInit::new();
-            init.with_method(Method::Get)
-                .with_headers(req.headers().clone());
-            let forwarded = Request::new_with_init(&url, &init).map_err(internal)?;
+            let forwarded = super::get_request(&url, Some(req.headers())).map_err(internal)?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
         Route::Messages(room, page) => {
@@ -243,12 +240,7 @@ fn room_request(
     headers: Option<&Headers>,
 ) -> Result<Request, HttpError> {
     let url = format!("https://room/{action}?room={}{query}", room.as_str());
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get);
-    if let Some(headers) = headers {
-        init.with_headers(headers.clone());
-    }
-    Request::new_with_init(&url, &init).map_err(internal)
+    super::get_request(&url, headers).map_err(internal)
 }
 
 /// A runtime failure: the detail goes to the log, the client gets a generic message.
