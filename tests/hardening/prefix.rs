@@ -39,6 +39,7 @@ async fn a_kicked_member_cannot_come_back_from_the_next_address_of_the_64() {
     assert_eq!(w["type"], "welcome", "{w}");
     owner.expect("join").await;
     owner.send_json(&json!({"type":"kick","name":"Bob"})).await;
+    bob.expect("kicked").await;
     assert_eq!(bob.expect_close().await, Some(4003));
     let (_again, e) = join_from(s, &room, "Robert", "2001:db8:78:1::11", json!({})).await;
     assert_eq!(e["code"], "banned", "another name from Bob's /64: {e}");
