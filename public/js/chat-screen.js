@@ -163,7 +163,7 @@ export class ChatScreen {
       });
     on('welcome', (d) => this.welcomed(d));
     on('members', (d) => {
-      this.membersView = { members: d.members, away: d.away ?? [], count: d.count };
+      this.membersView = { members: d.members, away: d.away ?? [], verified: d.verified ?? [], count: d.count };
       this.renderMembers();
     });
     on('update', (d) => {
@@ -265,9 +265,10 @@ export class ChatScreen {
 
   renderMembers() {
     const { els } = this;
-    const { members, away, count } = this.membersView;
+    const { members, away, verified, count } = this.membersView;
     renderMembers(els.membersList, members, this.name, {
       away,
+      verified,
       owner: this.roomView.owner,
       onKick: (name) => this.conn?.kick(name),
     });

@@ -59,6 +59,15 @@ export function initials(name) {
   return first(parts[0] || '?').toUpperCase();
 }
 
+/** ✓ beside a member who joined with a join token: the embedding app vouches for them. */
+export function verifiedBadge() {
+  const b = h('span', 'verified-badge', '✓');
+  b.setAttribute('role', 'img');
+  b.setAttribute('aria-label', 'verified');
+  b.title = 'Verified by the app that embeds this chat';
+  return b;
+}
+
 function avatar(name) {
   const a = h('span', `avatar c${colourSlot(name)}`, initials(name));
   a.setAttribute('aria-hidden', 'true');
@@ -85,6 +94,7 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'author', m.name), document.createTextNode(' '));
+  if (m.verified) meta.append(verifiedBadge(), document.createTextNode(' '));
   if (pending) meta.append(h('span', 'sending', 'Sending…'));
   else meta.append(timeElement(m.at));
   li.classList.toggle('is-edited', !!m.editedAt && !m.deleted);
@@ -502,14 +512,21 @@ export class MessageList {
 }
 
 /**
- * Replace the member list. Away members are dimmed and say so; the owner gets a Remove button
+ * Replace the member list. Away members are dimmed and say so, verified ones get a ✓; the owner gets a Remove button
  * for everyone else (`onKick`).
  */
-export function renderMembers(listEl, members, me, { away = [], owner = false, onKick = () => {} } = {}) {
+export function renderMembers(
+  listEl,
+  members,
+  me,
+  { away = [], verified = [], owner = false, onKick = () => {} } = {},
+) {
   const awayKeys = new Set(away.map(nameKey));
+  const verifiedKeys = new Set(verified.map(nameKey));
   const items = members.map((name) => {
     const li = h('li', 'member');
     li.append(avatar(name), h('span', 'member-name', name));
+    if (verifiedKeys.has(nameKey(name))) li.append(verifiedBadge());
     if (me && sameName(name, me)) {
       li.classList.add('me');
       li.append(h('span', 'you', '(you)'));
