@@ -208,7 +208,13 @@ export class ChatScreen {
     });
     on('read', (d) => this.attention.read(d.id));
     on('members', (d) => {
-      this.membersView = { members: d.members, away: d.away ?? [], count: d.count, owners: d.owners ?? [] };
+      this.membersView = {
+        members: d.members,
+        away: d.away ?? [],
+        verified: d.verified ?? [],
+        count: d.count,
+        owners: d.owners ?? [],
+      };
       this.renderMembers();
       markOwners(this.els.messages, this.membersView.owners);
     });
@@ -340,9 +346,10 @@ export class ChatScreen {
 
   renderMembers() {
     const { els } = this;
-    const { members, away, count } = this.membersView;
+    const { members, away, verified, count } = this.membersView;
     renderMembers(els.membersList, members, this.name, {
       away,
+      verified,
       owner: this.roomView.owner,
       owners: this.membersView.owners ?? [],
       roomLabel: () => roomName(this.room, this.roomView.title),

@@ -64,6 +64,15 @@ export function initials(name) {
   return first(parts[0] || '?').toUpperCase();
 }
 
+/** ✓ beside a member who joined with a join token: the embedding app vouches for them. */
+export function verifiedBadge() {
+  const b = h('span', 'verified-badge', '✓');
+  b.setAttribute('role', 'img');
+  b.setAttribute('aria-label', 'verified');
+  b.title = 'Verified by the app that embeds this chat';
+  return b;
+}
+
 function avatar(name) {
   const a = h('span', `avatar c${colourSlot(name)}`, initials(name));
   a.setAttribute('aria-hidden', 'true');
@@ -90,6 +99,7 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'author', m.name), document.createTextNode(' '));
+  if (m.verified) meta.append(verifiedBadge(), document.createTextNode(' '));
   if (pending) meta.append(h('span', 'sending', 'Sending…'));
   else meta.append(timeElement(m.at));
   li.classList.toggle('is-edited', !!m.editedAt && !m.deleted);
@@ -529,20 +539,22 @@ export class MessageList {
 }
 
 /**
- * Replace the member list. Away members are dimmed and say so; owners are marked; the owner gets
- * a menu for everyone else whose Remove asks first (`onKick`).
+ * Replace the member list. Away members are dimmed and say so, verified ones get a ✓; owners are
+ * marked; the owner gets a menu for everyone else whose Remove asks first (`onKick`).
  */
 export function renderMembers(
   listEl,
   members,
   me,
-  { away = [], owner = false, owners = [], roomLabel = () => '', onKick = () => {} } = {},
+  { away = [], verified = [], owner = false, owners = [], roomLabel = () => '', onKick = () => {} } = {},
 ) {
   const awayKeys = new Set(away.map(nameKey));
+  const verifiedKeys = new Set(verified.map(nameKey));
   const ownerKeys = new Set(owners.map(nameKey));
   const items = members.map((name) => {
     const li = h('li', 'member');
     li.append(avatar(name), h('span', 'member-name', name));
+    if (verifiedKeys.has(nameKey(name))) li.append(verifiedBadge());
     if (ownerKeys.has(nameKey(name))) li.append(ownerBadge(document));
     if (me && sameName(name, me)) {
       li.classList.add('me');

@@ -43,6 +43,7 @@ h2 { font-size: 1em; margin: 0; overflow-wrap: anywhere; }
   outline: 2px solid var(--chatterly-accent); outline-offset: 2px; }
 .msg { padding: .3em 0; overflow-wrap: anywhere; }
 .msg .who { font-weight: 600; }
+.verified { font-weight: 700; font-size: .8em; cursor: help; }
 .msg .text { white-space: pre-wrap; margin: 0; }
 .msg.deleted .text { font-style: italic; color: var(--chatterly-muted); }
 .quote { margin: .1em 0; padding-left: .5em; border-left: 3px solid var(--chatterly-border);
@@ -236,6 +237,17 @@ export class ChatterlyRoom extends HTMLElement {
       li.replaceChildren(
         el('span', { className: 'who', textContent: m.name }),
         ' ',
+        // The app that embeds the chat vouches for this member (a join token).
+        m.verified
+          ? el('span', {
+              className: 'verified',
+              role: 'img',
+              'aria-label': 'verified',
+              title: 'Verified by this site',
+              textContent: '✓',
+            })
+          : null,
+        m.verified ? ' ' : null,
         when,
         m.editedAt && !m.deleted ? el('span', { className: 'meta', textContent: ' (edited)' }) : null,
         m.reply

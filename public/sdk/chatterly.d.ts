@@ -95,11 +95,14 @@ export interface Quote {
   text: string;
   deleted?: boolean;
 }
-/** One emoji on a message: who put it there (a crowd's may list a few names and a `count`). */
+/** One emoji on a message, summarized: how many reacted, the first few of them
+ * (`REACTION_NAMES`, 5), and in a welcome whether the joiner is among them. */
 export interface ReactionEntry {
   emoji: string;
+  count: number;
   names: string[];
-  count?: number;
+  /** Welcomes only: the joiner reacted with it (omitted otherwise). */
+  me?: boolean;
 }
 /** A stored message as the server sends it (live, in a welcome's history, in a page). */
 export interface MessageFrame {
@@ -159,6 +162,8 @@ export interface ReactFrame extends ChangeBase {
   target: number;
   emoji: string;
   on: boolean;
+  /** How many members have this emoji on the message after this change (a value to set). */
+  count: number;
 }
 export interface TopicFrame extends ChangeBase {
   type: 'topic';
@@ -187,8 +192,12 @@ export interface WelcomeFrame {
   name: string;
   members: string[];
   away?: string[];
+  /** Members who joined with a join token, in join order (omitted when none). */
+  verified?: string[];
   count?: number;
   history: (MessageFrame | ChangeFrame)[];
+  /** Entries after `since` were left out: page them with `?after=`. Also when `since` is older
+   * than the changes `CHANGES_CAP` deleted: `history` is then the newest messages' current state. */
   truncated: boolean;
   last_id: number;
   topic: string;
@@ -206,11 +215,6 @@ export interface ReadFrame {
   type: 'read';
   id: number;
 }
-/** The answer to an `auth` renewal: the new token's `exp` (unix seconds). */
-export interface AuthReplyFrame {
-  type: 'auth';
-  exp: number;
-}
 /** To a kicked member, just before the 4003 close. */
 export interface KickedFrame {
   type: 'kicked';
@@ -227,6 +231,8 @@ export interface PresenceNameFrame {
   at: number;
   /** `join` and `back`: the member is one of the room's owners. */
   owner?: boolean;
+  /** `join` and `back`: the member joined with a join token. */
+  verified?: true;
 }
 export interface TypingFrame {
   type: 'typing';
@@ -238,6 +244,19 @@ export interface PresenceFrame {
   joined?: string[];
   left?: string[];
   members?: string[];
+  /** The verified among `joined` or `members` (omitted when none). */
+  verified?: string[];
+}
+/** The answer to an `auth` renewal: the new token's `exp` (unix seconds). */
+export interface AuthAckFrame {
+  type: 'auth';
+  exp: number;
+}
+/** `GET /api/rooms/{room}/messages`: `truncated` on an `?after=` page from before the changes
+ * `CHANGES_CAP` deleted (the messages are in their current state; some changes are gone). */
+export interface HistoryPage {
+  messages: (MessageFrame | ChangeFrame)[];
+  truncated?: true;
 }
 export interface ErrorFrame {
   type: 'error';
@@ -257,7 +276,7 @@ export type ServerFrame =
   | ReadFrame
   | UploadTicketFrame
   | KickedFrame
-  | AuthReplyFrame
+  | AuthAckFrame
   | ErrorFrame;
 export type ServerFrameType = ServerFrame['type'];
 
@@ -405,6 +424,8 @@ export interface Message {
   files: FileRef[];
   /** Sent by this member. */
   own: boolean;
+  /** Its author was a verified member (joined with a join token) when this client first saw it. */
+  verified: boolean;
 }
 export interface QueuedMessage {
   nonce: string;
@@ -439,10 +460,14 @@ export interface MembersEvent {
   away: string[];
   count: number;
   owners: string[];
+  /** Those of `members` who joined with a join token. */
+  verified: string[];
 }
 export interface NameEvent {
   name: string;
   at?: number;
+  /** `join`, `back`: the member joined with a join token. */
+  verified?: boolean;
 }
 export interface WelcomeEvent {
   room: string;
@@ -493,6 +518,8 @@ export declare class Room {
   readonly readId: number;
   readonly members: string[];
   readonly away: string[];
+  /** The members who joined with a join token (the app vouches for them). */
+  readonly verified: string[];
   readonly memberCount: number;
   readonly topic: string;
   /** The room's display name ('' for none: show the id). */

@@ -11,10 +11,10 @@
 export const CLOSE = Object.freeze({
   NORMAL: 1000,
   GAVE_UP: 4000, // sent by this client when a socket stops answering
-  REPLACED: 4001, // another socket of the same session took the name: do not reconnect
+  REPLACED: 4001, // another socket of this session (or this member's newest device) took over: do not reconnect
   IDLE: 4002,
   KICKED: 4003, // the owner removed this member: do not reconnect
-  TOKEN_EXPIRED: 4004, // get a new token and rejoin with `since`
+  TOKEN_EXPIRED: 4004, // not renewed in time: rejoin at once with a fresh token and `since`
 });
 
 /** Error codes that refuse a join for good: no retry, whatever the join. */
@@ -101,6 +101,7 @@ function randomHex(bytes) {
 }
 
 const isId = Number.isSafeInteger;
+const names = (l) => (Array.isArray(l) ? l.filter((n) => typeof n === 'string') : []);
 const isMessageFrame = (v) => isId(v?.id) && typeof v.name === 'string' && typeof v.text === 'string';
 const isMessageEntry = (v) => isMessageFrame(v) && (v.type === undefined || v.type === 'message');
 const isChange = (v) => isId(v?.id) && ((MESSAGE_CHANGES.has(v.type) && isId(v.target)) || ROOM_CHANGES.has(v.type));
@@ -156,6 +157,7 @@ export class Room {
     this.replies = new Map(); // quoted id -> Set of reply ids
     this.memberList = [];
     this.awaySet = new Set();
+    this.verifiedSet = new Set(); // keys of the members who joined with a token
     this.count = null;
     this.roomState = { topic: '', title: '', locked: false, owner: false, version: 0 };
     this.ownerSet = new Set(); // name keys of the room's owners
@@ -173,6 +175,10 @@ export class Room {
   }
   get away() {
     return this.memberList.filter((n) => this.awaySet.has(this.key(n)));
+  }
+  /** The members who joined with a join token (the server vouches for them). */
+  get verified() {
+    return this.memberList.filter((n) => this.verifiedSet.has(this.key(n)));
   }
   get memberCount() {
     return this.count ?? this.memberList.length;
@@ -527,14 +533,17 @@ export class Room {
     // A ticket asked on a socket that is gone never comes.
     this.failAll(new ChatterlyError('not_connected', 'the connection dropped'), true);
     for (const name of ['join', 'ping', 'pong', 'renew']) this.clear(name);
+    this.renewing = null;
     // Offline, a message waits in the queue without a timeout; it starts again when resent.
     for (const item of this.queue.values()) this.o.timers.clearTimeout(item.timer);
     if (this.state === 'closed' || this.state === 'failed') return;
     if (ev?.code === CLOSE.REPLACED) {
       this.setState('replaced');
-      this.emit('error', new ChatterlyError('replaced', 'another connection of this session took the name'));
+      this.emit('error', new ChatterlyError('replaced', 'another connection took this seat'));
       return;
     }
+    // Expired, not renewed: a fresh token from the provider, and the rejoin is quiet within the grace.
+    if (ev?.code === CLOSE.TOKEN_EXPIRED) return this.dial();
     if (ev?.code === CLOSE.KICKED) {
       const k = this.kicked;
       const until = k ? k.at0 + k.retry_after_ms : undefined;
@@ -602,12 +611,11 @@ export class Room {
     }, this.o.pingIntervalMs);
   }
 
-  /** Before the token expires, ask the provider for a new one and send it as `auth`. */
-  scheduleRenewal() {
+  /** Before the token expires (`exp`: unix ms), ask the provider for a new one and send it as
+   * `auth`; the server's `{"type":"auth","exp"}` makes it ours and schedules the next one. */
+  scheduleRenewal(exp = tokenExpiry(this.token)) {
     this.clear('renew');
-    if (typeof this.o.token !== 'function') return;
-    const exp = tokenExpiry(this.token);
-    if (exp === null) return;
+    if (typeof this.o.token !== 'function' || exp === null) return;
     const left = exp - this.o.now();
     const delay = Math.max(0, left - Math.min(this.o.renewBeforeMs, left / 2));
     this.t.renew = this.o.timers.setTimeout(async () => {
@@ -619,10 +627,7 @@ export class Room {
         this.emit('error', new ChatterlyError('token_failed', `the token provider failed: ${err?.message ?? err}`));
         return; // the socket closes with 4004 at expiry, and the rejoin asks again
       }
-      if (this.welcomed && this.raw(JSON.stringify({ type: 'auth', token }))) {
-        this.token = token;
-        this.scheduleRenewal();
-      }
+      if (this.welcomed && this.raw(JSON.stringify({ type: 'auth', token }))) this.renewing = token;
     }, delay);
   }
 
@@ -639,25 +644,33 @@ export class Room {
     if (t === 'upload_ticket') return this.uploads.shift()?.resolve(f);
     if (t === 'message') {
       if (isMessageFrame(f)) this.message(f, true);
+    } else if (t === 'auth') {
+      // Our renewal was taken: its token is the socket's now, until `exp` (unix seconds).
+      if (this.renewing && isId(f.exp)) {
+        this.token = this.renewing;
+        this.renewing = null;
+        this.scheduleRenewal(f.exp * 1000);
+      }
     } else if (isChange(f)) this.change(f, true);
     else if (t === 'join' || t === 'leave' || t === 'away' || t === 'back') {
       if (typeof f.name !== 'string') return;
       const k = this.key(f.name);
       if ((t === 'join' || t === 'back') && f.owner === true) this.ownerSet.add(k);
+      if (t === 'join' || t === 'back') this.verifiedSet[f.verified === true ? 'add' : 'delete'](k);
       if (t === 'join') this.addMember(f.name);
       else if (t === 'leave') this.removeMember(k);
       else if (this.memberList.some((n) => this.key(n) === k)) {
         if (t === 'away') this.awaySet.add(k);
         else this.awaySet.delete(k);
       }
-      this.emit(t, { name: f.name, at: f.at });
+      this.emit(t, { name: f.name, at: f.at, verified: this.verifiedSet.has(k) });
       this.emitMembers();
     } else if (t === 'presence') {
-      if (Array.isArray(f.members)) this.resetMembers(f.members, [], f.count);
+      if (Array.isArray(f.members)) this.resetMembers(f.members, [], f.count, f.verified);
       else if (isId(f.count)) {
         this.count = f.count;
         for (const n of f.left ?? []) this.removeMember(this.key(n));
-        for (const n of f.joined ?? []) this.addMember(n);
+        for (const n of f.joined ?? []) this.addMember(n, f.verified ?? []);
         this.memberList = this.memberList.slice(-20); // a crowd lists its latest arrivals
       }
       this.emitMembers();
@@ -680,7 +693,7 @@ export class Room {
     this.attempt = 0;
     this.clear('join');
     if (typeof f.name === 'string' && f.name) this.name = f.name;
-    this.resetMembers(f.members, f.away, f.count);
+    this.resetMembers(f.members, f.away, f.count, f.verified);
     const entries = (Array.isArray(f.history) ? f.history : []).filter((e) => isMessageEntry(e) || isChange(e));
     entries.sort((a, b) => a.id - b.id);
     const version = Math.max(isId(f.last_id) ? f.last_id : 0, entries.at(-1)?.id ?? 0);
@@ -713,12 +726,27 @@ export class Room {
     if (first && this.settle) this.settle.resolve(this);
     // More was missed than a welcome holds: page the gap before resending anything that may be in it.
     if (f.truncated === true && entries.length > 0 && since < entries[0].id - 1) {
-      this.gap = { after: since, before: entries[0].id };
+      this.gap = { after: since, before: entries[0].id, since };
       this.resend(true);
       this.fill(ws);
       return;
     }
+    // Truncated with nothing missing in between: CHANGES_CAP deleted changes after `since`.
+    if (f.truncated === true && !first) this.refresh(since + 1);
     this.resend();
+  }
+
+  /** Changes after the resume's `since` were deleted (CHANGES_CAP), so messages we hold from
+   * before it may be stale: take their current state (`?before=` pages) down to our oldest. */
+  async refresh(before) {
+    try {
+      for (const low = this.oldest(); low !== null && before > low; ) {
+        const page = (await this.get(`before=${before}&limit=${PAGE}`)).filter(isMessageEntry);
+        for (const m of page) if (this.states.has(m.id)) this.emit('update', this.snapshot(m, this.lastId));
+        if (page.length < PAGE) return;
+        before = Math.min(...page.map((m) => m.id));
+      }
+    } catch {} // best effort: the messages after `since` are exact anyway
   }
 
   /** Pages the gap after a truncated resume (`?after=`), retrying with backoff. */
@@ -727,6 +755,7 @@ export class Room {
     try {
       for (let pages = 0; gap === this.gap && pages < 50; pages++) {
         const page = await this.get(`after=${gap.after}&limit=${PAGE}`);
+        gap.stale ||= page.truncated; // from before the changes floor
         const list = page
           .filter((e) => (isMessageEntry(e) || isChange(e)) && e.id > gap.after && e.id < gap.before)
           .sort((a, b) => a.id - b.id);
@@ -750,6 +779,7 @@ export class Room {
     if (gap !== this.gap) return;
     this.gap = null;
     if (gap.attempt) this.emit('gap', { state: 'filled' });
+    if (gap.stale) this.refresh(gap.since + 1);
     if (ws === this.ws) this.resend();
   }
 
@@ -758,6 +788,7 @@ export class Room {
     if (!res.ok) throw new ChatterlyError('history_failed', `history answered ${res.status}`);
     const body = await res.json();
     if (!Array.isArray(body?.messages)) throw new ChatterlyError('history_failed', 'history answered no messages');
+    body.messages.truncated = body.truncated === true;
     return body.messages;
   }
 
@@ -850,6 +881,12 @@ export class Room {
       if (code === 'rate_limited' && this.ws) return this.giveUp(this.ws, 'rate limited', err.retryAfterMs);
       return this.emit('error', err);
     }
+    // A refused renewal (its token check may be rate limited too): the old token stays until
+    // it expires, then the socket closes with 4004 and the rejoin asks the provider again.
+    if (code === 'unauthorized' || (this.renewing && code === 'rate_limited' && f.nonce == null && f.target == null)) {
+      this.renewing = null;
+      return this.emit('error', err);
+    }
     // An upload's refusal names neither nonce nor target: the oldest upload waiting is it.
     if (UPLOAD_ERRORS.has(code) && this.uploads.length) return this.uploads.shift().reject(err);
     // The server answers a socket's frames in order: an error names its frame by nonce (a
@@ -866,8 +903,7 @@ export class Room {
       this.actions.splice(this.actions.indexOf(action), 1);
       return this.settleAction(action, null, err);
     }
-    // Tied to no call of ours (a refused renewal: the old token stays until it expires).
-    this.emit('error', err);
+    this.emit('error', err); // tied to no call of ours
   }
 
   /** Sends a change frame; the promise waits for its echo (a change with our name), an error, or the timeout. */
@@ -899,25 +935,37 @@ export class Room {
 
   // ---- members and room -----------------------------------------------------------------------
 
-  resetMembers(list, away, count) {
-    this.memberList = (Array.isArray(list) ? list : []).filter((n) => typeof n === 'string');
+  resetMembers(list, away, count, verified) {
+    this.memberList = names(list);
     const keys = new Set(this.memberList.map(this.key));
-    this.awaySet = new Set((Array.isArray(away) ? away : []).map(this.key).filter((k) => keys.has(k)));
+    const known = (l) =>
+      new Set(
+        names(l)
+          .map(this.key)
+          .filter((k) => keys.has(k)),
+      );
+    this.awaySet = known(away);
+    this.verifiedSet = known(verified);
     this.count = isId(count) ? count : null;
   }
-  addMember(name) {
+  /** `verified`: a crowd's presence lists the verified among those it names. */
+  addMember(name, verified) {
     if (typeof name !== 'string') return;
     const k = this.key(name);
     this.awaySet.delete(k);
+    if (names(verified).includes(name)) this.verifiedSet.add(k);
+    else if (verified) this.verifiedSet.delete(k);
     if (!this.memberList.some((n) => this.key(n) === k)) this.memberList = [...this.memberList, name];
   }
   removeMember(k) {
     this.awaySet.delete(k);
     this.ownerSet.delete(k);
+    this.verifiedSet.delete(k);
     this.memberList = this.memberList.filter((n) => this.key(n) !== k);
   }
   emitMembers() {
-    this.emit('members', { members: this.members, away: this.away, count: this.memberCount, owners: this.owners });
+    const { members, away, memberCount: count, owners, verified } = this;
+    this.emit('members', { members, away, count, owners, verified });
   }
   roomView() {
     return { topic: this.topic, title: this.title, locked: this.locked, owner: this.owner };
@@ -936,6 +984,8 @@ export class Room {
     if (!s) {
       s = { id: m.id, name: m.name, at: m.at, nonce: m.nonce, text: '', tv: -1, editedAt: null, deleted: false };
       s.mentions = [];
+      // Whether its author was a verified member when we first saw it (frames carry no sub).
+      s.verified = this.verifiedSet.has(this.key(m.name));
       s.replyTo = isId(m.reply_to) ? m.reply_to : null;
       s.files = Array.isArray(m.files) ? m.files : [];
       s.reply = null;
@@ -1029,6 +1079,7 @@ export class Room {
       mentions: s.mentions,
       own: this.key(s.name) === me,
     });
+    v.verified = s.verified;
     if (s.nonce !== undefined) v.nonce = s.nonce;
     return v;
   }

@@ -88,12 +88,27 @@ test('Python, the bot and the SDK chat in one room, across a restart, nothing lo
   await back;
   await until('Grace hears Ada again', () => printed('Ada: welcome back'), 60_000);
 
+  // The bot is back too: it answers once, and everyone hears it once.
+  py.stdin.write('!time\n');
+  await until('the bot answers again', () => ada.messages.filter((m) => m.name === 'TimeBot').length === 2, 60_000);
+  await until('Grace hears the bot again', () => py.out.split('TimeBot: It is ').length === 3, 30_000);
+  await new Promise((r) => setTimeout(r, 1000)); // time for anything doubled to arrive
+
   const texts = ada.messages.map((m) => `${m.name}: ${m.text.startsWith('It is') ? '(time)' : m.text}`);
   assert.deepEqual(texts.slice(0, 4), ['Grace: hello from python', 'Ada: hi Grace', 'Grace: !time', 'TimeBot: (time)']);
-  // The order of the last two depends on who reconnects first.
-  assert.deepEqual(texts.slice(4).sort(), ['Ada: welcome back', 'Grace: after the restart']);
-  const lines = py.out.split('\n').filter((l) => /^(Ada|Grace|TimeBot): /.test(l));
-  assert.equal(new Set(lines).size, lines.length, `Python printed a message twice:\n${py.out}`);
-  assert.equal(lines.length, 6, py.out);
+  // The order of the next two depends on who reconnects first.
+  assert.deepEqual(texts.slice(4, 6).sort(), ['Ada: welcome back', 'Grace: after the restart']);
+  assert.deepEqual(texts.slice(6), ['Grace: !time', 'TimeBot: (time)']);
+  const ids = ada.messages.map((m) => m.id);
+  assert.equal(new Set(ids).size, ids.length, 'the SDK holds each message once');
+  // Python prints each message once, by id: the same lines as the SDK holds, in its order.
+  const lines = py.out
+    .split('\n')
+    .filter((l) => /^(Ada|Grace|TimeBot): /.test(l))
+    .map((l) => (l.startsWith('TimeBot: It is') ? 'TimeBot: (time)' : l));
+  assert.equal(lines.length, 8, `Python printed a message twice or missed one:\n${py.out}`);
+  assert.deepEqual(lines.slice(0, 4), texts.slice(0, 4), py.out);
+  assert.deepEqual(lines.slice(4, 6).sort(), texts.slice(4, 6).sort(), py.out);
+  assert.deepEqual(lines.slice(6), texts.slice(6), py.out);
   ada.close();
 });

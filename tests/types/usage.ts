@@ -5,6 +5,8 @@ import {
   type ChatterlyError,
   type ClientFrameType,
   connect,
+  framesOf,
+  type HistoryPage,
   type Message,
   Room,
   type ServerFrameType,
@@ -28,7 +30,10 @@ export async function usage(): Promise<void> {
   off();
   room.on('update', (m) => console.log(m.editedAt ?? 0, m.deleted));
   room.on('room', (r) => console.log(r.topic, r.locked, r.change?.type));
-  room.on('members', (e) => console.log(e.members.length, e.away, e.count));
+  room.on('members', (e) => console.log(e.members.length, e.away, e.count, e.verified.length));
+  room.on('join', (e) => console.log(e.name, e.verified === true));
+  const verified: string[] = room.verified;
+  void verified;
   room.on('state', (s) => console.log(s.state, s.retryAt));
   room.on('error', (e: ChatterlyError) => console.log(e.code, e.retryAfterMs));
   room.on('typing', (t) => console.log(t.name));
@@ -86,4 +91,20 @@ export async function usage(): Promise<void> {
   const c: ClientFrameType = 'auth';
   const s: ServerFrameType = 'welcome';
   void [c, s];
+  // Issues 17 and 18 on the wire: the renewal's answer, reaction summaries, verified members.
+  const frames = framesOf('{"type":"auth","exp":1}');
+  for (const f of frames) {
+    if (f.type === 'auth') console.log(f.exp + 1);
+    if (f.type === 'react') console.log(f.count + 1);
+    if (f.type === 'welcome') console.log(f.verified?.length, f.truncated, f.history.length);
+    if (f.type === 'join') console.log(f.verified === true);
+    if (f.type === 'presence') console.log(f.verified?.[0]);
+    if (f.type === 'message') for (const r of f.reactions ?? []) console.log(r.count + 1, r.me === true, r.names);
+  }
+  const page: HistoryPage = { messages: [], truncated: true };
+  void page;
+  const mine: boolean = (await manual.send('x')).verified;
+  void mine;
+  // @ts-expect-error: the renewal's answer has no token
+  for (const f of frames) if (f.type === 'auth') console.log(f.token);
 }

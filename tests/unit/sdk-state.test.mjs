@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nameKey } from '../../public/shared/names.js';
-import { sdk } from './sdk-fakes.mjs';
+import { jsonResponse, sdk, settle } from './sdk-fakes.mjs';
 
 const msg = (id, extra = {}) => ({ type: 'message', id, name: 'Alice', text: `m${id}`, at: 1000 + id, ...extra });
 const edit = (id, target, text) => ({ type: 'edit', id, target, text, name: 'Alice', at: 5000 + id });
@@ -31,6 +31,7 @@ test('a message event carries the view; edit, delete and react apply once, twice
     mentions: [],
     files: [],
     own: true,
+    verified: false,
   });
   ws.recv(edit(2, 1, 'fixed'));
   ws.recv(edit(2, 1, 'fixed'));
@@ -155,9 +156,18 @@ test('a crowd: a count and the latest names; the whole list again when it shrink
   assert.equal(h.room.memberCount, 1520);
   assert.equal(h.room.members.length, 20, 'only the latest joiners are kept');
   assert.equal(h.room.members.at(-1), 'n24');
-  ws.recv({ type: 'presence', count: 3, members: ['x', 'y', 'z'] });
+  ws.recv({ type: 'presence', count: 3, members: ['x', 'y', 'z'], verified: ['y'] });
   assert.equal(h.room.memberCount, 3);
-  assert.deepEqual(h.of('members').at(-1), { members: ['x', 'y', 'z'], away: [], count: 3, owners: [] });
+  assert.deepEqual(h.of('members').at(-1), {
+    members: ['x', 'y', 'z'],
+    away: [],
+    count: 3,
+    owners: [],
+    verified: ['y'],
+  });
+  // A crowd's presence names the verified among its joiners; absent: none of them is.
+  ws.recv({ type: 'presence', count: 1600, joined: ['v', 'y'], verified: ['v'] });
+  assert.deepEqual(h.room.verified, ['v']);
 });
 
 test('topic, lock and owner: the welcome sets them, newer changes apply, older ones do not', async () => {
@@ -243,4 +253,83 @@ test('title and owners: the welcome sets them, a title change and a join with ow
   assert.deepEqual(h.room.owners, ['Mod']);
   assert.deepEqual(h.of('members').at(-1).owners, ['Mod']);
   assert.equal(h.of('room').at(-1).title, 'Q3 planning');
+});
+
+test('verified members: the welcome lists them, join and back say so, a leave or a guest ends it', async () => {
+  const h = sdk();
+  const ws = await h.joined([msg(1, { name: 'Bob' }), msg(2, { name: 'Carol' })], {
+    members: ['Alice', 'Bob', 'Carol'],
+    verified: ['Bob', 'Mallory'], // a name not among the members is not kept
+  });
+  assert.deepEqual(h.room.verified, ['Bob']);
+  assert.deepEqual(
+    h.room.messages.map((m) => [m.name, m.verified]),
+    [
+      ['Bob', true],
+      ['Carol', false],
+    ],
+  );
+  ws.recv([
+    { type: 'join', name: 'Dan', at: 1, verified: true },
+    { type: 'join', name: 'Eve', at: 1 },
+    { type: 'away', name: 'Bob', at: 2 },
+  ]);
+  assert.deepEqual(h.room.verified, ['Bob', 'Dan'], 'away keeps it');
+  assert.deepEqual(
+    h.of('join').map((e) => [e.name, e.verified]),
+    [
+      ['Dan', true],
+      ['Eve', false],
+    ],
+  );
+  assert.deepEqual(h.of('members').at(-1).verified, ['Bob', 'Dan']);
+  ws.recv(msg(3, { name: 'Dan' }));
+  assert.equal(shown(h, 3).verified, true);
+  // Bob's seat went to a guest of that name after he left: the guest is not verified, and what
+  // Bob said before stays marked as his.
+  ws.recv([
+    { type: 'leave', name: 'Bob', at: 3 },
+    { type: 'join', name: 'Bob', at: 4 },
+  ]);
+  assert.deepEqual(h.room.verified, ['Dan']);
+  ws.recv(msg(4, { name: 'Bob' }));
+  assert.deepEqual(
+    h.room.messages.filter((m) => m.name === 'Bob').map((m) => m.verified),
+    [true, false],
+  );
+  ws.recv({ type: 'back', name: 'Dan', at: 5 });
+  assert.deepEqual(h.room.verified, [], 'a back without verified is a guest');
+});
+
+test('a resume from before the changes CHANGES_CAP deleted takes the current state of what it holds', async () => {
+  const pages = [];
+  const h = sdk({
+    fetch: (url) => {
+      pages.push(url.slice(url.indexOf('?')));
+      if (url.includes('after=')) return jsonResponse(200, { messages: [msg(3, { text: 'new' })], truncated: true });
+      return jsonResponse(200, {
+        messages: [msg(1, { text: 'edited', edited_at: 9 }), msg(2, { deleted: true, text: '' })],
+      });
+    },
+  });
+  await h.joined([msg(1), msg(2)]);
+  // The floor case without a gap: the welcome is the newest messages, truncated.
+  const ws2 = await h.redial();
+  assert.equal(ws2.json()[0].since, 2);
+  ws2.recv(h.welcome([msg(3, { text: 'new' })], { truncated: true, last_id: 3 }));
+  await settle();
+  assert.deepEqual(pages, ['?before=3&limit=100']);
+  assert.deepEqual(
+    h.room.messages.map((m) => [m.id, m.text, m.deleted]),
+    [
+      [1, 'edited', false],
+      [2, '', true],
+      [3, 'new', false],
+    ],
+  );
+  // With a gap: the ?after= page says truncated, and after it the held messages are refreshed.
+  const ws3 = await h.redial();
+  ws3.recv(h.welcome([msg(20)], { truncated: true, last_id: 20 }));
+  await settle();
+  assert.deepEqual(pages.slice(1), ['?after=3&limit=100', '?before=4&limit=100']);
 });

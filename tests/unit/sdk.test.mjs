@@ -229,15 +229,58 @@ test('token: called for the first join and every reconnect, renewed before expir
   const auth = ws.json().at(-1);
   assert.equal(auth.type, 'auth');
   assert.equal(JSON.parse(Buffer.from(auth.token.split('.')[1], 'base64url')).n, 2);
-  // A refused renewal is an error event; the socket stays.
+  // The server's answer makes it the socket's token: the next renewal is due 60 s before the
+  // answer's exp (not the one we guessed), so an ack that never comes schedules nothing.
+  h2.clock.advance(600_000);
+  await settle();
+  assert.equal(calls, 2, 'no ack yet: no second renewal');
+  ws.recv({ type: 'auth', exp: exp() + 300 });
+  h2.clock.advance(839_000);
+  await settle();
+  assert.equal(calls, 2);
+  h2.clock.advance(1_000);
+  await settle();
+  assert.equal(calls, 3);
+  assert.equal(ws.json().at(-1).type, 'auth');
+  // A refused renewal is an error event, even while a moderation call waits; the socket stays.
+  const kick = h2.room.kick('Bob');
   ws.recv({ type: 'error', code: 'unauthorized', message: 'different sub' });
   assert.equal(h2.of('error').at(-1).code, 'unauthorized');
   assert.equal(h2.room.state, 'connected');
-  // Closed with 4004 (token expired): rejoin with since and a token from the provider.
-  const ws2 = await h2.redial(4004);
-  assert.equal(calls, 3);
-  assert.equal(ws2.json()[0].since, 0);
-  assert.equal(JSON.parse(Buffer.from(ws2.json()[0].token.split('.')[1], 'base64url')).n, 3);
+  ws.recv({ type: 'error', code: 'forbidden', message: 'not the owner' });
+  await assert.rejects(kick, { code: 'forbidden' });
+  // Closed with 4004 (token expired): rejoin at once, with since and a token from the provider.
+  const before = h2.sockets.length;
+  ws.recv(h2.msg(7, 'Bob', 'x'));
+  ws.drop(4004);
+  await settle();
+  assert.equal(h2.sockets.length, before + 1, 'no backoff wait');
+  const ws2 = h2.sockets.at(-1);
+  ws2.open();
+  assert.equal(calls, 4);
+  assert.equal(ws2.json()[0].since, 7);
+  assert.equal(JSON.parse(Buffer.from(ws2.json()[0].token.split('.')[1], 'base64url')).n, 4);
+  ws2.recv(h2.welcome([], { last_id: 7 }));
+  assert.equal(h2.room.state, 'connected');
+});
+
+test("a renewal answered rate_limited is the renewal's error, not a message's", async () => {
+  const h = sdk({
+    room: {
+      timeoutMs: 0,
+      pingIntervalMs: 3_600_000,
+      token: async () => jwt({ sub: 'u', exp: Math.floor(h.clock.t / 1000) + 100 }),
+    },
+  });
+  const ws = await h.joined();
+  const sent = h.room.send('waiting for its echo');
+  h.clock.advance(50_000);
+  await settle();
+  assert.equal(ws.json().at(-1).type, 'auth');
+  ws.recv({ type: 'error', code: 'rate_limited', message: 'too many joins', retry_after_ms: 900 });
+  assert.equal(h.of('error').at(-1).code, 'rate_limited');
+  ws.recv(h.msg(1, 'Alice', 'waiting for its echo', ws.messages()[0].nonce));
+  assert.equal((await sent).id, 1);
 });
 
 test('a token refused on a reconnect is an error event and the end, not a retry loop', async () => {
