@@ -85,9 +85,15 @@ test('every export of chatterly.js is declared in chatterly.d.ts, and nothing mo
   assert.deepEqual([...declared].sort(), Object.keys(sdk).sort());
 });
 
-test('chatterly.js stays within 12 KiB gzip', async () => {
+test('chatterly.min.js is chatterly.js minified, current, and within 12 KiB gzip', async () => {
   const { gzipSync } = await import('node:zlib');
-  const src = readFileSync(new URL('../../public/sdk/chatterly.js', import.meta.url));
-  const size = gzipSync(src, { level: 9 }).length;
-  assert.ok(size <= 12 * 1024, `chatterly.js is ${size} bytes gzip`);
+  const { minify, TARGET } = await import('../../scripts/sdk-min.mjs');
+  const shipped = readFileSync(TARGET, 'utf8');
+  assert.equal(shipped, minify(), 'public/sdk/chatterly.min.js is stale: run node scripts/sdk-min.mjs');
+  const size = gzipSync(shipped, { level: 9 }).length;
+  assert.ok(size <= 12 * 1024, `chatterly.min.js is ${size} bytes gzip`);
+  // The same module: every export of the source is an export of the minified file.
+  const sdk = await import('../../public/sdk/chatterly.js');
+  const min = await import('../../public/sdk/chatterly.min.js');
+  assert.deepEqual(Object.keys(min).sort(), Object.keys(sdk).sort());
 });
