@@ -139,7 +139,7 @@ pub const MAX_FRAME_CEILING: usize = 64 * 1024;
 /// 11 KB table of powers of five into the Wasm (the upload budget, issue 18). The forms Rust takes
 /// and JSON does not (`+5`, `.5`, `5.`, `007`) are made JSON first; `inf`/`NaN` stay `None` (the
 /// callers drop non-finite values anyway).
-fn number(v: &str) -> Option<f64> {
+pub(crate) fn number(v: &str) -> Option<f64> {
     let (sign, v) = match v.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", v.strip_prefix('+').unwrap_or(v)),
