@@ -60,7 +60,7 @@ impl Default for Limits {
 }
 
 impl Limits {
-    pub fn from_vars(var: &impl Fn(&str) -> Option<String>) -> Self {
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Self {
         let d = Limits::default();
         let num = |name: &str| {
             var(name)
