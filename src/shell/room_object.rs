@@ -726,8 +726,8 @@ impl Inner {
             .ok()?
             .get_stub()
             .ok()?;
-        let mut response = stub.fetch_with_str("https://relay/stats").await.ok()?;
-        let stats: serde_json::Value = response.json().await.ok()?;
+        let response = stub.fetch_with_str("https://relay/stats").await.ok()?;
+        let stats = super::body_json(response).await.ok()?;
         stats["sends"].as_u64()
     }
 

@@ -191,11 +191,11 @@ async fn creation_wait(req: &Request, env: &Env) -> Result<Option<u64>, HttpErro
         .and_then(|id| id.get_stub())
         .map_err(internal)?;
     let url = format!("https://address/take?per_hour={per_hour}");
-    let mut response = stub.fetch_with_str(&url).await.map_err(internal)?;
+    let response = stub.fetch_with_str(&url).await.map_err(internal)?;
     if response.status_code() != 429 {
         return Ok(None);
     }
-    let body: serde_json::Value = response.json().await.map_err(internal)?;
+    let body = super::body_json(response).await.map_err(internal)?;
     Ok(Some(body["retry_after_ms"].as_u64().unwrap_or(1000)))
 }
 
