@@ -172,5 +172,5 @@ pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
         return None;
     }
     let json = String::from(js_sys::JSON::stringify(&value).ok()?);
-    serde_json::from_str(&json).ok()
+    Attachment::read(&serde_json::from_str(&json).ok()?)
 }

@@ -274,7 +274,7 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
     let meta = |key: &str| get_meta(sql, key).ok().flatten();
     let members: Vec<MemberRow> = raw_rows(sql, "SELECT row FROM members", vec![])?
         .iter()
-        .filter_map(|row| serde_json::from_str(&text(row, 0)?).ok())
+        .filter_map(|row| MemberRow::read(&serde_json::from_str(&text(row, 0)?).ok()?))
         .collect();
     Ok(StoredHistory {
         last_id,
