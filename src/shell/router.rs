@@ -93,7 +93,8 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             if claimed.status_code() != 200 {
                 return Err(internal(worker::Error::RustError("claim failed".into())));
             }
-            let body = serde_json::json!({ "room": id, "owner_key": owner_key }).to_string();
+            // Both are hex: no escaping (a JSON value built for two strings costs Wasm).
+            let body = format!(r#"{{"room":"{id}","owner_key":"{owner_key}"}}"#);
             json_response(201, &body)
         }
         Route::WebSocket(room) => {
