@@ -197,7 +197,7 @@ pub fn claim(
     let param = |k| query_param(query, k).unwrap_or_default().into_owned();
     let size = param("size").parse::<u64>().unwrap_or(0);
     match rules::claim(store, room, &param("file"), &param("ticket"), size, now) {
-        Ok(row) => json_ok(&serde_json::json!({ "name": row.name }).to_string()),
+        Ok(row) => json_ok(&format!(r#"{{"name":{}}}"#, super::json_string(&row.name))),
         Err(r) => super::router::json_error(r.status, r.code, &r.message),
     }
 }

@@ -60,6 +60,12 @@ async fn body_json(response: worker::Response) -> worker::Result<serde_json::Val
     Ok(serde_json::from_str(&text)?)
 }
 
+/// `s` as a JSON string (quoted and escaped), for answers written with `format!` rather than
+/// built as a `serde_json::Value` (less Wasm: the upload budget, issue 18).
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
 /// Unix milliseconds from the runtime's clock (which advances only across I/O: good enough for
 /// timestamps and rate limits, and identical to what JavaScript's `Date.now()` sees).
 fn now_ms() -> u64 {

@@ -247,8 +247,8 @@ fn room_request(
 /// A runtime failure: the detail goes to the log, the client gets a generic message.
 pub(super) fn internal(error: worker::Error) -> HttpError {
     worker::console_error!(
-        "{}",
-        serde_json::json!({"level": "warn", "event": "internal_error", "error": error.to_string()})
+        r#"{{"level":"warn","event":"internal_error","error":{}}}"#,
+        super::json_string(&error.to_string())
     );
     HttpError::new(500, "internal", "internal error; please try again")
 }
