@@ -104,6 +104,24 @@ mod tests {
             ],
         );
         agree(
+            crate::protocol::ChatMessage::read,
+            &[
+                r#"{"type":"message","id":1,"name":"n","text":"t","at":2}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2}"#,
+                r#"{"type":"edit","id":1,"name":"n","text":"t","at":2}"#,
+                r#"{"type":5,"id":1,"name":"n","text":"t","at":2}"#,
+                r#"{"type":null,"id":1,"name":"n","text":"t","at":2}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"nonce":"x","reply_to":3,"reply":{"name":"a","text":"b","deleted":true},"edited_at":4,"deleted":true,"reactions":[{"emoji":"e","names":["a","b"]}],"mentions":["a"],"files":[{"id":"f"}]}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"reply":null,"nonce":null,"files":null}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"files":5}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"reactions":null}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"mentions":[1]}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"reactions":[{"emoji":"e"}]}"#,
+                r#"{"id":1,"name":"n","text":"t","at":2,"reply":{"name":"a"}}"#,
+                r#"{"id":1,"name":"n","at":2}"#,
+            ],
+        );
+        agree(
             crate::rate::TokenBucket::read,
             &[
                 r#"{"tokens":1.5,"last_ms":2}"#,

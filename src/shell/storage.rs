@@ -202,7 +202,7 @@ impl Row {
     pub(super) fn entry(self) -> Option<(Entry, Option<String>)> {
         let entry = match self.body {
             Some(body) if self.kind.as_deref().is_none_or(|k| k == "message") => {
-                Entry::Message(serde_json::from_str(&body).ok()?)
+                Entry::Message(ChatMessage::read(&serde_json::from_str(&body).ok()?)?)
             }
             Some(body) => Entry::Change(Change::from_value(&serde_json::from_str(&body).ok()?)?),
             // A row from before the log design: a plain message.
