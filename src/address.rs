@@ -18,19 +18,52 @@ pub fn key(address: &str) -> String {
         Ok(IpAddr::V4(v4)) => v4.to_string(),
         Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-                format!("{prefix}/64")
-            }
+            None => prefix_64(&v6),
         },
         Err(_) => trimmed.to_string(),
     }
 }
 
+/// `a`'s /64 as `Ipv6Addr`'s `Display` writes the prefix (RFC 5952: the four zero segments of
+/// the host part are always the longest run, so they and any zeros just before them are the
+/// `::`), without carrying that `Display` into the Wasm (the upload budget, issue 18).
+fn prefix_64(a: &Ipv6Addr) -> String {
+    let s = a.segments();
+    let kept = s[..4].iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
+    let mut out = String::new();
+    for (i, x) in s[..kept].iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push_str(&format!("{x:x}"));
+    }
+    out.push_str("::/64");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::key;
+
+    #[test]
+    fn a_prefix_is_written_as_ipv6_display_writes_it() {
+        use std::net::Ipv6Addr;
+        let values = [0u16, 1, 0xf, 0x10, 0xdb8, 0xffff];
+        for a in values {
+            for b in values {
+                for c in values {
+                    for d in [0u16, 1, 0xabcd] {
+                        let p = Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0);
+                        let expected = format!("{p}/64");
+                        assert_eq!(
+                            super::prefix_64(&Ipv6Addr::new(a, b, c, d, 1, 2, 3, 4)),
+                            expected
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn ipv4_addresses_are_keyed_whole() {

@@ -139,7 +139,7 @@ pub const MAX_FRAME_CEILING: usize = 64 * 1024;
 /// 11 KB table of powers of five into the Wasm (the upload budget, issue 18). The forms Rust takes
 /// and JSON does not (`+5`, `.5`, `5.`, `007`) are made JSON first; `inf`/`NaN` stay `None` (the
 /// callers drop non-finite values anyway).
-fn number(v: &str) -> Option<f64> {
+pub(crate) fn number(v: &str) -> Option<f64> {
     let (sign, v) = match v.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", v.strip_prefix('+').unwrap_or(v)),
@@ -168,6 +168,11 @@ pub enum LogLevel {
 impl Limits {
     /// Reads each var through `var(name)`, keeping the default for missing or malformed values.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        Self::read(&var)
+    }
+
+    // One copy in the Wasm for every caller's closure (the upload budget, issue 18).
+    fn read(var: &dyn Fn(&str) -> Option<String>) -> Self {
         let d = Limits::default();
         let num = |name: &str| var(name).and_then(|v| number(v.trim()));
         let non_negative = |name: &str| num(name).filter(|n| n.is_finite() && *n >= 0.0);
@@ -235,7 +240,7 @@ impl Limits {
             member_sockets_max: non_negative("MEMBER_SOCKETS_MAX")
                 .map_or(d.member_sockets_max, |n| n as usize),
             test_hooks: var("TEST_HOOKS").is_some_and(|v| v.trim() == "1"),
-            files: crate::files::Limits::from_vars(&var),
+            files: crate::files::Limits::from_vars(var),
         }
     }
 }

@@ -19,7 +19,7 @@ pub fn take(stored: Option<&str>, now: u64, per_hour: u32) -> Result<String, u64
     let burst = f64::from(per_hour.max(1));
     let rate = burst / 3600.0;
     let mut bucket = stored
-        .and_then(|s| serde_json::from_str::<TokenBucket>(s).ok())
+        .and_then(|s| TokenBucket::read(&serde_json::from_str(s).ok()?))
         .unwrap_or_else(|| TokenBucket::full(burst, now));
     bucket.take(now, rate, burst)?;
     Ok(serde_json::to_string(&bucket).unwrap_or_default())

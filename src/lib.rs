@@ -18,6 +18,7 @@
 //! - [`rate`]: the token bucket behind the per-member and per-address limits;
 //! - [`address`]: which client addresses count as one (IPv6 by its /64) for limits and bans;
 //! - [`creation`]: how many rooms one client address may make (`POST /api/rooms`);
+//! - [`fields`]: stored JSON objects' fields read by hand, as serde's derive would read them;
 //! - [`api`]: the HTTP routes and their errors, as a pure function;
 //! - [`files`]: pictures and files in chat: types by magic numbers, image sizes, upload tickets
 //!   and every rule of a file's life; the bytes go between the client and R2 through the shell;
@@ -55,6 +56,7 @@ pub mod api;
 pub mod config;
 pub mod cors;
 pub mod creation;
+pub mod fields;
 pub mod files;
 pub mod protocol;
 pub mod rate;

@@ -9,6 +9,15 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
+    /// Reads a stored bucket back as its derived `Deserialize` would ([`crate::fields`]).
+    pub fn read(value: &serde_json::Value) -> Option<TokenBucket> {
+        let f = crate::fields::Fields::of(value)?;
+        Some(TokenBucket {
+            tokens: f.f64("tokens")?,
+            last_ms: f.u64("last_ms")?,
+        })
+    }
+
     /// A full bucket: a new connection may send a burst straight away.
     pub fn full(burst: f64, now_ms: u64) -> Self {
         TokenBucket {

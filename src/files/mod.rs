@@ -60,11 +60,11 @@ impl Default for Limits {
 }
 
 impl Limits {
-    pub fn from_vars(var: &impl Fn(&str) -> Option<String>) -> Self {
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Self {
         let d = Limits::default();
         let num = |name: &str| {
             var(name)
-                .and_then(|v| v.trim().parse::<f64>().ok())
+                .and_then(|v| crate::config::number(v.trim()))
                 .filter(|n| n.is_finite() && *n >= 0.0)
         };
         let types =

@@ -284,7 +284,7 @@ pub struct FileRef {
 }
 
 impl FileRef {
-    fn from_value(v: &serde_json::Value) -> Option<FileRef> {
+    pub fn from_value(v: &serde_json::Value) -> Option<FileRef> {
         let dim = |k: &str| v.get(k).and_then(|d| d.as_u64()).map(|d| d as u32);
         Some(FileRef {
             id: v.get("id")?.as_str()?.to_string(),

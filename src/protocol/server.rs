@@ -43,6 +43,69 @@ pub struct ChatMessage {
 }
 
 impl ChatMessage {
+    /// Reads a stored message back as its derived `Deserialize` would ([`crate::fields`]): the
+    /// history a room loads when it wakes.
+    pub fn read(v: &serde_json::Value) -> Option<ChatMessage> {
+        use serde_json::Value;
+        let f = crate::fields::Fields::of(v)?;
+        // The derive ignores the `type` tag when it reads a struct back: so does this.
+        // A list that defaults to empty when missing (`null` is mistyped, as serde has it).
+        let list = |name: &str| -> Option<Vec<Value>> {
+            match f.0.get(name) {
+                None => Some(Vec::new()),
+                Some(v) => v.as_array().cloned(),
+            }
+        };
+        let strings = |list: Vec<Value>| -> Option<Vec<String>> {
+            list.iter()
+                .map(|s| s.as_str().map(str::to_string))
+                .collect()
+        };
+        let reply = match f.0.get("reply") {
+            None | Some(Value::Null) => None,
+            Some(q) => {
+                let q = crate::fields::Fields::of(q)?;
+                Some(Quote {
+                    name: q.string("name")?,
+                    text: q.string("text")?,
+                    deleted: q.flag("deleted")?,
+                })
+            }
+        };
+        let mut reactions = Vec::new();
+        for r in list("reactions")? {
+            let r = crate::fields::Fields::of(&r)?;
+            reactions.push(Reaction {
+                emoji: r.string("emoji")?,
+                names: strings(r.0.get("names")?.as_array()?.clone())?,
+            });
+        }
+        let files = match f.0.get("files") {
+            None => Vec::new(),
+            Some(v) => v
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(crate::files::rules::FileRef::from_value)
+                .collect(),
+        };
+        Some(ChatMessage {
+            id: f.u64("id")?,
+            name: f.string("name")?,
+            text: f.string("text")?,
+            at: f.u64("at")?,
+            nonce: f.opt_string("nonce")?,
+            reply_to: f.opt_u64("reply_to")?,
+            reply,
+            edited_at: f.opt_u64("edited_at")?,
+            deleted: f.flag("deleted")?,
+            reactions,
+            mentions: strings(list("mentions")?)?,
+            files,
+        })
+    }
+
     pub fn new(id: u64, name: String, text: String, at: u64, nonce: Option<String>) -> Self {
         ChatMessage {
             id,

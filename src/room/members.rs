@@ -43,6 +43,56 @@ pub struct MemberRecord {
     pub verified: bool,
 }
 
+impl Attachment {
+    /// Reads an attachment back as its derived `Deserialize` would ([`crate::fields`]).
+    pub fn read(value: &serde_json::Value) -> Option<Attachment> {
+        let f = crate::fields::Fields::of(value)?;
+        let member = match f.0.get("member") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(m) => Some(MemberRecord::read(m)?),
+        };
+        Some(Attachment {
+            conn: ConnId::try_from(f.u64("conn")?).ok()?,
+            accepted_at: f.u64("accepted_at")?,
+            address: f.opt_string("address")?,
+            closed: f.flag("closed")?,
+            member,
+            expires_at: f.opt_u64("expires_at")?,
+        })
+    }
+}
+
+impl MemberRecord {
+    /// Reads a member record back as its derived `Deserialize` would ([`crate::fields`]).
+    pub fn read(value: &serde_json::Value) -> Option<MemberRecord> {
+        let f = crate::fields::Fields::of(value)?;
+        Some(MemberRecord {
+            name: f.string("name")?,
+            order: f.u64("order")?,
+            session: f.opt_string("session")?,
+            owner: f.flag("owner")?,
+            verified: f.flag("verified")?,
+        })
+    }
+}
+
+impl MemberRow {
+    /// Reads a stored row back as its derived `Deserialize` would ([`crate::fields`]).
+    pub fn read(value: &serde_json::Value) -> Option<MemberRow> {
+        let f = crate::fields::Fields::of(value)?;
+        Some(MemberRow {
+            key: f.string("key")?,
+            name: f.string("name")?,
+            order: f.u64("order")?,
+            session: f.opt_string("session")?,
+            owner: f.flag("owner")?,
+            address: f.opt_string("address")?,
+            verified: f.flag("verified")?,
+            away_until: f.opt_u64("away_until")?,
+        })
+    }
+}
+
 /// A member as the room remembers them in storage, so presence survives a restart of the room
 /// object (when every socket drops at once and no attachment is left).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

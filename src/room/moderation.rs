@@ -42,6 +42,25 @@ pub struct Ban {
     pub until: u64,
 }
 
+impl Ban {
+    /// Reads a stored ban back as its derived `Deserialize` would ([`crate::fields`]).
+    pub fn read(value: &serde_json::Value) -> Option<Ban> {
+        let f = crate::fields::Fields::of(value)?;
+        Some(Ban {
+            key: f.string("key")?,
+            address: f.opt_string("address")?,
+            identity: f.opt_string("identity")?,
+            until: f.u64("until")?,
+        })
+    }
+
+    /// A stored list of bans; `None` when any of them does not read.
+    pub fn read_list(text: &str) -> Option<Vec<Ban>> {
+        let list = serde_json::from_str::<serde_json::Value>(text).ok()?;
+        list.as_array()?.iter().map(Ban::read).collect()
+    }
+}
+
 impl RoomState {
     /// Reads the state from storage's key-value lookup (`topic`, `locked`, `owner`, `bans`).
     pub fn load(get: impl Fn(&str) -> Option<String>) -> Self {
@@ -52,7 +71,7 @@ impl RoomState {
             owner_hash: get("owner"),
             owner_identity: get("owner_sub"),
             bans: get("bans")
-                .and_then(|v| serde_json::from_str(&v).ok())
+                .and_then(|v| Ban::read_list(&v))
                 .unwrap_or_default(),
         }
     }

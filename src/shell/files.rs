@@ -197,7 +197,7 @@ pub fn claim(
     let param = |k| query_param(query, k).unwrap_or_default().into_owned();
     let size = param("size").parse::<u64>().unwrap_or(0);
     match rules::claim(store, room, &param("file"), &param("ticket"), size, now) {
-        Ok(row) => json_ok(&serde_json::json!({ "name": row.name }).to_string()),
+        Ok(row) => json_ok(&format!(r#"{{"name":{}}}"#, super::json_string(&row.name))),
         Err(r) => super::router::json_error(r.status, r.code, &r.message),
     }
 }
@@ -317,11 +317,11 @@ pub async fn put(
         "file_claim",
         &format!("&file={id}&ticket={ticket}&size={length}"),
     )?;
-    let mut claimed = stub.fetch_with_request(claim).await.map_err(internal)?;
+    let claimed = stub.fetch_with_request(claim).await.map_err(internal)?;
     if claimed.status_code() != 200 {
         return Ok(claimed);
     }
-    let claimed: serde_json::Value = claimed.json().await.map_err(internal)?;
+    let claimed = super::body_json(claimed).await.map_err(internal)?;
     let name = claimed["name"].as_str().unwrap_or("file").to_string();
     // The first bytes decide the type: read them, then hand R2 a stream that sends them again.
     let body = req
@@ -371,12 +371,12 @@ pub async fn put(
             kind.name()
         ),
     )?;
-    let mut done = stub.fetch_with_request(done).await.map_err(internal)?;
+    let done = stub.fetch_with_request(done).await.map_err(internal)?;
     if done.status_code() != 200 {
         let _ = r2(&bucket, "delete", &[&key]).await;
         return Ok(done);
     }
-    let row: serde_json::Value = done.json().await.map_err(internal)?;
+    let row = super::body_json(done).await.map_err(internal)?;
     let body = serde_json::json!({
         "id": id,
         "type": kind.mime().split(';').next().unwrap_or_default(),

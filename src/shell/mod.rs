@@ -50,6 +50,22 @@ fn get_request(url: &str, headers: Option<&worker::Headers>) -> worker::Result<w
     Ok(worker::web_sys::Request::new_with_str_and_init(url, &init)?.into())
 }
 
+/// Another object's JSON answer, read by the runtime (`Response.json()`) and handed over as its
+/// text: `worker::Response::json` collects a streamed body chunk by chunk through Rust futures
+/// (~2 KB of Wasm per caller type: the upload budget, issue 18).
+async fn body_json(response: worker::Response) -> worker::Result<serde_json::Value> {
+    let response = worker::web_sys::Response::from(response);
+    let value = worker::wasm_bindgen_futures::JsFuture::from(response.json()?).await?;
+    let text = String::from(js_sys::JSON::stringify(&value)?);
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// `s` as a JSON string (quoted and escaped), for answers written with `format!` rather than
+/// built as a `serde_json::Value` (less Wasm: the upload budget, issue 18).
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
 /// Unix milliseconds from the runtime's clock (which advances only across I/O: good enough for
 /// timestamps and rate limits, and identical to what JavaScript's `Date.now()` sees).
 fn now_ms() -> u64 {

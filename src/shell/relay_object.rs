@@ -198,11 +198,11 @@ impl Inner {
                 Response::from_websocket(pair.client)
             }
             "/stats" => {
-                let body = serde_json::json!({
-                    "connections": self.members.borrow().len(),
-                    "sends": self.members.borrow().sent(),
-                });
-                super::router::json_ok(&body.to_string())
+                let members = self.members.borrow();
+                let (connections, sends) = (members.len(), members.sent());
+                super::router::json_ok(&format!(
+                    r#"{{"connections":{connections},"sends":{sends}}}"#
+                ))
             }
             _ => Response::error("not found", 404),
         }

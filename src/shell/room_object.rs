@@ -29,7 +29,7 @@ use super::{now_ms, router};
 use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json};
 use crate::relay::{Relays, Route, Up};
-use crate::room::{log_tag, Attachment, ConnId, Debug, Effects, Event, Room, Store};
+use crate::room::{log_tag, ConnId, Debug, Effects, Event, Room, Store};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -410,13 +410,13 @@ impl Inner {
                 // closes the links, so the relays' members rejoin (`crate::relay`).
                 for (conn, attachment) in &effects.attach {
                     if let Some(ws) = live.sockets.get(*conn) {
-                        if let Err(e) = ws.serialize_attachment(attachment) {
+                        if let Err(e) = super::sockets::attach(ws, attachment) {
                             // Without its attachment this socket is forgotten on the next wake.
                             self.log.log(
                                 LogLevel::Warn,
                                 &live.tag,
                                 "storage_failure",
-                                serde_json::json!({"operation": "attachment", "error": e.to_string()}),
+                                serde_json::json!({"operation": "attachment", "error": e}),
                             );
                         }
                     }
@@ -726,8 +726,8 @@ impl Inner {
             .ok()?
             .get_stub()
             .ok()?;
-        let mut response = stub.fetch_with_str("https://relay/stats").await.ok()?;
-        let stats: serde_json::Value = response.json().await.ok()?;
+        let response = stub.fetch_with_str("https://relay/stats").await.ok()?;
+        let stats = super::body_json(response).await.ok()?;
         stats["sends"].as_u64()
     }
 
@@ -773,8 +773,8 @@ impl Inner {
         let mut attachments = Vec::new();
         let mut next_conn: ConnId = 1;
         for ws in self.state.get_websockets() {
-            match ws.deserialize_attachment::<Attachment>() {
-                Ok(Some(attachment)) => {
+            match super::sockets::attachment(&ws) {
+                Some(attachment) => {
                     next_conn = next_conn.max(attachment.conn.saturating_add(1));
                     sockets.insert(attachment.conn, ws);
                     attachments.push(attachment);

@@ -93,7 +93,8 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             if claimed.status_code() != 200 {
                 return Err(internal(worker::Error::RustError("claim failed".into())));
             }
-            let body = serde_json::json!({ "room": id, "owner_key": owner_key }).to_string();
+            // Both are hex: no escaping (a JSON value built for two strings costs Wasm).
+            let body = format!(r#"{{"room":"{id}","owner_key":"{owner_key}"}}"#);
             json_response(201, &body)
         }
         Route::WebSocket(room) => {
@@ -191,11 +192,11 @@ async fn creation_wait(req: &Request, env: &Env) -> Result<Option<u64>, HttpErro
         .and_then(|id| id.get_stub())
         .map_err(internal)?;
     let url = format!("https://address/take?per_hour={per_hour}");
-    let mut response = stub.fetch_with_str(&url).await.map_err(internal)?;
+    let response = stub.fetch_with_str(&url).await.map_err(internal)?;
     if response.status_code() != 429 {
         return Ok(None);
     }
-    let body: serde_json::Value = response.json().await.map_err(internal)?;
+    let body = super::body_json(response).await.map_err(internal)?;
     Ok(Some(body["retry_after_ms"].as_u64().unwrap_or(1000)))
 }
 
@@ -246,8 +247,8 @@ fn room_request(
 /// A runtime failure: the detail goes to the log, the client gets a generic message.
 pub(super) fn internal(error: worker::Error) -> HttpError {
     worker::console_error!(
-        "{}",
-        serde_json::json!({"level": "warn", "event": "internal_error", "error": error.to_string()})
+        r#"{{"level":"warn","event":"internal_error","error":{}}}"#,
+        super::json_string(&error.to_string())
     );
     HttpError::new(500, "internal", "internal error; please try again")
 }

@@ -61,8 +61,7 @@ impl Sockets {
         if let Some(id) = self.by_socket.get(ws.as_ref()).as_f64() {
             return Some(id as ConnId);
         }
-        let attachment = ws.deserialize_attachment::<Attachment>().ok().flatten()?;
-        Some(attachment.conn)
+        Some(attachment(ws)?.conn)
     }
 
     /// Sends each batch to its recipients; returns the connections whose send threw (gone).
@@ -150,4 +149,28 @@ pub fn incoming(data: &JsValue, max: usize) -> Incoming {
         Some(s) => Incoming::Text(String::from(s)),
         None => Incoming::Binary,
     }
+}
+
+/// Keeps `attachment` with the socket across hibernation, as the plain object
+/// `JSON.parse` makes of its JSON: the same object `worker`'s `serialize_attachment` stores
+/// (through serde_wasm_bindgen, whose serializer and deserializer cost Wasm for this one
+/// struct: the upload budget, issue 18), so attachments stored before read the same.
+pub fn attach(ws: &WebSocket, attachment: &Attachment) -> Result<(), String> {
+    use worker::worker_sys::ext::WebSocketExt;
+    let json = serde_json::to_string(attachment).map_err(|e| e.to_string())?;
+    let value = js_sys::JSON::parse(&json).map_err(|e| format!("{e:?}"))?;
+    ws.as_ref()
+        .serialize_attachment(value)
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// The socket's attachment ([`attach`]), or `None` when it has none or it does not read.
+pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
+    use worker::worker_sys::ext::WebSocketExt;
+    let value = ws.as_ref().deserialize_attachment().ok()?;
+    if value.is_null() || value.is_undefined() {
+        return None;
+    }
+    let json = String::from(js_sys::JSON::stringify(&value).ok()?);
+    Attachment::read(&serde_json::from_str(&json).ok()?)
 }

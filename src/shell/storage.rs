@@ -202,7 +202,7 @@ impl Row {
     pub(super) fn entry(self) -> Option<(Entry, Option<String>)> {
         let entry = match self.body {
             Some(body) if self.kind.as_deref().is_none_or(|k| k == "message") => {
-                Entry::Message(serde_json::from_str(&body).ok()?)
+                Entry::Message(ChatMessage::read(&serde_json::from_str(&body).ok()?)?)
             }
             Some(body) => Entry::Change(Change::from_value(&serde_json::from_str(&body).ok()?)?),
             // A row from before the log design: a plain message.
@@ -274,7 +274,7 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
     let meta = |key: &str| get_meta(sql, key).ok().flatten();
     let members: Vec<MemberRow> = raw_rows(sql, "SELECT row FROM members", vec![])?
         .iter()
-        .filter_map(|row| serde_json::from_str(&text(row, 0)?).ok())
+        .filter_map(|row| MemberRow::read(&serde_json::from_str(&text(row, 0)?).ok()?))
         .collect();
     Ok(StoredHistory {
         last_id,
