@@ -37,7 +37,7 @@ setup:
 # so that reactions show in the README's screenshot.
 setup-browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
-	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || apt-get install -y -qq fonts-noto-color-emoji >/dev/null
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { apt-get update -qq && apt-get install -y -qq fonts-noto-color-emoji >/dev/null; }
 
 build: setup
 	tests/support/build-worker.sh
