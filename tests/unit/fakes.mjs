@@ -76,14 +76,9 @@ export function jsonResponse(status, body) {
   return { status, ok: status >= 200 && status < 300, json: async () => body };
 }
 
-/**
- * A ChatConnection for Alice in `lobby`, with a scripted socket class, a manual clock and a fetch
- * answered by `opts.fetch(url)`. Every event is recorded in `events`.
- */
-export function harness(opts = {}) {
-  const clock = new Clock();
-  const sockets = [];
-  class FakeSocket {
+/** A scripted WebSocket class: each socket made joins `sockets`; tests open, feed and drop it. */
+export function scriptedSocket(sockets) {
+  return class FakeSocket {
     constructor(url) {
       this.url = url;
       this.readyState = 0;
@@ -114,7 +109,17 @@ export function harness(opts = {}) {
     messages() {
       return this.json().filter((f) => f.type === 'message');
     }
-  }
+  };
+}
+
+/**
+ * A ChatConnection for Alice in `lobby`, with a scripted socket class, a manual clock and a fetch
+ * answered by `opts.fetch(url)`. Every event is recorded in `events`.
+ */
+export function harness(opts = {}) {
+  const clock = new Clock();
+  const sockets = [];
+  const FakeSocket = scriptedSocket(sockets);
   const fetches = [];
   const conn = new ChatConnection({
     room: 'lobby',

@@ -2,7 +2,7 @@
 // fetch and timers as options, so its tests run in Node without a server or real time.
 
 import { Room } from '../../public/sdk/chatterly.js';
-import { Clock, jsonResponse, settle } from './fakes.mjs';
+import { Clock, jsonResponse, scriptedSocket, settle } from './fakes.mjs';
 
 export { Clock, jsonResponse, settle };
 
@@ -12,38 +12,7 @@ export const SESSION = 's'.repeat(32);
 export function sdk(opts = {}) {
   const clock = new Clock();
   const sockets = [];
-  class FakeSocket {
-    constructor(url) {
-      this.url = url;
-      this.readyState = 0;
-      this.sent = [];
-      sockets.push(this);
-    }
-    send(d) {
-      this.sent.push(d);
-    }
-    close(code = 1000) {
-      this.readyState = 3;
-      this.closedWith = code;
-    }
-    open() {
-      this.readyState = 1;
-      this.onopen?.();
-    }
-    recv(obj) {
-      this.onmessage?.({ data: typeof obj === 'string' ? obj : JSON.stringify(obj) });
-    }
-    drop(code = 1006) {
-      this.readyState = 3;
-      this.onclose?.({ code });
-    }
-    json() {
-      return this.sent.filter((s) => s.startsWith('{')).map((s) => JSON.parse(s));
-    }
-    messages() {
-      return this.json().filter((f) => f.type === 'message');
-    }
-  }
+  const FakeSocket = scriptedSocket(sockets);
   const fetches = [];
   const room = new Room({
     url: 'http://127.0.0.1:1234',
