@@ -47,8 +47,19 @@ dev: build
 	CI=true CHATTERLY_DEV=1 wrangler dev --local --ip 127.0.0.1 --port $(PORT) \
 	  --persist-to .wrangler/state --show-interactive-dev-session=false
 
-test: build setup-browser fmt-check lint clippy unit integration examples deploy-check e2e
+# Step by step, each with its time, so that a slow or stuck step is named in CI's log.
+TEST_STEPS := build setup-browser fmt-check lint clippy unit integration examples deploy-check e2e
+test:
+	@for step in $(TEST_STEPS); do start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step || { echo "make test: $$step failed after $$(( $$(date +%s) - start )) s"; exit 1; }; \
+	  echo "make test: $$step took $$(( $$(date +%s) - start )) s"; done
 	@echo "all test suites passed"
+
+# No test may hang CI: every Node test file gets at most 10 minutes, its process exits once
+# its tests are done even if something it opened is still open, and each suite as a whole is cut
+# off by `timeout` (which signals its whole process group) after its own bound.
+NODE_TEST := node --test --test-force-exit --test-timeout=600000
+BOUND := timeout -k 30
 
 fmt-check:
 	cargo fmt --check
@@ -70,14 +81,14 @@ clippy:
 # The core's unit tests, then the browser client's logic in Node: no server, no browser.
 unit:
 	cargo test --lib
-	node --test tests/unit/
+	$(BOUND) 10m $(NODE_TEST) tests/unit/
 
 integration: build
-	SKIP_WORKER_BUILD=1 cargo test --no-fail-fast --test '*'
+	SKIP_WORKER_BUILD=1 $(BOUND) 40m cargo test --no-fail-fast --test '*'
 
 # examples/ against wrangler dev: the bot, the embed page with its token endpoint, the Python client.
 examples: build setup-browser
-	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/examples/
+	SKIP_WORKER_BUILD=1 $(BOUND) 15m $(NODE_TEST) --test-concurrency=1 tests/examples/
 
 # The upload budget (issue 18): the Wasm and its JavaScript together, gzipped, as wrangler reports
 # it ("Total Upload: … / gzip: … KiB"). Over the budget, or no figure to read, fails the check.
@@ -94,7 +105,7 @@ deploy-check: build
 	      if (kib > budget) { printf "deploy-check: the upload is %s KiB gzip, over the %s KiB budget\n", kib, budget; exit 1 } }'
 
 e2e: build setup-browser
-	SKIP_WORKER_BUILD=1 node --test --test-concurrency=1 tests/e2e/
+	SKIP_WORKER_BUILD=1 $(BOUND) 30m $(NODE_TEST) --test-concurrency=1 tests/e2e/
 
 bench: build
 	bench/run

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, TIMEOUT, uniqueRoom } from './helpers.mjs';
+import { startServerAndBrowser, stopAll, TIMEOUT, uniqueRoom } from './helpers.mjs';
 import { freePort, startServer } from './server.mjs';
 
 const SECRET = 'e2e-embed-secret-0123456789abcdef';
@@ -70,7 +70,12 @@ async function startApp(chatUrl, port) {
     res.end(page(chatUrl));
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${port}`, close: () =>
+      new Promise((r) => {
+        server.close(r);
+        server.closeAllConnections();
+      }),
+  };
 }
 
 describe('embedding Chatterly in another origin', { timeout: 120_000 }, () => {
@@ -82,19 +87,16 @@ describe('embedding Chatterly in another origin', { timeout: 120_000 }, () => {
     // The app's origin must be known before Chatterly starts.
     const port = await freePort('127.0.0.1');
     const allowed = `http://127.0.0.1:${port}`;
-    [chat, browser] = await Promise.all([
+    ({ server: chat, browser } = await startServerAndBrowser(() =>
       startServer({ vars: { JOIN_TOKENS: 'required', JOIN_TOKEN_SECRET: SECRET, ALLOWED_ORIGINS: allowed } }),
-      launchBrowser(),
-    ]);
+    ));
     app = await startApp(chat.url, port);
     stranger = await startApp(chat.url, await freePort('127.0.0.1'));
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
-    await stranger?.close();
-    await chat?.cleanup();
+    await stopAll({ server: chat, browser }, []);
+    await Promise.allSettled([app?.close(), stranger?.close()]);
   });
 
   async function open(base, user, room) {

@@ -189,7 +189,22 @@ async fn an_away_member_keeps_their_deadline_across_a_restart() {
         json!({"type":"join","name":"Alice","session":a_sess}),
     )
     .await;
-    assert_eq!(members(&w), ["Alice", "Bob"], "{w}");
+    let welcomed = dropped.elapsed();
+    // On a loaded machine the restart alone can outlast the grace: then Bob must already be gone
+    // (a grace restarted with the room would still hold him).
+    // (A welcome right at the deadline may go either way.)
+    if welcomed >= Duration::from_millis(GRACE) {
+        if welcomed > Duration::from_millis(GRACE + 2500) {
+            assert_eq!(members(&w), ["Alice"], "{welcomed:?} after the drop: {w}");
+        }
+        srv.assert_no_panic();
+        return;
+    }
+    assert_eq!(
+        members(&w),
+        ["Alice", "Bob"],
+        "{welcomed:?} after the drop: {w}"
+    );
     assert_eq!(w["away"], json!(["Bob"]), "{w}");
     // Bob leaves once, when his grace from the drop runs out (not a new grace from the restart).
     let leave = next_of_types_timeout(&mut a, "leave", Duration::from_millis(GRACE + 10_000)).await;
