@@ -22,12 +22,13 @@ import { measure } from './lib/measure.mjs';
 import { die, parseOptions } from './lib/options.mjs';
 import { RESULTS, ROOT } from './lib/paths.mjs';
 import { printProfile } from './lib/profiler.mjs';
-import { failures, fmtN, markdown } from './lib/report.mjs';
+import { beforeTable, failures, fmtN, markdown } from './lib/report.mjs';
 import { SERVER_KEYS, SERVERS, stopCurrent } from './lib/servers.mjs';
 import { summarize } from './lib/stats.mjs';
 
 const log = (...a) => console.error(...a);
-const NAMES = Object.fromEntries(SERVER_KEYS.map((k) => [k, SERVERS[k].name]));
+// Read when used: `--before` adds a server while the options are parsed.
+const names = () => Object.fromEntries(SERVER_KEYS.map((k) => [k, SERVERS[k].name]));
 
 function heading(env, repeats, quick, storage) {
   const where = storage === 'ram' ? 'on /dev/shm' : 'on disk';
@@ -109,7 +110,7 @@ async function main(opts) {
         runs.push(r);
         save();
         const at = ((Date.now() - t0) / 1000).toFixed(0).padStart(4);
-        log(`[${at} s] ${cfg.id.padEnd(12)} #${rep + 1} ${NAMES[key].padEnd(18)} ${describe(r)}`);
+        log(`[${at} s] ${cfg.id.padEnd(12)} #${rep + 1} ${SERVERS[key].name.padEnd(18)} ${describe(r)}`);
         if (r.profile) printProfile(r.profile);
       }
     }
@@ -125,7 +126,8 @@ async function main(opts) {
   save({ size, totalSeconds: (Date.now() - t0) / 1000, markdown: md });
   console.log(`\n${heading(env, opts.repeats, opts.quick, opts.storage)}`);
   console.log(md);
-  const bad = failures(runs, NAMES);
+  if (servers.includes('before')) console.log(`\n${beforeTable(rows, SERVERS.before.name)}`);
+  const bad = failures(runs, names());
   if (bad.length) console.log(`\nFailed or not-ok runs (${bad.length}):\n${bad.join('\n')}`);
   const builds = [...new Set(runs.filter((r) => r.build).map((r) => r.build.sha256))];
   if (builds.length > 1)

@@ -1,5 +1,5 @@
 // bench/run's command line.
-import { SERVER_KEYS } from './servers.mjs';
+import { addBefore, SERVER_KEYS } from './servers.mjs';
 
 export const USAGE = `usage: bench/run [options]
   --quick              one repeat, short runs (a smoke run, ~4 min)
@@ -19,6 +19,8 @@ export const USAGE = `usage: bench/run [options]
                        wrangler's inspector) and print where the time goes; saved as .cpuprofile
   --cpu-profile-joins  the same, but while the members connect and join
   --var NAME:VALUE     an extra wrangler var for every server (repeatable; a diagnostic)
+  --before DIR         also run Chatterly as built in DIR (a work tree of an older commit, with
+                       its own \`make build\`) and print Chatterly ÷ that build: a change's cost
   --report FILE        print the tables of a saved bench/results/bench-*.json again (and its chart)
   --no-size            skip the wasm bundle size
   --no-build           do not (re)build the load generator
@@ -49,6 +51,7 @@ export function parseOptions(argv) {
     report: null,
     size: true,
     build: true,
+    before: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
@@ -108,6 +111,9 @@ export function parseOptions(argv) {
       case '--var':
         opts.vars.push(next());
         break;
+      case '--before':
+        opts.before = next();
+        break;
       case '--no-build':
         opts.build = false;
         break;
@@ -123,6 +129,14 @@ export function parseOptions(argv) {
   if (!['ram', 'disk'].includes(opts.storage)) die('--storage is ram or disk');
   if (opts.repeats !== null && !(Number.isInteger(opts.repeats) && opts.repeats >= 1 && opts.repeats <= 20)) {
     die('--repeats is 1..20');
+  }
+  if (opts.before) {
+    try {
+      addBefore(opts.before);
+    } catch (e) {
+      die(e.message);
+    }
+    opts.servers.push('before');
   }
   for (const s of opts.servers) if (!SERVER_KEYS.includes(s)) die(`unknown server ${s}`);
   for (const v of opts.vars) if (!/^[A-Z0-9_]+:/.test(v)) die(`--var takes NAME:VALUE, got ${v}`);

@@ -130,3 +130,30 @@ export function failures(runs, names) {
       return `- ${r.config} #${r.repeat + 1} ${names[r.server]}: ${why}`;
     });
 }
+
+// `--before DIR`: Chatterly against the older build, per configuration, on the figures a change
+// moves (deliveries/s and server CPU per message; for a join storm, the time to join).
+export function beforeTable(rows, name) {
+  const lines = [
+    `| configuration | metric | Chatterly | ${name} | Chatterly ÷ before |`,
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const { config: cfg, per } of rows) {
+    const metrics =
+      cfg.target.metric === 'join'
+        ? [['all joined, ms', (v) => v.join]]
+        : [
+            ['deliveries/s, median (min–max)', (v) => v.dps],
+            ['server CPU µs per message', (v) => v.usPerMessage],
+          ];
+    for (const [metric, pick] of metrics) {
+      const m = (s) => (per[s] ? median(pick(per[s]) || []) : NaN);
+      const cells = ['chatterly', 'before'].map((s) => (per[s] ? cell(pick(per[s])) : '–'));
+      lines.push(`| ${cfg.title} | ${metric} | ${cells.join(' | ')} | ${fmtR(ratio(m('chatterly'), m('before')))} |`);
+    }
+    lines.push(
+      `| ${cfg.title} | lost + duplicated + out-of-order | ${lossCell(per.chatterly)} | ${lossCell(per.before)} | |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -19,6 +19,20 @@ export const SERVERS = {
 };
 export const SERVER_KEYS = Object.keys(SERVERS);
 
+// `--before DIR`: Chatterly as built in another work tree (an older commit, with its own
+// `make build`), run with Chatterly's vars: what a change costs, side by side with the build that
+// has it.
+export function addBefore(dir) {
+  const root = path.resolve(dir);
+  if (!fs.existsSync(path.join(root, 'build', 'worker', 'shim.mjs'))) {
+    throw new Error(`--before ${dir}: no build/worker/shim.mjs there (run \`make build\` in it)`);
+  }
+  const name = `Chatterly before (${path.basename(root)})`;
+  SERVERS.before = { name, cwd: root, config: path.join(root, 'wrangler.toml'), vars: {} };
+  SERVER_KEYS.push('before');
+  return root;
+}
+
 // Limits off: the benchmark measures throughput, and all its members come from one address.
 // The join timeout keeps its default. Vars a server does not know are harmless.
 const LIMITS_OFF = {
