@@ -83,6 +83,8 @@ pub trait FileStore {
     fn bytes_since(&mut self, owner: &str, since: u64) -> Result<u64, StoreError>;
     /// Files attached to messages with ids up to `upto` (what `HISTORY_CAP` trimmed).
     fn attached_upto(&mut self, upto: u64) -> Result<Vec<String>, StoreError>;
+    /// The lowest message id with a file attached, if any: a trim below it has no file to take.
+    fn attached_floor(&mut self) -> Result<Option<u64>, StoreError>;
     /// Files not attached (and not gone) whose [`FileRow::stale_at`] is at or before `now`.
     fn stale(&mut self, now: u64) -> Result<Vec<String>, StoreError>;
     /// The earliest `stale_at` of a file not attached, if any.

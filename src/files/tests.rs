@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default)]
 pub struct MemFiles {
     pub rows: BTreeMap<String, FileRow>,
+    /// How often the trimmed messages' files were looked for.
+    pub trim_lookups: u32,
 }
 
 impl FileStore for MemFiles {
@@ -31,12 +33,21 @@ impl FileStore for MemFiles {
             .sum())
     }
     fn attached_upto(&mut self, upto: u64) -> Result<Vec<String>, StoreError> {
+        self.trim_lookups += 1;
         Ok(self
             .rows
             .values()
             .filter(|r| r.state == FileState::Attached && r.message.is_some_and(|m| m <= upto))
             .map(|r| r.id.clone())
             .collect())
+    }
+    fn attached_floor(&mut self) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .rows
+            .values()
+            .filter(|r| r.state == FileState::Attached)
+            .filter_map(|r| r.message)
+            .min())
     }
     fn stale(&mut self, now: u64) -> Result<Vec<String>, StoreError> {
         Ok(self

@@ -140,7 +140,7 @@ impl Room {
                     self.history.deleted(kind, excess, upto);
                     // Trimmed messages take their files with them (no sweep here: `now` 0).
                     if kind == Trim::Messages {
-                        self.doom_files(Vec::new(), Some(upto), 0, store, fx);
+                        self.trim_files(upto, store, fx);
                     }
                 }
                 Err(error) => fx.log(

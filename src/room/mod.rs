@@ -101,6 +101,9 @@ pub struct Room {
     /// When the next unattached upload is due for deletion, as far as this instance knows: the
     /// alarm stays set for it when the last socket leaves (`upload.rs`).
     files_due: Option<u64>,
+    /// The lowest message id with a file attached, once asked (`None`: not known): in a full room
+    /// every burst trims, and most trims have no file to take (`upload.rs`).
+    attached_floor: Option<Option<u64>>,
 }
 
 impl Room {
@@ -128,6 +131,7 @@ impl Room {
             joining: HashMap::new(),
             reads: read::Reads::default(),
             files_due: None,
+            attached_floor: None,
         }
     }
 

@@ -77,7 +77,32 @@ impl Room {
             .ok_or_else(|| ErrorFrame::new(ErrorCode::FilesOff, "this room takes no files"))?;
         let rows = rules::check_attach(files, &self.limits.files, &owner, ids)
             .map_err(|r| error_frame(&r))?;
-        rules::attach(files, rows, id).map_err(|r| error_frame(&r))
+        let attached = rules::attach(files, rows, id).map_err(|r| error_frame(&r))?;
+        if let Some(floor) = &mut self.attached_floor {
+            *floor = Some(floor.map_or(id, |f| f.min(id)));
+        }
+        Ok(attached)
+    }
+
+    /// Messages up to `upto` were trimmed: their files go too. Asks storage only when a file may
+    /// be attached that low, so that a full room's trims without files cost no query.
+    pub(super) fn trim_files(&mut self, upto: u64, store: &mut dyn Store, fx: &mut Effects) {
+        let Some(files) = store.files() else {
+            return;
+        };
+        let floor = match self.attached_floor {
+            Some(floor) => Ok(floor),
+            None => files.attached_floor(),
+        };
+        if let Ok(floor) = floor {
+            self.attached_floor = Some(floor);
+            if floor.is_none_or(|f| f > upto) {
+                return;
+            }
+        }
+        // Not known (storage failed) or some to take: take them, and ask again next time.
+        self.attached_floor = None;
+        self.doom_files(Vec::new(), Some(upto), 0, store, fx);
     }
 
     /// The files checked by [`Room::attach_files`] without attaching them (a message that may

@@ -109,6 +109,34 @@ fn trimming_takes_the_files_of_the_trimmed_messages() {
 }
 
 #[test]
+fn a_full_room_looks_for_trimmed_files_only_when_one_is_attached_that_low() {
+    let mut limits = unlimited();
+    limits.history_cap = 3;
+    let mut h = harness(limits);
+    h.join(1, "alice");
+    h.clear();
+    for i in 0..10 {
+        h.send(1, json!({"type":"message","text":format!("plain {i}")}));
+    }
+    h.clear();
+    assert_eq!(files(&mut h).trim_lookups, 0, "trims without files");
+    let id = uploaded(&mut h, 1, "a.png");
+    message_with(&mut h, 1, &[&id]);
+    // Two trims below the file's message: still no lookup; the third takes it.
+    h.send(1, json!({"type":"message","text":"one"}));
+    h.send(1, json!({"type":"message","text":"two"}));
+    assert_eq!(files(&mut h).trim_lookups, 0);
+    assert!(h.deleted_files.is_empty());
+    h.send(1, json!({"type":"message","text":"three"}));
+    assert_eq!(h.deleted_files, vec![id]);
+    assert_eq!(files(&mut h).trim_lookups, 1);
+    for i in 0..5 {
+        h.send(1, json!({"type":"message","text":format!("after {i}")}));
+    }
+    assert_eq!(files(&mut h).trim_lookups, 1, "none attached any more");
+}
+
+#[test]
 fn the_alarm_deletes_uploads_never_attached_even_after_everyone_left() {
     let mut h = harness(unlimited());
     h.join(1, "alice");

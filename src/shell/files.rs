@@ -151,6 +151,19 @@ impl FileStore for SqlStore<'_> {
         .map_err(err)
     }
 
+    fn attached_floor(&mut self) -> Result<Option<u64>, StoreError> {
+        let rows = raw_rows(
+            self.sql,
+            "SELECT MIN(message) FROM files WHERE state = 'attached'",
+            vec![],
+        )
+        .map_err(err)?;
+        Ok(rows
+            .first()
+            .filter(|r| !matches!(r.first(), Some(SqlStorageValue::Null) | None))
+            .map(|r| int(r, 0)))
+    }
+
     fn stale(&mut self, now: u64) -> Result<Vec<String>, StoreError> {
         let query = format!("SELECT id FROM files WHERE {UNATTACHED} AND stale_at <= ?");
         raw_rows(self.sql, &query, vec![n(now)])
