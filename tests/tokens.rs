@@ -416,3 +416,58 @@ async fn token_fuzz_is_unauthorized_never_a_crash() {
     }
     assert_eq!(c.say("still here").await["text"], "still here");
 }
+
+/// Forged, wrong-room, expired and unsigned tokens from many addresses at once: every attempt is
+/// `unauthorized`, none of them joins or lingers, and a member's messages keep flowing meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tokens_from_many_addresses_are_refused_and_leave_nothing() {
+    let room = uniq("forged");
+    let (mut alice, _) = join_token(&room, &hs(&claims("alice-id", "Alice", &room))).await;
+    let mallory = claims("mallory", "Mallory", &room);
+    let unsigned = format!(
+        "{}.{}.",
+        mint::b64url(br#"{"alg":"none","typ":"JWT"}"#),
+        mint::b64url(mallory.to_string().as_bytes())
+    );
+    let forged = vec![
+        mint::hs256(b"not-the-secret-0123456789abcdef!", &mallory),
+        mint::eddsa([99; 32], Some("k1"), &mallory),
+        hs(&claims("mallory", "Mallory", "another-room")),
+        hs(&with(
+            mallory.clone(),
+            json!({"iat": now_s() - 1200, "exp": now_s() - 600}),
+        )),
+        unsigned,
+    ];
+    let mut attackers = tokio::task::JoinSet::new();
+    for i in 0..60u32 {
+        let (room, forged) = (room.clone(), forged.clone());
+        attackers.spawn(async move {
+            // Half IPv4, half IPv6 (each /64 its own address).
+            let address = if i % 2 == 0 {
+                format!("198.51.100.{}", i + 1)
+            } else {
+                format!("2001:db8:{i:x}::1")
+            };
+            let headers = [("CF-Connecting-IP", address.as_str())];
+            let Ok(mut c) = try_connect_with(server().port, &room, &headers).await else {
+                panic!("{address}: the upgrade was refused");
+            };
+            for token in &forged {
+                c.send_json(&json!({"type":"join","token": token})).await;
+                c.expect_error("unauthorized").await;
+            }
+        });
+    }
+    for k in 0..10 {
+        alice.say(&format!("still here {k}")).await;
+    }
+    while let Some(done) = attackers.join_next().await {
+        done.expect("an attacker's socket saw something other than unauthorized");
+    }
+    // Nobody joined: Alice heard no join, and the room holds her alone.
+    alice.expect_silence(Duration::from_millis(800)).await;
+    let st = stats(server(), &room).await;
+    assert_eq!(st["members"], 1, "{st}");
+    server().assert_no_panic();
+}

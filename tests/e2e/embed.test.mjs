@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startServerAndBrowser, stopAll, TIMEOUT, uniqueRoom } from './helpers.mjs';
-import { freePort, startServer } from './server.mjs';
+import { startServer } from './server.mjs';
 
 const SECRET = 'e2e-embed-secret-0123456789abcdef';
 
@@ -52,8 +52,13 @@ window.say = (text) => ws.send(JSON.stringify({ type: 'message', text }));
 </script>`;
 }
 
-/** The embedding app on `port`: its page and its token endpoint. Users are who the app says. */
-async function startApp(chatUrl, port) {
+/**
+ * The embedding app on a port of its own: its page and its token endpoint. Users are who the app
+ * says. It listens before Chatterly starts (Chatterly must know its origin), so `chat.url` is read
+ * when a page is asked for.
+ */
+async function startApp(chat) {
+  let port;
   const names = { u1: 'Ada', u2: 'Grace' };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, `http://127.0.0.1:${port}`);
@@ -67,10 +72,17 @@ async function startApp(chatUrl, port) {
       return res.end(JSON.stringify({ token: mintToken(claims) }));
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page(chatUrl));
+    res.end(page(chat.url));
   });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${port}`, close: () =>
+  // Port 0: the kernel's choice, so nothing can take it between choosing and listening.
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  port = server.address().port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
       new Promise((r) => {
         server.close(r);
         server.closeAllConnections();
@@ -85,19 +97,25 @@ describe('embedding Chatterly in another origin', { timeout: 120_000 }, () => {
   let browser;
   before(async () => {
     // The app's origin must be known before Chatterly starts.
-    const port = await freePort('127.0.0.1');
-    const allowed = `http://127.0.0.1:${port}`;
-    ({ server: chat, browser } = await startServerAndBrowser(() =>
-      startServer({ vars: { JOIN_TOKENS: 'required', JOIN_TOKEN_SECRET: SECRET, ALLOWED_ORIGINS: allowed } }),
+    const where = { url: null };
+    app = await startApp(where);
+    stranger = await startApp(where);
+    let server;
+    ({ server, browser } = await startServerAndBrowser(() =>
+      startServer({ vars: { JOIN_TOKENS: 'required', JOIN_TOKEN_SECRET: SECRET, ALLOWED_ORIGINS: app.url } }),
     ));
-    app = await startApp(chat.url, port);
-    stranger = await startApp(chat.url, await freePort('127.0.0.1'));
+    chat = server;
+    where.url = chat.url;
   });
 
   after(async () => {
     await stopAll({ server: chat, browser }, []);
     await Promise.allSettled([app?.close(), stranger?.close()]);
   });
+
+  // What the page's room creation came to; a page's evaluate has no timeout of its own.
+  const settled = (p) =>
+    p.evaluate((ms) => Promise.race([window.made, new Promise((r) => setTimeout(() => r('pending'), ms))]), TIMEOUT);
 
   async function open(base, user, room) {
     const context = await browser.newContext();
@@ -115,7 +133,7 @@ describe('embedding Chatterly in another origin', { timeout: 120_000 }, () => {
     await grace.locator('#status', { hasText: 'joined as Grace (verified)' }).waitFor();
     await ada.evaluate(() => window.say('hello from the app'));
     await grace.locator('#log li', { hasText: 'Ada: hello from the app' }).waitFor();
-    assert.equal(await ada.evaluate(() => window.made), 'made:201');
+    assert.equal(await settled(ada), 'made:201');
     await ada.context().close();
     await grace.context().close();
   });
@@ -126,7 +144,7 @@ describe('embedding Chatterly in another origin', { timeout: 120_000 }, () => {
     // The upgrade is refused (403), which a browser reports as a close without a handshake.
     await eve.locator('#status', { hasText: 'closed:1006' }).waitFor();
     // The POST is refused too, and without CORS headers the page cannot read the answer.
-    assert.equal(await eve.evaluate(() => window.made), 'refused:TypeError');
+    assert.equal(await settled(eve), 'refused:TypeError');
     await eve.context().close();
   });
 });

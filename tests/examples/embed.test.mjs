@@ -30,7 +30,12 @@ before(async () => {
     env: { ...process.env, JOIN_TOKEN_SECRET: SECRET, CHAT: chat.url, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise((resolve) => host.stdout.once('data', resolve));
+  // Up once it prints its address; never wait without an end (a taken port makes it exit).
+  await new Promise((resolve, reject) => {
+    host.stdout.once('data', resolve);
+    host.once('exit', (code) => reject(new Error(`examples/embed/server.mjs exited (${code})`)));
+    setTimeout(() => reject(new Error('examples/embed/server.mjs did not start within 15 s')), 15_000).unref();
+  });
   browser = await launchBrowser();
 });
 
