@@ -116,3 +116,55 @@ async fn a_kick_leaves_the_owner_and_bystanders_at_the_same_address_in() {
     assert_eq!(e["code"], "banned", "{e}");
     assert!(e["retry_after_ms"].as_u64().is_some(), "{e}");
 }
+
+/// A title from someone who is not the owner is `forbidden`; one over 64 characters or with a
+/// control character is `invalid_message`; neither changes the room, on the wire or after a join.
+#[tokio::test]
+async fn a_title_is_the_owners_and_within_its_rules() {
+    let s = server();
+    let (room, key) = create_room(s).await;
+    let (mut o, _) = try_enter(
+        s,
+        &room,
+        json!({"type":"join","name":"Olga","session":session("olga-t"),"owner_key":key}),
+        &[],
+    )
+    .await;
+    let (mut m, _) = try_enter(
+        s,
+        &room,
+        json!({"type":"join","name":"Mallory","session":session("mallory-t")}),
+        &[],
+    )
+    .await;
+    o.expect("join").await;
+    m.send_json(&json!({"type":"title","text":"Mallory's room"}))
+        .await;
+    m.expect_error("forbidden").await;
+    for bad in [
+        "x".repeat(65),
+        "line\nbreak".to_string(),
+        "bell\u{7}".to_string(),
+    ] {
+        o.send_json(&json!({"type":"title","text":bad})).await;
+        o.expect_error("invalid_message").await;
+    }
+    // Exactly 64 characters (not bytes) is fine.
+    let long = "é".repeat(64);
+    change(
+        &mut o,
+        &mut [&mut m],
+        json!({"type":"title","text":long}),
+        "title",
+    )
+    .await;
+    let (_late, w) = try_enter(
+        s,
+        &room,
+        json!({"type":"join","name":"Late","session":session("late-t")}),
+        &[],
+    )
+    .await;
+    assert_eq!(w["title"], long.as_str(), "{w}");
+    s.assert_no_panic();
+}
