@@ -15,9 +15,9 @@ function h(tag, className, text) {
 export const IMAGE_BOX = { width: 320, height: 240 };
 
 let base = '';
-/** The room whose files the page shows: `/api/rooms/{room}/files/`. */
-export function setFilesRoom(room) {
-  base = `/api/rooms/${encodeURIComponent(room)}/files/`;
+/** The room whose files the page shows: `{origin}/api/rooms/{room}/files/` (origin: '' on our page). */
+export function setFilesRoom(room, origin = '') {
+  base = `${origin}/api/rooms/${encodeURIComponent(room)}/files/`;
 }
 
 /** 1 234 567 bytes as "1.2 MB". */
@@ -103,15 +103,14 @@ export class Attachments {
    * @param {(file: File, opts: object) => Promise<object>} o.upload   the SDK's room.upload
    * @param {() => void} [o.onChange]  the set of finished uploads changed
    */
-  constructor({ upload, onChange = () => {} }) {
+  constructor({ els, upload, onChange = () => {} }) {
     this.upload = upload;
     this.onChange = onChange;
     this.items = [];
-    const $ = (id) => document.getElementById(id);
-    this.tray = $('attachments');
-    const input = $('file-input');
-    const message = $('message-input');
-    $('attach-button').addEventListener('click', () => input.click());
+    this.tray = els.attachments;
+    const input = els.fileInput;
+    const message = els.input;
+    els.attachButton.addEventListener('click', () => input.click());
     input.addEventListener('change', () => {
       this.add([...input.files]);
       input.value = '';
@@ -122,7 +121,7 @@ export class Attachments {
       ev.preventDefault();
       this.add(files);
     });
-    const zone = $('composer').closest('main') ?? $('composer');
+    const zone = els.composer.closest('.conversation') ?? els.composer;
     zone.addEventListener('dragover', (ev) => {
       if (![...(ev.dataTransfer?.types ?? [])].includes('Files')) return;
       ev.preventDefault();

@@ -204,6 +204,7 @@ export class MessageList {
    * @param {() => void} [o.onNearTop]            the reader scrolled near the top (load older ones)
    */
   constructor({
+    surface = null,
     scroller,
     list,
     pendingList,
@@ -214,6 +215,7 @@ export class MessageList {
     onReact = () => {},
     onTool = () => {},
   }) {
+    this.surface = surface;
     this.scroller = scroller;
     /** id -> {message, own}: what each shown message looks like now */
     this.views = new Map();
@@ -293,9 +295,11 @@ export class MessageList {
     if (!li) return;
     this.views.set(m.id, { message: m, own });
     const wasAtBottom = this.atBottom();
-    const hadFocus = li.contains(document.activeElement) && document.activeElement !== li;
-    const focusedEmoji = document.activeElement?.dataset?.emoji;
-    const focusedMore = document.activeElement?.classList.contains('more-button');
+    // The list's own root: in a widget, document.activeElement is the host element.
+    const active = li.getRootNode().activeElement;
+    const hadFocus = li.contains(active) && active !== li;
+    const focusedEmoji = active?.dataset?.emoji;
+    const focusedMore = active?.classList.contains('more-button');
     fillMessage(li, m, { me: this.me });
     // Redrawing replaced the focused button: focus its successor, so keyboard users stay put.
     if (hadFocus && !li.classList.contains('editing')) {
@@ -374,12 +378,17 @@ export class MessageList {
     // The box grows with its text as it wraps (not only at newlines), up to half the screen.
     const fit = () => {
       input.style.height = 'auto';
-      input.style.height = `${Math.min(input.scrollHeight + 2, Math.round(window.innerHeight / 2))}px`;
+      input.style.height = `${Math.min(input.scrollHeight + 2, Math.round(this.frameHeight() / 2))}px`;
     };
     input.addEventListener('input', fit);
     fit();
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  /** The height of the box the UI is in: the window, or the widget's box. */
+  frameHeight() {
+    return this.surface ? this.surface.frame().height : window.innerHeight;
   }
 
   clear() {
@@ -546,7 +555,15 @@ export function renderMembers(
   listEl,
   members,
   me,
-  { away = [], verified = [], owner = false, owners = [], roomLabel = () => '', onKick = () => {} } = {},
+  {
+    away = [],
+    verified = [],
+    owner = false,
+    owners = [],
+    roomLabel = () => '',
+    onKick = () => {},
+    doc = document, // where the confirmation is drawn (surface.js layer)
+  } = {},
 ) {
   const awayKeys = new Set(away.map(nameKey));
   const verifiedKeys = new Set(verified.map(nameKey));
@@ -564,7 +581,7 @@ export function renderMembers(
         li.classList.add('away');
         li.append(h('span', 'away-label', '(away)'));
       }
-      if (owner) li.append(memberActions(document, name, { roomLabel, onRemove: onKick }));
+      if (owner) li.append(memberActions(doc, name, { roomLabel, onRemove: onKick }));
     }
     return li;
   });
