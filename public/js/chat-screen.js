@@ -2,7 +2,7 @@
 // typing line, the connection status, the message menu and the owner panel. Decisions live in
 // the modules it imports.
 
-import { Attachments, setFilesRoom } from './attachments.js';
+import { Attachments, filesBase } from './attachments.js';
 import { Attention } from './attention.js';
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
@@ -205,7 +205,8 @@ export class ChatScreen {
     this.menu.close(false);
     this.composer.setReply(null);
     this.attachments.clear();
-    setFilesRoom(room, this.surface.embedded ? this.origin : '');
+    this.list.files = filesBase(room, this.surface.embedded ? this.origin : '');
+    this.list.inlineImages = !this.surface.embedded || this.origin === location.origin;
     this.setNotice('');
     this.attention.start(name);
     this.search.reset();

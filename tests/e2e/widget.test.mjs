@@ -1,7 +1,7 @@
 // <chatterly-room> (public/sdk/chatterly-room.js) on a page of ANOTHER origin: it is our page's
 // whole UI (public/js/mount.js) in a shadow root. With the host app's join tokens: the member
 // list, a message's menu (react, reply, edit, delete), the owner removing someone who then sees
-// the kicked screen. In open mode: chat with an SDK client across a server restart, a name asked
+// the kicked screen. In open mode: chat with an SDK client (a picture too) across a server restart, a name asked
 // for when it has none. Always: the host's custom properties and color-scheme theme it, the
 // host's CSS (even `* { … !important }`) does not reach inside nor ours out, the host's title and
 // address are left alone, and axe-core finds nothing inside it, light and dark, at 320 and 1100 px.
@@ -20,6 +20,12 @@ const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SECRET = `widget-secret-${process.pid}-0123456789abcdef`;
 /** The host app's moderators: their tokens carry `owner: true`. */
 const OWNERS = new Set(['Ada']);
+
+/** A real 2×2 PNG, so the browser can draw it. */
+const REAL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFElEQVR4nGP8z8DwnwEJMDGgAQA6BgIBuF5rXQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
 /** An HS256 join token, as a host app mints it (docs/embedding.md). */
@@ -265,6 +271,16 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
     const bob = await connect({ url: chat.url, room, name: 'Bob', WebSocket });
     await bob.send('Hello from Node');
     await eventually(async () => assert.deepEqual(await texts(p), ['Hello from Node']));
+    // A picture: on another origin the file answers' CORP (same-site) would block it inline, so
+    // it is a card whose link goes to the chat server (not to the host's origin).
+    const ref = await bob.upload(new File([REAL_PNG], 'dot.png', { type: 'image/png' }));
+    await bob.send('A picture', { files: [ref] });
+    const card = w(p, '#messages .file-card');
+    await waitForText(card, 'dot.png');
+    assert.ok((await card.getAttribute('href')).startsWith(`${chat.url}/api/rooms/${room}/files/`));
+    assert.equal(await w(p, '#messages .file-image').count(), 0, 'no broken inline image');
+    const got = await p.evaluate((url) => fetch(url).then((r) => r.status), await card.getAttribute('href'));
+    assert.equal(got, 200, 'the link reaches the file');
     const heard = new Promise((resolve) => bob.on('message', (m) => m.name === 'Cy' && resolve(m)));
     await w(p, '#message-input').fill('Hi Bob, from the widget');
     await w(p, '#message-input').press('Enter');
