@@ -242,6 +242,17 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
     });
 
     await assertSealed(ada.p);
+    // Keys are heard inside the widget only: `/` on the host page is the host's.
+    await ada.p.locator('#outside').click();
+    await ada.p.keyboard.press('/');
+    assert.equal(await ada.p.evaluate(() => document.querySelector('chatterly-room').shadowRoot.activeElement), null);
+    await w(ada.p, '#scroller').focus();
+    await ada.p.keyboard.press('/');
+    assert.equal(
+      await ada.p.evaluate(() => document.querySelector('chatterly-room').shadowRoot.activeElement?.id),
+      'search-input',
+    );
+    await ada.p.keyboard.press('Escape');
     // The host's title and address are its own.
     assert.equal(await ada.p.title(), 'Host app');
     assert.equal(new URL(ada.p.url()).hash, '');
@@ -294,6 +305,9 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
     await eventually(() => assert.ok(bob.messages.some((m) => m.text === 'Still here')), { timeout: 20_000 });
     const shown = await texts(p);
     assert.equal(new Set(shown).size, shown.length, `nothing twice: ${shown}`);
+    // Taken off the page, it leaves the room.
+    await p.evaluate(() => document.querySelector('chatterly-room').remove());
+    await eventually(() => assert.deepEqual(bob.members, ['Bob']));
     bob.close();
     // A restart logs a failed socket or two to the console; nothing else may go wrong.
     assert.deepEqual(
