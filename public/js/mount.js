@@ -202,6 +202,8 @@ export function mount(
 
   if (embedded) {
     const room = normalizeRoom(fixedRoom || 'lobby');
+    // The card says which room it joins (there is no room field to say it).
+    app.querySelector('.tagline').textContent = roomName(room);
     joinScreen.show({ room, name: fixedName });
     if (token || fixedName) join(room, fixedName);
     else joinScreen.focusFirst(room);

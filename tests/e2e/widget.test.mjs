@@ -328,6 +328,7 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
       const name = w(p, '#join-name');
       await name.waitFor();
       assert.ok(await w(p, '#join-room').isHidden(), 'the room is the widget’s');
+      await waitForText(w(p, '.tagline'), `#${room}`);
       await axe(p, `name form, ${width} px ${scheme}`);
       await name.fill(`Cy${width}`);
       await name.press('Enter');
