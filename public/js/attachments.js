@@ -14,10 +14,12 @@ function h(tag, className, text) {
 /** The largest box an inline image is drawn in (CSS pixels). */
 export const IMAGE_BOX = { width: 320, height: 240 };
 
-let base = '';
-/** The room whose files the page shows: `/api/rooms/{room}/files/`. */
-export function setFilesRoom(room) {
-  base = `/api/rooms/${encodeURIComponent(room)}/files/`;
+/**
+ * Where a room's files are: `{origin}/api/rooms/{room}/files/` (origin: '' on our page, the chat
+ * server's in a widget). Each message list keeps its own, so two widgets in two rooms never mix.
+ */
+export function filesBase(room, origin = '') {
+  return `${origin}/api/rooms/${encodeURIComponent(room)}/files/`;
 }
 
 /** 1 234 567 bytes as "1.2 MB". */
@@ -57,15 +59,19 @@ export function failureText({ code, message = '' }) {
 
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
-/** A message's files: images inline (a link to the full size), other files as cards. */
-export function filesElement(files) {
+/**
+ * A message's files: images inline (a link to the full size), other files as cards. `inline`
+ * false draws images as cards too: a widget on another origin, where the file answers'
+ * `Cross-Origin-Resource-Policy: same-site` (docs/protocol.md) blocks the inline image.
+ */
+export function filesElement(files, base, { inline = true } = {}) {
   const box = h('div', 'files');
   for (const f of files) {
     if (typeof f?.id !== 'string') continue;
     const url = base + encodeURIComponent(f.id);
     const name = String(f.name ?? 'file');
     const size = boundedSize(f.width, f.height);
-    if (IMAGE_TYPES.has(f.type) && size) {
+    if (inline && IMAGE_TYPES.has(f.type) && size) {
       const a = h('a', 'file-image');
       a.href = url;
       a.target = '_blank';
@@ -103,15 +109,14 @@ export class Attachments {
    * @param {(file: File, opts: object) => Promise<object>} o.upload   the SDK's room.upload
    * @param {() => void} [o.onChange]  the set of finished uploads changed
    */
-  constructor({ upload, onChange = () => {} }) {
+  constructor({ els, upload, onChange = () => {} }) {
     this.upload = upload;
     this.onChange = onChange;
     this.items = [];
-    const $ = (id) => document.getElementById(id);
-    this.tray = $('attachments');
-    const input = $('file-input');
-    const message = $('message-input');
-    $('attach-button').addEventListener('click', () => input.click());
+    this.tray = els.attachments;
+    const input = els.fileInput;
+    const message = els.input;
+    els.attachButton.addEventListener('click', () => input.click());
     input.addEventListener('change', () => {
       this.add([...input.files]);
       input.value = '';
@@ -122,7 +127,7 @@ export class Attachments {
       ev.preventDefault();
       this.add(files);
     });
-    const zone = $('composer').closest('main') ?? $('composer');
+    const zone = els.composer.closest('.conversation') ?? els.composer;
     zone.addEventListener('dragover', (ev) => {
       if (![...(ev.dataTransfer?.types ?? [])].includes('Files')) return;
       ev.preventDefault();

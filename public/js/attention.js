@@ -15,9 +15,15 @@ export class Attention {
    * @param {import('./ui.js').MessageList} o.list
    * @param {(id: number) => void} o.sendRead   tell the room we read up to `id`
    * @param {() => string} o.roomLabel          '' when no room is shown
+   * @param {import('./surface.js').Surface} [o.surface]
+   * @param {(counts: {room: string, unread: number, mentions: number}) => void} [o.onCounts]
+   *   where a widget's counts go (our page writes them into document.title)
    */
-  constructor({ els, list, sendRead, roomLabel }) {
+  constructor({ els, list, sendRead, roomLabel, surface = null, onCounts = null }) {
     this.els = els;
+    this.embedded = !!surface?.embedded;
+    this.onCounts = onCounts;
+    this.last = '';
     this.list = list;
     this.sendRead = sendRead;
     this.roomLabel = roomLabel;
@@ -27,12 +33,14 @@ export class Attention {
     this.wantDivider = false;
     this.dividerWhileHidden = false;
     els.scroller.addEventListener('scroll', () => this.maybeRead(), { passive: true });
-    document.addEventListener('visibilitychange', () => {
+    const listen = (target, type, fn) =>
+      surface ? surface.listen(target, type, fn) : target.addEventListener(type, fn);
+    listen(document, 'visibilitychange', () => {
       if (document.visibilityState !== 'visible') return;
       this.dividerWhileHidden = false;
       this.maybeRead();
     });
-    window.addEventListener('focus', () => this.maybeRead());
+    listen(window, 'focus', () => this.maybeRead());
     this.showNotifyButton();
     els.notifyButton.addEventListener('click', async () => {
       try {
@@ -112,6 +120,7 @@ export class Attention {
   }
 
   notify(m) {
+    if (this.embedded) return;
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     try {
       const n = new Notification(`${m.name} mentioned you in ${this.roomLabel()}`, {
@@ -131,7 +140,8 @@ export class Attention {
   }
 
   showNotifyButton() {
-    const can = typeof Notification !== 'undefined' && Notification.permission === 'default';
+    // In a widget, asking for notifications would ask for the host app's origin: its business.
+    const can = !this.embedded && typeof Notification !== 'undefined' && Notification.permission === 'default';
     this.els.notifyButton.hidden = !can;
   }
 
@@ -146,7 +156,16 @@ export class Attention {
   /** The counts in the title and the room header. */
   render() {
     const label = this.roomLabel();
-    document.title = countsTitle(label, this.state.unread, this.state.mentions);
+    if (!this.embedded) document.title = countsTitle(label, this.state.unread, this.state.mentions);
+    else {
+      // The host app's title is its own: the counts go out as an event, when they change.
+      const counts = { room: label, unread: this.state.unread, mentions: this.state.mentions };
+      const key = JSON.stringify(counts);
+      if (key !== this.last) {
+        this.last = key;
+        this.onCounts?.(counts);
+      }
+    }
     const text = label ? countsText(this.state.unread, this.state.mentions) : '';
     this.els.roomCounts.textContent = text;
     this.els.roomCounts.hidden = !text;

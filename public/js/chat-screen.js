@@ -2,7 +2,7 @@
 // typing line, the connection status, the message menu and the owner panel. Decisions live in
 // the modules it imports.
 
-import { Attachments, setFilesRoom } from './attachments.js';
+import { Attachments, filesBase } from './attachments.js';
 import { Attention } from './attention.js';
 import { Composer } from './composer.js';
 import { ChatConnection } from './connection.js';
@@ -43,11 +43,19 @@ export class ChatScreen {
    * @param {Record<string, HTMLElement>} o.els
    * @param {import('./saved.js').Saved} o.saved
    * @param {(why: {code?: string, message?: string}) => void} o.onExit  back to the join screen
+   * @param {import('./surface.js').Surface} o.surface  the page's document or a widget's shadow root
+   * @param {string} [o.origin]  the chat server's origin
+   * @param {string} [o.assets]  where our static files are ('' on our page)
+   * @param {(counts: object) => void} [o.onCounts]  a widget's counts (our page shows them in its title)
+   * @param {(who: {room: string, name: string}) => void} [o.onJoined]  after each first welcome
    */
-  constructor({ els, saved, onExit }) {
+  constructor({ els, saved, onExit, surface, origin = location.origin, assets = '', onCounts, onJoined = () => {} }) {
     this.els = els;
     this.saved = saved;
     this.onExit = onExit;
+    this.surface = surface;
+    this.origin = origin;
+    this.onJoined = onJoined;
     this.conn = null;
     this.room = '';
     this.name = '';
@@ -65,6 +73,7 @@ export class ChatScreen {
       },
     });
     this.list = new MessageList({
+      surface,
       scroller: els.scroller,
       list: els.messages,
       pendingList: els.pending,
@@ -76,6 +85,7 @@ export class ChatScreen {
       onTool: (action, id, emoji) => this.choose(action, id, emoji),
     });
     this.attachments = new Attachments({
+      els,
       upload: (file, opts) => (this.conn ? this.conn.upload(file, opts) : Promise.reject({ code: 'not_connected' })),
     });
     this.composer = new Composer({
@@ -85,17 +95,22 @@ export class ChatScreen {
       hasFiles: () => this.attachments.ready,
     });
     this.menu = new MessageMenu({
+      surface,
       el: els.messageMenu,
       onChoose: (action, id, emoji) => this.choose(action, id, emoji),
     });
     this.attention = new Attention({
       els,
+      surface,
+      onCounts,
       list: this.list,
       sendRead: (id) => this.conn?.read(id),
       roomLabel: () => (this.visible ? roomName(this.room, this.roomView.title) : ''),
     });
     this.search = new SearchPanel({
       els,
+      surface,
+      origin,
       room: () => this.room,
       active: () => this.visible,
       onJump: (id) => this.jumpTo(id),
@@ -113,8 +128,12 @@ export class ChatScreen {
       onTitle: (text) => this.conn?.setTitle(text),
       onLock: (locked) => this.conn?.lock(locked),
     });
-    this.settings = new RoomSettings({ els });
-    this.picker = new EmojiPicker();
+    this.settings = new RoomSettings({ els, doc: surface.layer });
+    this.picker = new EmojiPicker({
+      doc: surface.layer,
+      assets,
+      storage: surface.embedded ? saved.local : globalThis.localStorage,
+    });
     // A touch resting on a message opens its menu (hover shows the button on desktop).
     const press = new LongPress({
       onPress: (li) => {
@@ -139,7 +158,7 @@ export class ChatScreen {
 
     els.leaveButton.addEventListener('click', () => {
       this.leave();
-      els.joinName.focus();
+      (els.joinName.closest('[hidden]') ? els.joinButton : els.joinName).focus();
     });
     els.reconnectNow.addEventListener('click', () => this.conn?.retryNow());
     els.shareRoom.addEventListener('click', () => this.copyRoomLink());
@@ -148,8 +167,8 @@ export class ChatScreen {
       if (this.conn?.state === 'waiting') this.conn.retryNow();
       else this.conn?.retryHistory();
     };
-    window.addEventListener('online', retry);
-    document.addEventListener('visibilitychange', () => {
+    surface.listen(window, 'online', retry);
+    surface.listen(document, 'visibilitychange', () => {
       if (document.visibilityState !== 'visible') return;
       retry();
     });
@@ -157,7 +176,8 @@ export class ChatScreen {
       const open = els.membersPanel.classList.toggle('open');
       els.membersToggle.setAttribute('aria-expanded', String(open));
     });
-    document.addEventListener('keydown', (ev) => {
+    // Keys pressed inside the UI only (in a widget, not the host page's).
+    surface.listen(surface.root, 'keydown', (ev) => {
       // Escape closes the innermost thing only: the menu, an editor or a reply take it first.
       if (ev.key === 'Escape' && !ev.defaultPrevented && els.membersPanel.classList.contains('open')) {
         els.membersPanel.classList.remove('open');
@@ -171,8 +191,11 @@ export class ChatScreen {
     return !this.els.chatScreen.hidden;
   }
 
-  /** Connect to `room` as `name`; the screen shows once the first welcome arrives. */
-  join(room, name, ownerKey = '') {
+  /**
+   * Connect to `room` as `name` (or with the host app's `token`, which names us); the screen
+   * shows once the first welcome arrives.
+   */
+  join(room, name, ownerKey = '', token = undefined) {
     if (this.conn) this.conn.leave();
     this.room = room;
     this.name = name;
@@ -182,7 +205,8 @@ export class ChatScreen {
     this.menu.close(false);
     this.composer.setReply(null);
     this.attachments.clear();
-    setFilesRoom(room);
+    this.list.files = filesBase(room, this.surface.embedded ? this.origin : '');
+    this.list.inlineImages = !this.surface.embedded || this.origin === location.origin;
     this.setNotice('');
     this.attention.start(name);
     this.search.reset();
@@ -194,8 +218,9 @@ export class ChatScreen {
       room,
       name,
       session: this.saved.sessionSecret(),
-      origin: location.origin,
+      origin: this.origin,
       ownerKey: this.ownerKey,
+      token,
     });
     this.conn = c;
     const on = (type, fn) =>
@@ -281,13 +306,18 @@ export class ChatScreen {
       this.saved.setOwnerKey(this.room, '');
       this.setNotice('The owner key was not accepted: you joined as a member.', 8000);
     }
-    if (location.hash !== `#${this.room}`) history.replaceState(null, '', `${location.pathname}#${this.room}`);
+    // The address names the room on our page; a host app's address is its own.
+    if (!this.surface.embedded && location.hash !== `#${this.room}`) {
+      history.replaceState(null, '', `${location.pathname}#${this.room}`);
+    }
     if (!d.first) return;
     // The history that follows is not news: keep the live region quiet while it is drawn.
     this.els.log.setAttribute('aria-live', 'off');
     setTimeout(() => this.els.log.setAttribute('aria-live', 'polite'), 0);
+    const focus = this.surface.mayFocus();
     this.show();
-    this.composer.focus();
+    if (focus) this.composer.focus();
+    this.onJoined({ room: this.room, name: d.name });
   }
 
   show() {
@@ -303,6 +333,15 @@ export class ChatScreen {
   leave() {
     if (this.conn) this.conn.leave();
     this.exit({});
+  }
+
+  /** Leave without going back to the join screen (the UI is being taken down). */
+  close() {
+    this.conn?.leave();
+    this.conn = null;
+    this.stopCountdown();
+    this.typists.clear();
+    clearTimeout(this.noticeTimer);
   }
 
   /** The connection is closed (or failed): drop it and go back to the join screen. */
@@ -354,6 +393,7 @@ export class ChatScreen {
       owners: this.membersView.owners ?? [],
       roomLabel: () => roomName(this.room, this.roomView.title),
       onKick: (name) => this.conn?.kick(name),
+      doc: this.surface.layer,
     });
     // In a crowd the list holds the latest joiners and `count` is the room's size.
     els.membersCount.textContent = String(count ?? members.length);
@@ -390,7 +430,7 @@ export class ChatScreen {
     if (!v || !this.conn) return;
     if (action === 'react') this.conn.react(id, emoji);
     else if (action === 'delete') {
-      confirmDialog(document, {
+      confirmDialog(this.surface.layer, {
         title: 'Delete this message?',
         body: `The message from ${v.message.name} is deleted for everyone in the room.`,
         confirm: 'Delete',
@@ -444,7 +484,7 @@ export class ChatScreen {
 
   async copyRoomLink() {
     const { els } = this;
-    const link = roomLink(location.origin, this.room);
+    const link = roomLink(this.origin, this.room);
     let ok = false;
     try {
       await navigator.clipboard.writeText(link);

@@ -47,6 +47,7 @@ export class ChatConnection extends EventTarget {
    * @param {string} o.session    per-tab secret (16–128 printable ASCII)
    * @param {string} o.origin     e.g. "http://127.0.0.1:8787"
    * @param {string} [o.ownerKey] the room's owner key (64 hex), sent with every join
+   * @param {string | (() => Promise<string>)} [o.token]  a join token (a widget's host app gives it)
    */
   constructor({
     room,
@@ -54,6 +55,7 @@ export class ChatConnection extends EventTarget {
     session,
     origin,
     ownerKey = '',
+    token = undefined,
     WebSocketImpl = globalThis.WebSocket,
     fetchImpl = globalThis.fetch?.bind(globalThis),
     timers = globalThis,
@@ -78,6 +80,7 @@ export class ChatConnection extends EventTarget {
       name,
       session,
       ownerKey,
+      ...(token === undefined ? {} : { token }),
       WebSocket: WebSocketImpl,
       fetch: fetchImpl,
       timers,

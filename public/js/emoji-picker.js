@@ -44,10 +44,10 @@ export function gridMove(index, key, count, cols) {
 }
 
 let tablePromise = null;
-/** The table, fetched once. */
-export function loadTable(fetchImpl = globalThis.fetch) {
+/** The table, fetched once (from `assets`: '' on our page, the chat server's origin in a widget). */
+export function loadTable(fetchImpl = globalThis.fetch, assets = '') {
   if (!tablePromise) {
-    tablePromise = fetchImpl(TABLE_URL).then((r) => {
+    tablePromise = fetchImpl(`${assets}${TABLE_URL}`).then((r) => {
       if (!r.ok) throw new Error(`emoji table: ${r.status}`);
       return r.json();
     });
@@ -67,8 +67,8 @@ function readRecent(storage) {
 }
 
 export class EmojiPicker {
-  constructor({ doc = document, storage = globalThis.localStorage } = {}) {
-    Object.assign(this, { doc, storage, dialog: null });
+  constructor({ doc = document, storage = globalThis.localStorage, assets = '' } = {}) {
+    Object.assign(this, { doc, storage, assets, dialog: null });
   }
 
   /** Opens the picker; resolves with the chosen emoji, or null when closed without one. */
@@ -194,7 +194,7 @@ export class EmojiPicker {
           else first.focus();
         }
       });
-      loadTable().then(
+      loadTable(globalThis.fetch, this.assets).then(
         (t) => {
           table = t;
           draw();

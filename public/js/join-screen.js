@@ -32,9 +32,13 @@ export class JoinScreen {
    * @param {Record<string, HTMLElement>} o.els
    * @param {(room: string, name: string, ownerKey: string) => void} o.onJoin
    * @param {(room: string, ownerKey: string) => void} [o.onOwnerKey]  a new private room's key
+   * @param {import('./surface.js').Surface} [o.surface]  whether it may take the focus
+   * @param {boolean} [o.askName]  false when the host app's token names the member
    */
-  constructor({ els, onJoin, onOwnerKey = () => {} }) {
+  constructor({ els, onJoin, onOwnerKey = () => {}, surface = null, askName = true }) {
     this.els = els;
+    this.surface = surface;
+    this.askName = askName;
     this.onJoin = onJoin;
     this.onOwnerKey = onOwnerKey;
     els.joinForm.addEventListener('submit', (ev) => {
@@ -75,7 +79,7 @@ export class JoinScreen {
     this.clearError();
     const name = els.joinName.value.trim();
     const room = normalizeRoom(els.joinRoom.value || 'lobby');
-    const problem = nameProblem(name);
+    const problem = this.askName ? nameProblem(name) : null;
     if (problem) {
       this.showError('invalid_name');
       els.joinError.textContent = problem; // says exactly what is wrong
@@ -104,7 +108,7 @@ export class JoinScreen {
     const input = field ? inputs[field] : null;
     if (input) {
       input.setAttribute('aria-invalid', 'true');
-      input.focus();
+      if (this.mayFocus()) input.focus();
     }
   }
 
@@ -122,6 +126,10 @@ export class JoinScreen {
     this.els.joinButton.textContent = busy ? 'Joining…' : 'Join room';
   }
 
+  mayFocus() {
+    return this.surface ? this.surface.mayFocus() : true;
+  }
+
   updateRoomHint() {
     const priv = isPrivateRoom(normalizeRoom(this.els.joinRoom.value));
     this.els.roomHintPublic.hidden = priv;
@@ -131,6 +139,7 @@ export class JoinScreen {
   /** Focus where the person continues: the name, or the button when both fields are filled. */
   focusFirst(urlRoom) {
     const { els } = this;
+    if (!this.mayFocus()) return;
     (els.joinName.value ? els.joinRoom : els.joinName).focus();
     if (els.joinName.value && urlRoom) els.joinButton.focus();
   }

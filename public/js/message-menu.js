@@ -11,15 +11,17 @@ export class MessageMenu {
    * @param {object} o
    * @param {HTMLElement} o.el   the (hidden) role="menu" element
    * @param {(action: string, id: number, emoji?: string) => void} o.onChoose
+   * @param {import('./surface.js').Surface} o.surface  the box the menu stays in
    */
-  constructor({ el, onChoose }) {
+  constructor({ el, onChoose, surface }) {
     this.el = el;
+    this.surface = surface;
     this.onChoose = onChoose;
     this.button = null;
     this.id = null;
     el.addEventListener('keydown', (ev) => {
       const items = this.items();
-      const index = items.indexOf(document.activeElement);
+      const index = items.indexOf(surface.activeElement);
       const next = menuKey(ev.key, index, items.length);
       if (next === null) return;
       if (next === 'close') {
@@ -39,10 +41,13 @@ export class MessageMenu {
       this.close(action !== 'edit' && action !== 'reply');
       this.onChoose(action, id, emoji);
     });
-    document.addEventListener('pointerdown', (ev) => {
-      if (this.id !== null && !el.contains(ev.target) && ev.target !== this.button) this.close(false);
+    // A press anywhere else closes it, on the host's page too (where the target is the widget's
+    // host element: the path says what was pressed inside).
+    surface.listen(document, 'pointerdown', (ev) => {
+      const target = surface.constructor.origin(ev);
+      if (this.id !== null && !el.contains(target) && target !== this.button) this.close(false);
     });
-    window.addEventListener('resize', () => this.close(false));
+    surface.listen(window, 'resize', () => this.close(false));
   }
 
   get isOpen() {
@@ -99,7 +104,7 @@ export class MessageMenu {
     cancel.setAttribute('role', 'menuitem');
     cancel.addEventListener('click', () => this.close(true));
     this.el.replaceChildren(title, ...parts, cancel);
-    this.el.ownerDocument.body.classList.add('menu-sheet-open');
+    this.surface.app.classList.add('menu-sheet-open');
     this.el.setAttribute('aria-label', `Actions for the message from ${m.name}`);
     this.el.hidden = false;
     button.setAttribute('aria-expanded', 'true');
@@ -109,20 +114,24 @@ export class MessageMenu {
     this.items()[0]?.focus();
   }
 
-  /** Under (or above, near the bottom) the button; a sheet at the bottom on phones (CSS). */
+  /**
+   * Under (or above, near the bottom) the button; a sheet at the bottom on phones (CSS). All within
+   * the surface's frame: the window, or a widget's box (which is the menu's containing block).
+   */
   place(button) {
+    const f = this.surface.frame();
     const r = button.getBoundingClientRect();
     const menu = this.el.getBoundingClientRect();
-    const below = r.bottom + 4 + menu.height <= window.innerHeight;
-    const top = below ? r.bottom + 4 : Math.max(4, r.top - 4 - menu.height);
-    const left = Math.max(4, Math.min(r.right - menu.width, window.innerWidth - menu.width - 4));
-    this.el.style.top = `${Math.round(top)}px`;
-    this.el.style.left = `${Math.round(left)}px`;
+    const below = r.bottom + 4 + menu.height <= f.bottom;
+    const top = below ? r.bottom + 4 : Math.max(f.top + 4, r.top - 4 - menu.height);
+    const left = Math.max(f.left + 4, Math.min(r.right - menu.width, f.right - menu.width - 4));
+    this.el.style.top = `${Math.round(top - f.top)}px`;
+    this.el.style.left = `${Math.round(left - f.left)}px`;
     // A sheet at the bottom (phones) must not cover its message: scroll it into the space above.
     const sheet = this.el.getBoundingClientRect();
     const li = button.closest('.msg');
     const scroller = li?.closest('.scroller');
-    if (li && scroller && sheet.top > 0 && sheet.bottom >= window.innerHeight - 1) {
+    if (li && scroller && sheet.top > f.top && sheet.bottom >= f.bottom - 1) {
       const over = li.getBoundingClientRect().bottom - (sheet.top - 8);
       if (over > 0) scroller.scrollTop += over;
     }
@@ -137,7 +146,7 @@ export class MessageMenu {
     this.button = null;
     this.el.hidden = true;
     this.el.replaceChildren();
-    this.el.ownerDocument.body.classList.remove('menu-sheet-open');
+    this.surface.app.classList.remove('menu-sheet-open');
     if (button) {
       button.setAttribute('aria-expanded', 'false');
       li?.classList.remove('menu-open');

@@ -45,7 +45,9 @@ export class OwnerPanel {
     els.lockState.textContent = locked
       ? 'Locked: only people already in the room can come back.'
       : 'Open: anyone with the link can join.';
-    if (document.activeElement !== els.topicInput) els.topicInput.value = topic;
-    if (els.titleInput && document.activeElement !== els.titleInput) els.titleInput.value = title;
+    // The panel's own root: in a widget, document.activeElement is the host element.
+    const active = els.topicInput.getRootNode().activeElement;
+    if (active !== els.topicInput) els.topicInput.value = topic;
+    if (els.titleInput && active !== els.titleInput) els.titleInput.value = title;
   }
 }

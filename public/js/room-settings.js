@@ -39,11 +39,12 @@ export class RoomSettings {
    * @param {object} o
    * @param {Record<string, HTMLElement>} o.els  roomTopic (a button), settingsToggle, membersPanel,
    *   membersToggle, titleInput
+   * @param {Pick<Document, 'createElement' | 'activeElement' | 'body'>} [o.doc]  where the dialog is drawn
    */
-  constructor({ els }) {
+  constructor({ els, doc = document }) {
     this.els = els;
     els.roomTopic.addEventListener('click', () => {
-      showTextDialog(document, { title: 'Topic', text: els.roomTopic.textContent });
+      showTextDialog(doc, { title: 'Topic', text: els.roomTopic.textContent });
     });
     els.settingsToggle.addEventListener('click', () => {
       const panel = els.membersPanel;

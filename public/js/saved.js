@@ -100,3 +100,13 @@ export class Saved {
     return { room: active.room, name: active.name };
   }
 }
+
+/** A store like localStorage that lives as long as the page (a widget keeps nothing in the host's storage). */
+export function memoryStore() {
+  const items = new Map();
+  return {
+    getItem: (key) => (items.has(key) ? items.get(key) : null),
+    setItem: (key, value) => items.set(key, String(value)),
+    removeItem: (key) => items.delete(key),
+  };
+}

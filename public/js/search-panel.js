@@ -20,7 +20,15 @@ export class SearchPanel {
    * @param {() => boolean} o.active           whether the chat screen is showing
    * @param {(id: number) => Promise<boolean>} o.onJump  show message `id`; false if it cannot be
    */
-  constructor({ els, room, active, onJump, origin = location.origin, fetchImpl = (...a) => fetch(...a) }) {
+  constructor({
+    els,
+    room,
+    active,
+    onJump,
+    surface = null,
+    origin = location.origin,
+    fetchImpl = (...a) => fetch(...a),
+  }) {
     this.els = els;
     this.room = room;
     this.onJump = onJump;
@@ -60,8 +68,12 @@ export class SearchPanel {
       const shown = await this.onJump(Number(hit.dataset.id));
       if (!shown) this.say('That message is too far back to show here.');
     });
-    document.addEventListener('keydown', (ev) => {
-      if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey || !active() || typing(ev.target)) return;
+    // `/` pressed inside the UI (in a widget, not on the host's page, where `/` is the host's).
+    const keys = (fn) =>
+      surface ? surface.listen(surface.root, 'keydown', fn) : document.addEventListener('keydown', fn);
+    keys((ev) => {
+      const target = ev.composedPath?.()[0] ?? ev.target;
+      if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey || !active() || typing(target)) return;
       ev.preventDefault();
       els.searchInput.focus();
       els.searchInput.select();

@@ -80,7 +80,7 @@ function avatar(name) {
 }
 
 /** The list item for one message (a MessageView, or a pending item). */
-export function messageElement(m, { own = false, pending = false, me = '' } = {}) {
+export function messageElement(m, { own = false, pending = false, me = '', files = '', inline = true } = {}) {
   const li = h('li', `msg${own ? ' own' : ''}${pending ? ' is-pending' : ''}`);
   if (!pending) {
     li.dataset.id = String(m.id);
@@ -90,12 +90,15 @@ export function messageElement(m, { own = false, pending = false, me = '' } = {}
   li.dataset.name = nameKey(m.name); // groups runs by one member
   li.dataset.at = String(validTime(m.at));
   li.dataset.day = dayKey(m.at);
-  fillMessage(li, m, { pending, me });
+  fillMessage(li, m, { pending, me, files, inline });
   return li;
 }
 
-/** (Re)draw a message's content in place; an open inline editor is kept. */
-export function fillMessage(li, m, { pending = false, me = '' } = {}) {
+/**
+ * (Re)draw a message's content in place; an open inline editor is kept. `files`: where the room's
+ * files are (attachments.js filesBase); `inline`: images drawn inline.
+ */
+export function fillMessage(li, m, { pending = false, me = '', files = '', inline = true } = {}) {
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'author', m.name), document.createTextNode(' '));
@@ -129,7 +132,7 @@ export function fillMessage(li, m, { pending = false, me = '' } = {}) {
     if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
     body.append(bubble);
   }
-  if (!m.deleted && m.files?.length) body.append(filesElement(m.files));
+  if (!m.deleted && m.files?.length) body.append(filesElement(m.files, files, { inline }));
   if (!pending && m.reactions?.length) {
     const bar = h('div', 'reactions');
     bar.setAttribute('role', 'group');
@@ -204,6 +207,7 @@ export class MessageList {
    * @param {() => void} [o.onNearTop]            the reader scrolled near the top (load older ones)
    */
   constructor({
+    surface = null,
     scroller,
     list,
     pendingList,
@@ -214,6 +218,9 @@ export class MessageList {
     onReact = () => {},
     onTool = () => {},
   }) {
+    this.surface = surface;
+    this.files = ''; // where the room's files are (attachments.js filesBase)
+    this.inlineImages = true; // false in a widget on another origin (attachments.js filesElement)
     this.scroller = scroller;
     /** id -> {message, own}: what each shown message looks like now */
     this.views = new Map();
@@ -293,10 +300,12 @@ export class MessageList {
     if (!li) return;
     this.views.set(m.id, { message: m, own });
     const wasAtBottom = this.atBottom();
-    const hadFocus = li.contains(document.activeElement) && document.activeElement !== li;
-    const focusedEmoji = document.activeElement?.dataset?.emoji;
-    const focusedMore = document.activeElement?.classList.contains('more-button');
-    fillMessage(li, m, { me: this.me });
+    // The list's own root: in a widget, document.activeElement is the host element.
+    const active = li.getRootNode().activeElement;
+    const hadFocus = li.contains(active) && active !== li;
+    const focusedEmoji = active?.dataset?.emoji;
+    const focusedMore = active?.classList.contains('more-button');
+    fillMessage(li, m, { me: this.me, files: this.files, inline: this.inlineImages });
     // Redrawing replaced the focused button: focus its successor, so keyboard users stay put.
     if (hadFocus && !li.classList.contains('editing')) {
       const again =
@@ -312,7 +321,7 @@ export class MessageList {
   redrawAll() {
     for (const [id, v] of this.views) {
       const li = this.item(id);
-      if (li) fillMessage(li, v.message, { me: this.me });
+      if (li) fillMessage(li, v.message, { me: this.me, files: this.files, inline: this.inlineImages });
     }
   }
 
@@ -349,7 +358,7 @@ export class MessageList {
     const end = () => {
       li.classList.remove('editing');
       const now = this.views.get(id);
-      if (now) fillMessage(li, now.message, { me: this.me });
+      if (now) fillMessage(li, now.message, { me: this.me, files: this.files, inline: this.inlineImages });
       li.focus();
     };
     form.addEventListener('submit', (ev) => {
@@ -374,12 +383,17 @@ export class MessageList {
     // The box grows with its text as it wraps (not only at newlines), up to half the screen.
     const fit = () => {
       input.style.height = 'auto';
-      input.style.height = `${Math.min(input.scrollHeight + 2, Math.round(window.innerHeight / 2))}px`;
+      input.style.height = `${Math.min(input.scrollHeight + 2, Math.round(this.frameHeight() / 2))}px`;
     };
     input.addEventListener('input', fit);
     fit();
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  /** The height of the box the UI is in: the window, or the widget's box. */
+  frameHeight() {
+    return this.surface ? this.surface.frame().height : window.innerHeight;
   }
 
   clear() {
@@ -459,7 +473,7 @@ export class MessageList {
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
     for (const { message, own } of messages) {
       this.views.set(message.id, { message, own });
-      const li = messageElement(message, { own, me: this.me });
+      const li = messageElement(message, { own, me: this.me, files: this.files, inline: this.inlineImages });
       this.insertInOrder(li, message.id);
     }
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
@@ -468,7 +482,7 @@ export class MessageList {
   /** Insert a stored message in id order (system lines are ordered by time). */
   addMessage(m, { own = false, live = true } = {}) {
     this.views.set(m.id, { message: m, own });
-    const li = messageElement(m, { own, me: this.me });
+    const li = messageElement(m, { own, me: this.me, files: this.files, inline: this.inlineImages });
     this.update(() => this.insertInOrder(li, m.id), { force: own && live, countsAsNew: !own });
     return li;
   }
@@ -546,7 +560,15 @@ export function renderMembers(
   listEl,
   members,
   me,
-  { away = [], verified = [], owner = false, owners = [], roomLabel = () => '', onKick = () => {} } = {},
+  {
+    away = [],
+    verified = [],
+    owner = false,
+    owners = [],
+    roomLabel = () => '',
+    onKick = () => {},
+    doc = document, // where the confirmation is drawn (surface.js layer)
+  } = {},
 ) {
   const awayKeys = new Set(away.map(nameKey));
   const verifiedKeys = new Set(verified.map(nameKey));
@@ -564,7 +586,7 @@ export function renderMembers(
         li.classList.add('away');
         li.append(h('span', 'away-label', '(away)'));
       }
-      if (owner) li.append(memberActions(document, name, { roomLabel, onRemove: onKick }));
+      if (owner) li.append(memberActions(doc, name, { roomLabel, onRemove: onKick }));
     }
     return li;
   });
