@@ -59,19 +59,15 @@ export function failureText({ code, message = '' }) {
 
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
-/**
- * A message's files: images inline (a link to the full size), other files as cards. `inline`
- * false draws images as cards too: a widget on another origin, where the file answers'
- * `Cross-Origin-Resource-Policy: same-site` (docs/protocol.md) blocks the inline image.
- */
-export function filesElement(files, base, { inline = true } = {}) {
+/** A message's files: images inline (a link to the full size), other files as cards. */
+export function filesElement(files, base) {
   const box = h('div', 'files');
   for (const f of files) {
     if (typeof f?.id !== 'string') continue;
     const url = base + encodeURIComponent(f.id);
     const name = String(f.name ?? 'file');
     const size = boundedSize(f.width, f.height);
-    if (inline && IMAGE_TYPES.has(f.type) && size) {
+    if (IMAGE_TYPES.has(f.type) && size) {
       const a = h('a', 'file-image');
       a.href = url;
       a.target = '_blank';

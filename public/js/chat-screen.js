@@ -206,7 +206,6 @@ export class ChatScreen {
     this.composer.setReply(null);
     this.attachments.clear();
     this.list.files = filesBase(room, this.surface.embedded ? this.origin : '');
-    this.list.inlineImages = !this.surface.embedded || this.origin === location.origin;
     this.setNotice('');
     this.attention.start(name);
     this.search.reset();

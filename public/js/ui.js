@@ -80,7 +80,7 @@ function avatar(name) {
 }
 
 /** The list item for one message (a MessageView, or a pending item). */
-export function messageElement(m, { own = false, pending = false, me = '', files = '', inline = true } = {}) {
+export function messageElement(m, { own = false, pending = false, me = '', files = '' } = {}) {
   const li = h('li', `msg${own ? ' own' : ''}${pending ? ' is-pending' : ''}`);
   if (!pending) {
     li.dataset.id = String(m.id);
@@ -90,15 +90,15 @@ export function messageElement(m, { own = false, pending = false, me = '', files
   li.dataset.name = nameKey(m.name); // groups runs by one member
   li.dataset.at = String(validTime(m.at));
   li.dataset.day = dayKey(m.at);
-  fillMessage(li, m, { pending, me, files, inline });
+  fillMessage(li, m, { pending, me, files });
   return li;
 }
 
 /**
  * (Re)draw a message's content in place; an open inline editor is kept. `files`: where the room's
- * files are (attachments.js filesBase); `inline`: images drawn inline.
+ * files are (attachments.js filesBase).
  */
-export function fillMessage(li, m, { pending = false, me = '', files = '', inline = true } = {}) {
+export function fillMessage(li, m, { pending = false, me = '', files = '' } = {}) {
   const body = h('div', 'msg-body');
   const meta = h('div', 'msg-meta');
   meta.append(h('span', 'author', m.name), document.createTextNode(' '));
@@ -132,7 +132,7 @@ export function fillMessage(li, m, { pending = false, me = '', files = '', inlin
     if (!pending) bubble.title = fullFormat.format(new Date(validTime(m.at)));
     body.append(bubble);
   }
-  if (!m.deleted && m.files?.length) body.append(filesElement(m.files, files, { inline }));
+  if (!m.deleted && m.files?.length) body.append(filesElement(m.files, files));
   if (!pending && m.reactions?.length) {
     const bar = h('div', 'reactions');
     bar.setAttribute('role', 'group');
@@ -220,7 +220,6 @@ export class MessageList {
   }) {
     this.surface = surface;
     this.files = ''; // where the room's files are (attachments.js filesBase)
-    this.inlineImages = true; // false in a widget on another origin (attachments.js filesElement)
     this.scroller = scroller;
     /** id -> {message, own}: what each shown message looks like now */
     this.views = new Map();
@@ -305,7 +304,7 @@ export class MessageList {
     const hadFocus = li.contains(active) && active !== li;
     const focusedEmoji = active?.dataset?.emoji;
     const focusedMore = active?.classList.contains('more-button');
-    fillMessage(li, m, { me: this.me, files: this.files, inline: this.inlineImages });
+    fillMessage(li, m, { me: this.me, files: this.files });
     // Redrawing replaced the focused button: focus its successor, so keyboard users stay put.
     if (hadFocus && !li.classList.contains('editing')) {
       const again =
@@ -321,7 +320,7 @@ export class MessageList {
   redrawAll() {
     for (const [id, v] of this.views) {
       const li = this.item(id);
-      if (li) fillMessage(li, v.message, { me: this.me, files: this.files, inline: this.inlineImages });
+      if (li) fillMessage(li, v.message, { me: this.me, files: this.files });
     }
   }
 
@@ -358,7 +357,7 @@ export class MessageList {
     const end = () => {
       li.classList.remove('editing');
       const now = this.views.get(id);
-      if (now) fillMessage(li, now.message, { me: this.me, files: this.files, inline: this.inlineImages });
+      if (now) fillMessage(li, now.message, { me: this.me, files: this.files });
       li.focus();
     };
     form.addEventListener('submit', (ev) => {
@@ -473,7 +472,7 @@ export class MessageList {
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
     for (const { message, own } of messages) {
       this.views.set(message.id, { message, own });
-      const li = messageElement(message, { own, me: this.me, files: this.files, inline: this.inlineImages });
+      const li = messageElement(message, { own, me: this.me, files: this.files });
       this.insertInOrder(li, message.id);
     }
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
@@ -482,7 +481,7 @@ export class MessageList {
   /** Insert a stored message in id order (system lines are ordered by time). */
   addMessage(m, { own = false, live = true } = {}) {
     this.views.set(m.id, { message: m, own });
-    const li = messageElement(m, { own, me: this.me, files: this.files, inline: this.inlineImages });
+    const li = messageElement(m, { own, me: this.me, files: this.files });
     this.update(() => this.insertInOrder(li, m.id), { force: own && live, countsAsNew: !own });
     return li;
   }

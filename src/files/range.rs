@@ -71,13 +71,14 @@ pub fn headers(kind: Kind, name: &str) -> Vec<(&'static str, String)> {
         ),
         ("Cache-Control", CACHE_CONTROL.to_string()),
         ("Accept-Ranges", "bytes".to_string()),
-        ("Cross-Origin-Resource-Policy", "same-site".to_string()),
     ];
-    let disposition = if kind.is_image() {
-        "inline"
+    // Pictures show in widgets on the apps' own sites; anything else stays with ours.
+    let (disposition, embedders) = if kind.is_image() {
+        ("inline", "cross-origin")
     } else {
-        "attachment"
+        ("attachment", "same-site")
     };
+    h.push(("Cross-Origin-Resource-Policy", embedders.to_string()));
     h.push((
         "Content-Disposition",
         format!("{disposition}; filename=\"{}\"", ascii_name(name)),

@@ -408,8 +408,9 @@ fn download_headers() {
         Some("attachment; filename=\"plan _v2_.pdf\"")
     );
     assert_eq!(get("X-Content-Type-Options"), Some("nosniff"));
+    assert_eq!(get("Cross-Origin-Resource-Policy"), Some("same-site"));
     let h = super::range::headers(Kind::Png, "a.png");
-    assert!(h
-        .iter()
-        .any(|(n, v)| *n == "Content-Disposition" && v.starts_with("inline")));
+    let get = |k: &str| h.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+    assert!(get("Content-Disposition").is_some_and(|v| v.starts_with("inline")));
+    assert_eq!(get("Cross-Origin-Resource-Policy"), Some("cross-origin"));
 }

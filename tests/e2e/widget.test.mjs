@@ -13,8 +13,8 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { connect } from '../../public/sdk/chatterly.js';
-import { eventually, launchBrowser, TIMEOUT, uniqueRoom, waitForText } from './helpers.mjs';
-import { freePort, startServer } from './server.mjs';
+import { eventually, startServerAndBrowser, stopAll, TIMEOUT, uniqueRoom, waitForText } from './helpers.mjs';
+import { startServer } from './server.mjs';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SECRET = `widget-secret-${process.pid}-0123456789abcdef`;
@@ -65,15 +65,8 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
   const contexts = [];
 
   before(async () => {
-    const port = await freePort();
-    // Another origin than the chat server's (another port).
-    hostUrl = `http://127.0.0.1:${port}`;
-    const [s, b] = await Promise.all([
-      startServer({ vars: { JOIN_TOKENS: 'optional', JOIN_TOKEN_SECRET: SECRET } }),
-      launchBrowser(),
-    ]);
-    chat = s;
-    browser = b;
+    // Another origin than the chat server's (another port), started first: if Chatterly or the
+    // browser fails to start, the other is stopped and `after` closes this one.
     host = createServer((req, res) => {
       const url = new URL(req.url, hostUrl);
       if (url.pathname === '/token') {
@@ -87,14 +80,24 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(hostPage(chat.url, q.get('attrs') ?? '', q.get('scheme') ?? 'light'));
     });
-    await new Promise((r) => host.listen(port, '127.0.0.1', r));
+    await new Promise((resolve, reject) => {
+      host.once('error', reject);
+      host.listen(0, '127.0.0.1', resolve);
+    });
+    hostUrl = `http://127.0.0.1:${host.address().port}`;
+    ({ server: chat, browser } = await startServerAndBrowser(() =>
+      startServer({ vars: { JOIN_TOKENS: 'optional', JOIN_TOKEN_SECRET: SECRET } }),
+    ));
   });
 
   after(async () => {
     await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await new Promise((r) => (host ? host.close(r) : r()));
-    await chat?.cleanup();
+    await stopAll({ server: chat, browser }, []);
+    await new Promise((r) => {
+      if (!host) return r();
+      host.close(r);
+      host.closeAllConnections();
+    });
   });
 
   /** A browser of its own (cookies: `user`) on the host page with the widget's `attrs`. */
@@ -282,16 +285,17 @@ describe('the <chatterly-room> widget: our whole UI on another origin', { timeou
     const bob = await connect({ url: chat.url, room, name: 'Bob', WebSocket });
     await bob.send('Hello from Node');
     await eventually(async () => assert.deepEqual(await texts(p), ['Hello from Node']));
-    // A picture: on another origin the file answers' CORP (same-site) would block it inline, so
-    // it is a card whose link goes to the chat server (not to the host's origin).
+    // A picture shows inline on the host's origin, loaded from the chat server (images are served
+    // with CORP cross-origin); its link goes there too, not to the host's origin.
     const ref = await bob.upload(new File([REAL_PNG], 'dot.png', { type: 'image/png' }));
     await bob.send('A picture', { files: [ref] });
-    const card = w(p, '#messages .file-card');
-    await waitForText(card, 'dot.png');
-    assert.ok((await card.getAttribute('href')).startsWith(`${chat.url}/api/rooms/${room}/files/`));
-    assert.equal(await w(p, '#messages .file-image').count(), 0, 'no broken inline image');
-    const got = await p.evaluate((url) => fetch(url).then((r) => r.status), await card.getAttribute('href'));
-    assert.equal(got, 200, 'the link reaches the file');
+    const picture = w(p, '#messages .file-image');
+    await picture.waitFor();
+    assert.ok((await picture.getAttribute('href')).startsWith(`${chat.url}/api/rooms/${room}/files/`));
+    await eventually(async () =>
+      assert.ok(await picture.locator('img').evaluate((img) => img.complete && img.naturalWidth > 0), 'decoded'),
+    );
+    assert.equal(await w(p, '#messages .file-card').count(), 0, 'a picture, not a card');
     const heard = new Promise((resolve) => bob.on('message', (m) => m.name === 'Cy' && resolve(m)));
     await w(p, '#message-input').fill('Hi Bob, from the widget');
     await w(p, '#message-input').press('Enter');
