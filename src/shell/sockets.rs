@@ -18,6 +18,13 @@ extern "C" {
     fn send_value(this: &SharedSend, data: &JsValue) -> Result<(), JsValue>;
 }
 
+#[wasm_bindgen(module = "/src/shell/sockets.js")]
+extern "C" {
+    /// ASCII bytes (a view over the Wasm memory) as a one-byte JS string, built in chunks.
+    #[wasm_bindgen(js_name = asciiString)]
+    fn ascii_string(bytes: &[u8]) -> JsString;
+}
+
 #[derive(Default)]
 pub struct Sockets {
     by_conn: HashMap<ConnId, WebSocket>,
@@ -119,12 +126,12 @@ pub fn answer_close(ws: &WebSocket, code: u16) {
 /// (`TextDecoder`) gives a two-byte string, which the runtime re-encodes to UTF-8 on every `send`
 /// (about 2.5 µs per recipient, measured in bench/). `String.fromCharCode` over an ASCII text
 /// gives V8's compact one-byte string instead, but costs about as much as three such re-encodings
-/// to build: worth it from a handful of recipients on.
+/// to build: worth it from a handful of recipients on. It reads the bytes in place and takes them
+/// in chunks (`sockets.js`): a batch spread whole as arguments overflowed the stack.
 fn frame_string(text: &str, recipients: usize) -> JsValue {
     const ONE_BYTE_FROM: usize = 4;
     if recipients >= ONE_BYTE_FROM && text.is_ascii() {
-        let codes: Vec<u16> = text.bytes().map(u16::from).collect();
-        JsString::from_char_code(&codes).into()
+        ascii_string(text.as_bytes()).into()
     } else {
         JsString::from(text).into()
     }
