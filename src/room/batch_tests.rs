@@ -3,7 +3,7 @@
 use super::harness::{unlimited, Harness, ROOM};
 use super::history::VecStore;
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn room() -> Harness {
     Harness::new(unlimited())
@@ -257,6 +257,42 @@ fn a_crowd_arriving_costs_each_member_one_batch_not_one_send_per_arrival() {
         let heard = r.take(conn);
         assert_eq!(heard.len() as u32, 11 - conn, "{conn}: {heard:?}");
     }
+}
+
+#[test]
+fn a_crowd_arriving_is_logged_once_per_presence_batch_not_once_per_flush() {
+    let mut r = Harness::new(Limits {
+        presence_batch_ms: 100,
+        ..unlimited()
+    });
+    let presence_lines = |r: &Harness| -> Vec<Value> {
+        r.logs
+            .iter()
+            .filter(|l| l.event == "presence")
+            .map(|l| l.fields.clone())
+            .collect()
+    };
+    r.join(1, "Alice");
+    assert_eq!(
+        presence_lines(&r).len(),
+        1,
+        "a join in a quiet room is logged at once"
+    );
+    r.logs.clear();
+    // Ten arrivals, a flush each, within the window: their presence waits, and so does the line.
+    for conn in 2..=11 {
+        r.now += 5;
+        r.join(conn, &format!("j{conn}"));
+    }
+    let lines = presence_lines(&r);
+    assert!(lines.len() <= 1, "{lines:?}");
+    r.now = 1_105;
+    r.flush();
+    let lines = presence_lines(&r);
+    let joined: u64 = lines.iter().map(|l| l["joined"].as_u64().unwrap()).sum();
+    assert_eq!(joined, 10, "every join counted once: {lines:?}");
+    assert!(lines.len() <= 2, "{lines:?}");
+    assert_eq!(lines.last().unwrap()["members"], 11);
 }
 
 #[test]
