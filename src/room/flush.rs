@@ -51,7 +51,7 @@ impl Room {
         } else {
             // Logged with the presence it counts: while presence is held (a crowd arriving, a
             // welcome per flush) the count waits too, so a storm writes a line per
-            // `PRESENCE_BATCH_MS`, not one per flush (each line cost a join ~0.2 ms under
+            // `PRESENCE_BATCH_MS`, not one per flush (a line costs ~1 ms of CPU under
             // `wrangler dev`: bench/README.md).
             self.log_presence(&mut fx);
         }

@@ -1,8 +1,8 @@
 // A batch's ASCII bytes as a one-byte JS string, for `frame_string` in sockets.rs.
 //
 // `bytes` is a view over the Wasm memory (no copy). `String.fromCharCode` takes its codes as
-// arguments, and the runtime's stack holds only so many: spreading a 128 KiB batch threw
-// "Maximum call stack size exceeded" (from ~88,000 in workerd). So the codes go in chunks, and
+// arguments, and the runtime's stack holds only so many: spreading a batch near the 128 KiB cap
+// threw "Maximum call stack size exceeded" in workerd. So the codes go in chunks, and
 // the chunks are joined; a joined one-byte string stays one-byte, and `send` flattens it once.
 const CHUNK = 8192;
 
