@@ -3,7 +3,7 @@
 use super::harness::{unlimited, Harness, ROOM};
 use super::history::VecStore;
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn room() -> Harness {
     Harness::new(unlimited())
@@ -260,6 +260,42 @@ fn a_crowd_arriving_costs_each_member_one_batch_not_one_send_per_arrival() {
 }
 
 #[test]
+fn a_crowd_arriving_is_logged_once_per_presence_batch_not_once_per_flush() {
+    let mut r = Harness::new(Limits {
+        presence_batch_ms: 100,
+        ..unlimited()
+    });
+    let presence_lines = |r: &Harness| -> Vec<Value> {
+        r.logs
+            .iter()
+            .filter(|l| l.event == "presence")
+            .map(|l| l.fields.clone())
+            .collect()
+    };
+    r.join(1, "Alice");
+    assert_eq!(
+        presence_lines(&r).len(),
+        1,
+        "a join in a quiet room is logged at once"
+    );
+    r.logs.clear();
+    // Ten arrivals, a flush each, within the window: their presence waits, and so does the line.
+    for conn in 2..=11 {
+        r.now += 5;
+        r.join(conn, &format!("j{conn}"));
+    }
+    let lines = presence_lines(&r);
+    assert!(lines.len() <= 1, "{lines:?}");
+    r.now = 1_105;
+    r.flush();
+    let lines = presence_lines(&r);
+    let joined: u64 = lines.iter().map(|l| l["joined"].as_u64().unwrap()).sum();
+    assert_eq!(joined, 10, "every join counted once: {lines:?}");
+    assert!(lines.len() <= 2, "{lines:?}");
+    assert_eq!(lines.last().unwrap()["members"], 11);
+}
+
+#[test]
 fn a_message_never_waits_and_takes_the_held_presence_with_it_in_order() {
     let mut r = Harness::new(Limits {
         presence_batch_ms: 100,
@@ -318,4 +354,92 @@ fn a_member_who_left_is_not_brought_back_over_max_members_by_a_reload() {
     assert!(r.room.member_conns().len() <= 2);
     assert!(r.room.member_names().count() <= 2);
     assert_eq!(r.error_code(4), "room_full");
+}
+
+mod presence_log_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Socket `slot` connects and joins in a burst of its own (if its slot is free).
+        Join(u8),
+        /// Socket `slot` goes away (if it is a member).
+        Leave(u8),
+        /// A member sends a message (presence never holds a message back).
+        Say(u8),
+        /// The clock moves on this many ms.
+        Wait(u64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => (0u8..12).prop_map(Step::Join),
+            2 => (0u8..12).prop_map(Step::Leave),
+            1 => (0u8..12).prop_map(Step::Say),
+            2 => (0u64..150).prop_map(Step::Wait),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// However joins, leaves, messages and time interleave, the `presence` lines count every
+        /// join and every leave exactly once, once the window has passed; no line is empty; and
+        /// each line's `members` is the room's size when it was written.
+        #[test]
+        fn presence_lines_count_every_join_and_leave_once(
+            steps in prop::collection::vec(step(), 1..60)
+        ) {
+            let mut r = Harness::new(Limits {
+                presence_batch_ms: 100,
+                ..unlimited()
+            });
+            let mut conn_of: [Option<ConnId>; 12] = [None; 12];
+            let mut next: ConnId = 1;
+            let (mut joins, mut leaves) = (0u64, 0u64);
+            for s in steps {
+                match s {
+                    Step::Join(slot) if conn_of[slot as usize].is_none() => {
+                        r.join(next, &format!("p{slot}"));
+                        conn_of[slot as usize] = Some(next);
+                        next += 1;
+                        joins += 1;
+                    }
+                    Step::Leave(slot) => {
+                        if let Some(conn) = conn_of[slot as usize].take() {
+                            r.gone(conn);
+                            leaves += 1;
+                        }
+                    }
+                    Step::Say(slot) => {
+                        if let Some(conn) = conn_of[slot as usize] {
+                            r.say(conn, "hi");
+                        }
+                    }
+                    Step::Wait(ms) => {
+                        r.now += ms;
+                        r.flush();
+                    }
+                    Step::Join(_) => {}
+                }
+            }
+            r.now += 101;
+            r.flush();
+            let lines: Vec<&Value> = r
+                .logs
+                .iter()
+                .filter(|l| l.event == "presence")
+                .map(|l| &l.fields)
+                .collect();
+            let sum = |k: &str| lines.iter().map(|l| l[k].as_u64().unwrap_or(0)).sum::<u64>();
+            prop_assert_eq!(sum("joined"), joins, "{:?}", lines);
+            prop_assert_eq!(sum("left"), leaves, "{:?}", lines);
+            for l in &lines {
+                prop_assert!(l["joined"].as_u64().unwrap_or(0) + l["left"].as_u64().unwrap_or(0) > 0);
+            }
+            if let Some(last) = lines.last() {
+                prop_assert_eq!(last["members"].as_u64(), Some(r.room.member_conns().len() as u64));
+            }
+        }
+    }
 }

@@ -18,6 +18,13 @@ extern "C" {
     fn send_value(this: &SharedSend, data: &JsValue) -> Result<(), JsValue>;
 }
 
+#[wasm_bindgen(module = "/src/shell/sockets.js")]
+extern "C" {
+    /// ASCII bytes (a view over the Wasm memory) as a one-byte JS string, built in chunks.
+    #[wasm_bindgen(js_name = asciiString)]
+    fn ascii_string(bytes: &[u8]) -> JsString;
+}
+
 #[derive(Default)]
 pub struct Sockets {
     by_conn: HashMap<ConnId, WebSocket>,
@@ -119,12 +126,12 @@ pub fn answer_close(ws: &WebSocket, code: u16) {
 /// (`TextDecoder`) gives a two-byte string, which the runtime re-encodes to UTF-8 on every `send`
 /// (about 2.5 µs per recipient, measured in bench/). `String.fromCharCode` over an ASCII text
 /// gives V8's compact one-byte string instead, but costs about as much as three such re-encodings
-/// to build: worth it from a handful of recipients on.
+/// to build: worth it from a handful of recipients on. It reads the bytes in place and takes them
+/// in chunks (`sockets.js`): a batch spread whole as arguments overflowed the stack.
 fn frame_string(text: &str, recipients: usize) -> JsValue {
     const ONE_BYTE_FROM: usize = 4;
     if recipients >= ONE_BYTE_FROM && text.is_ascii() {
-        let codes: Vec<u16> = text.bytes().map(u16::from).collect();
-        JsString::from_char_code(&codes).into()
+        ascii_string(text.as_bytes()).into()
     } else {
         JsString::from(text).into()
     }
@@ -151,26 +158,29 @@ pub fn incoming(data: &JsValue, max: usize) -> Incoming {
     }
 }
 
-/// Keeps `attachment` with the socket across hibernation, as the plain object
-/// `JSON.parse` makes of its JSON: the same object `worker`'s `serialize_attachment` stores
-/// (through serde_wasm_bindgen, whose serializer and deserializer cost Wasm for this one
-/// struct: the upload budget, issue 18), so attachments stored before read the same.
+/// Keeps `attachment` with the socket across hibernation, as its JSON text: the runtime clones
+/// a string for the socket more cheaply than an object, and there is no `JSON.parse` per join
+/// (each join writes the attachment twice: at the connect and at the join).
 pub fn attach(ws: &WebSocket, attachment: &Attachment) -> Result<(), String> {
     use worker::worker_sys::ext::WebSocketExt;
     let json = serde_json::to_string(attachment).map_err(|e| e.to_string())?;
-    let value = js_sys::JSON::parse(&json).map_err(|e| format!("{e:?}"))?;
     ws.as_ref()
-        .serialize_attachment(value)
+        .serialize_attachment(JsValue::from_str(&json))
         .map_err(|e| format!("{e:?}"))
 }
 
-/// The socket's attachment ([`attach`]), or `None` when it has none or it does not read.
+/// The socket's attachment ([`attach`]), or `None` when it has none or it does not read. Sockets
+/// attached before [`attach`] kept the JSON text hold the plain object `JSON.parse` made of it (the
+/// object `worker`'s `serialize_attachment` stored before that): both read the same.
 pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
     use worker::worker_sys::ext::WebSocketExt;
     let value = ws.as_ref().deserialize_attachment().ok()?;
     if value.is_null() || value.is_undefined() {
         return None;
     }
-    let json = String::from(js_sys::JSON::stringify(&value).ok()?);
+    let json = match value.as_string() {
+        Some(json) => json,
+        None => String::from(js_sys::JSON::stringify(&value).ok()?),
+    };
     Attachment::read(&serde_json::from_str(&json).ok()?)
 }
