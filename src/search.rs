@@ -18,10 +18,12 @@
 //! A hit's snippet and marks are cut from the message's own text (`snippet.rs`): the index
 //! keeps no copy of the texts.
 
-use crate::validate::{name_key, percent_decode};
+use crate::validate::{name_key, percent_decode, MAX_ID};
 use serde::Serialize;
 
+mod limit;
 mod snippet;
+pub use limit::SearchLimit;
 pub use snippet::snippet;
 
 /// `q` is 1–200 characters.
@@ -114,7 +116,7 @@ impl SearchRequest {
     pub fn before(&self) -> u64 {
         match self.cursor {
             Some(Cursor::Before(id)) => id,
-            _ => crate::api::MAX_ID,
+            _ => MAX_ID,
         }
     }
 
@@ -199,7 +201,7 @@ fn parse_cursor(value: &str) -> Result<Cursor, String> {
     let n: u64 = digits.and_then(|d| d.parse().ok()).ok_or_else(bad)?;
     match value.as_bytes().first() {
         Some(b'o') if n <= MAX_OFFSET => Ok(Cursor::Offset(n)),
-        Some(b'b') if (1..=crate::api::MAX_ID).contains(&n) => Ok(Cursor::Before(n)),
+        Some(b'b') if (1..=MAX_ID).contains(&n) => Ok(Cursor::Before(n)),
         _ => Err(bad()),
     }
 }

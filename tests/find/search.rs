@@ -390,3 +390,41 @@ async fn a_room_indexed_by_the_old_schema_is_rebuilt() {
     assert_eq!(hits[0]["snippet"], "after qq4finalword");
     assert_eq!(hits[0]["marks"], json!([[6, 18]]));
 }
+
+/// A search from `address` (as Cloudflare's edge would send it).
+async fn search_from(s: &Server, room: &str, address: &str) -> HttpResponse {
+    let url = s.url(&format!("/api/rooms/{room}/search?q=limited"));
+    let address = address.to_string();
+    tokio::task::spawn_blocking(move || {
+        http_blocking("GET", &url, &[("CF-Connecting-IP", &address)])
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_searches_from_one_address_is_refused_and_another_address_is_not() {
+    let s = Server::start(&[("ADDRESS_SEARCHES_PER_MIN", "3")]);
+    let room = uniq("limited");
+    let (mut a, _) = enter(&s, &room, "Alice", None).await;
+    let m = post(&mut a, "limited edition").await;
+    for _ in 0..3 {
+        let r = search_from(&s, &room, "203.0.113.9").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(id_of(&r.json()["messages"][0]), id_of(&m));
+    }
+    let r = search_from(&s, &room, "203.0.113.9").await;
+    assert_http_error(r.status, &r.json(), 429, "rate_limited");
+    let retry: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After in seconds: {:?}", r.header("retry-after")));
+    assert!(
+        (1..=20).contains(&retry),
+        "Retry-After {retry}: 3 per minute refill in 20 s"
+    );
+    // Other addresses have their own allowance.
+    assert_eq!(search_from(&s, &room, "203.0.113.10").await.status, 200);
+    assert_eq!(search_from(&s, &room, "2001:db8:1:3::1").await.status, 200);
+    s.assert_no_panic();
+}
