@@ -67,15 +67,12 @@ mod unicode {
 
 #[cfg(target_arch = "wasm32")]
 mod unicode {
-    use js_sys::{JsString, RegExp};
+    use wasm_bindgen::prelude::*;
 
-    pub fn fold(word: &str) -> String {
-        let marks = RegExp::new(
-            "[\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\ufe20-\\ufe2f]",
-            "gu",
-        );
-        let folded = JsString::from(word).to_lower_case().normalize("NFD");
-        folded.replace_by_pattern(&marks, "").into()
+    #[wasm_bindgen(module = "/public/shared/fold.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = searchFold)]
+        pub fn fold(word: &str) -> String;
     }
 }
 
@@ -124,16 +121,17 @@ pub fn snippet(text: &str, terms: &[Term]) -> Snippet {
     let found = hits(&folded, terms);
     let n = spans.len();
     let (mut from, mut to) = (0, n);
+    // The matches wholly inside `[from, to)`.
+    let inside = |from: usize, to: usize| found.iter().filter(move |h| h.1 >= from && h.2 < to);
     if n > SNIPPET_WORDS {
+        // Distinct terms as bits (a query has at most `MAX_TERMS`), then the count of matches.
         let score = |s: usize| {
-            let inside: Vec<_> = found
-                .iter()
-                .filter(|h| h.1 >= s && h.2 < s + SNIPPET_WORDS)
-                .collect();
-            let mut distinct: Vec<usize> = inside.iter().map(|h| h.0).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            (distinct.len(), inside.len())
+            let (mut terms, mut count) = (0u64, 0);
+            for h in inside(s, s + SNIPPET_WORDS) {
+                terms |= 1 << (h.0 % 64);
+                count += 1;
+            }
+            (terms.count_ones(), count)
         };
         let mut best = (0, score(0));
         for s in 1..=n - SNIPPET_WORDS {
@@ -143,11 +141,8 @@ pub fn snippet(text: &str, terms: &[Term]) -> Snippet {
             }
         }
         from = best.0;
-        let inside = found
-            .iter()
-            .filter(|h| h.1 >= from && h.2 < from + SNIPPET_WORDS);
-        let first = inside.clone().map(|h| h.1).min();
-        let last = inside.map(|h| h.2).max();
+        let first = inside(from, from + SNIPPET_WORDS).map(|h| h.1).min();
+        let last = inside(from, from + SNIPPET_WORDS).map(|h| h.2).max();
         if let (Some(first), Some(last)) = (first, last) {
             let slack = SNIPPET_WORDS - (last - first + 1);
             from = first.saturating_sub(slack / 2).min(n - SNIPPET_WORDS);
@@ -165,27 +160,23 @@ pub fn snippet(text: &str, terms: &[Term]) -> Snippet {
     if to < n {
         out.push_str(ELLIPSIS);
     }
+    // Which words are marked, and which are joined to the next one by a match over both: a
+    // mark is a run of joined words, so overlapping matches make one.
+    let (mut marked, mut joined) = (vec![false; n], vec![false; n]);
+    for h in inside(from, to) {
+        marked[h.1..=h.2].fill(true);
+        joined[h.1..h.2].fill(true);
+    }
     // Character offset of byte `i` of `text` in the snippet.
     let at = |i: usize| lead + text[start..i].chars().count();
-    let mut ranges: Vec<(usize, usize)> = found
-        .iter()
-        .filter(|h| h.1 >= from && h.2 < to)
-        .map(|h| (h.1, h.2))
-        .collect();
-    ranges.sort_unstable();
     let mut marks: Vec<[usize; 2]> = Vec::new();
-    let mut last_word = None;
-    for (a, b) in ranges {
-        match (marks.last_mut(), last_word) {
-            (Some(mark), Some(end_word)) if a <= end_word => {
-                if b > end_word {
-                    mark[1] = at(spans[b].1);
-                    last_word = Some(b);
-                }
-            }
-            _ => {
-                marks.push([at(spans[a].0), at(spans[b].1)]);
-                last_word = Some(b);
+    let mut open = None;
+    for w in from..to {
+        if marked[w] {
+            let first = *open.get_or_insert(w);
+            if !joined[w] {
+                marks.push([at(spans[first].0), at(spans[w].1)]);
+                open = None;
             }
         }
     }
