@@ -66,7 +66,12 @@ const BACKFILL: &str = concat!(
     " AS t FROM messages WHERE kind = 'message') WHERE t <> ''"
 );
 
-const TRIGGER_NAMES: [&str; 3] = ["search_insert", "search_update", "search_delete"];
+const DROP: [&str; 4] = [
+    "DROP TRIGGER IF EXISTS search_insert",
+    "DROP TRIGGER IF EXISTS search_update",
+    "DROP TRIGGER IF EXISTS search_delete",
+    "DROP TABLE IF EXISTS search",
+];
 
 /// A contentless table forgets a row by being told its old text: each delete repeats the
 /// indexed expression on the old row, under the insert's condition (`<> ''`), exactly.
@@ -120,10 +125,9 @@ pub fn init(sql: &SqlStorage, on: bool) -> worker::Result<()> {
         return Ok(());
     }
     if schema.is_some() || !on {
-        for name in TRIGGER_NAMES {
-            sql.exec(&format!("DROP TRIGGER IF EXISTS {name}"), None)?;
+        for statement in DROP {
+            sql.exec(statement, None)?;
         }
-        sql.exec("DROP TABLE IF EXISTS search", None)?;
     }
     if !on {
         return Ok(());
