@@ -89,7 +89,10 @@ const KINDS = [
 
 async function main() {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'chatterly-search-bench-'));
-  const server = await startDevServer({ persistTo: state, vars: { RATE_LIMIT_PER_SEC: '0' } });
+  const server = await startDevServer({
+    persistTo: state,
+    vars: { RATE_LIMIT_PER_SEC: '0', ADDRESS_SEARCHES_PER_MIN: '0' },
+  });
   try {
     const room = `search-bench-${Date.now()}`;
     await fill(server.url, room);

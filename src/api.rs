@@ -3,9 +3,9 @@
 
 use crate::validate::{self, PageQuery, RoomName};
 
-/// The largest message id a client can name: the largest integer JavaScript numbers (and so the
-/// runtime's SQL API) carry exactly.
-pub const MAX_ID: u64 = (1 << 53) - 1;
+/// Where the route's ids stop; defined with the other input bounds (`crate::validate`), kept
+/// here for the callers that name it through the API.
+pub use crate::validate::MAX_ID;
 
 /// A request the Worker knows how to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]

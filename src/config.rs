@@ -65,6 +65,9 @@ pub struct Limits {
     pub read_write_ms: u64,
     /// The room keeps a full-text index of its messages and answers searches; off, it keeps none.
     pub search_index: bool,
+    /// Searches per client address per room per minute (`crate::search::SearchLimit`); 0: no
+    /// limit.
+    pub address_searches_per_min: u32,
     pub log_level: LogLevel,
     /// Join tokens: `JOIN_TOKENS`, `JOIN_TOKEN_SECRET`, `JOIN_TOKEN_PUBLIC_KEYS`,
     /// `JOIN_TOKEN_MAX_TTL_S` (`crate::token`).
@@ -119,6 +122,7 @@ impl Default for Limits {
             changes_cap: 10_000,
             read_write_ms: 1000,
             search_index: true,
+            address_searches_per_min: 60,
             log_level: LogLevel::Info,
             tokens: crate::token::Settings::default(),
             // A phone, a laptop, a tablet and a couple of tabs.
@@ -221,6 +225,8 @@ impl Limits {
             changes_cap: positive("CHANGES_CAP").map_or(d.changes_cap, |n| n as u64),
             read_write_ms: non_negative("READ_WRITE_MS").map_or(d.read_write_ms, |n| n as u64),
             search_index: var("SEARCH_INDEX").is_none_or(|v| v.trim() != "0"),
+            address_searches_per_min: non_negative("ADDRESS_SEARCHES_PER_MIN")
+                .map_or(d.address_searches_per_min, |n| n as u32),
             log_level: match var("LOG_LEVEL").as_deref().map(str::trim) {
                 Some("debug") => LogLevel::Debug,
                 Some("warn") => LogLevel::Warn,
@@ -326,6 +332,7 @@ mod tests {
                     "RELAY_MEMBERS" => "0",
                     "READ_WRITE_MS" => "0",
                     "SEARCH_INDEX" => "0",
+                    "ADDRESS_SEARCHES_PER_MIN" => "0",
                     _ => return None,
                 }
                 .to_string(),
@@ -343,6 +350,10 @@ mod tests {
         assert!(l.test_hooks);
         assert_eq!(l.read_write_ms, 0, "0 writes every read");
         assert!(!l.search_index, "0 turns search off");
+        assert_eq!(
+            l.address_searches_per_min, 0,
+            "0 turns the search limit off"
+        );
         assert_eq!(l.relay_threshold, 0, "0 turns relays off");
         assert_eq!(
             l.relay_members,

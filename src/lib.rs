@@ -33,7 +33,8 @@
 //!   `deadline`, `leave` for away
 //!   and leave, `crowd` for presence as a count in a very large room);
 //! - [`search`]: the search endpoint's request and query grammar, compiled into a safe FTS5 query,
-//!   and its snippets (the index itself is SQL in the shell);
+//!   its snippets cut from a hit's text (`snippet`) and the per-address limit (`limit`); the
+//!   index itself is SQL in the shell;
 //! - [`relay`]: rooms bigger than one object: which object holds a new socket (the room or one of
 //!   its relays) and the batches on the link between a relay and its room;
 //! - `shell` (WebAssembly only): the Worker router, the `ChatRoom` Durable Object that turns

@@ -14,9 +14,17 @@
 //! User text never reaches `MATCH` as FTS5 syntax: each term is emitted as an FTS5 string
 //! (`"…"`, quotes doubled), so `AND`, `NEAR(…)`, `col:` and `^` inside one are plain text, and
 //! the query syntax this grammar does not offer is refused before it gets near SQLite.
+//!
+//! A hit's snippet and marks are cut from the message's own text (`snippet.rs`): the index
+//! keeps no copy of the texts.
 
-use crate::validate::{name_key, percent_decode};
+use crate::validate::{name_key, percent_decode, MAX_ID};
 use serde::Serialize;
+
+mod limit;
+mod snippet;
+pub use limit::SearchLimit;
+pub use snippet::snippet;
 
 /// `q` is 1–200 characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -30,10 +38,6 @@ pub const MAX_TERMS: usize = 16;
 pub const MAX_OFFSET: u64 = 10_000;
 /// Words in a snippet.
 pub const SNIPPET_WORDS: usize = 20;
-/// What marks a match in the snippet FTS5 returns: control characters, which message text can
-/// never hold (`validate::message_text`), so the marks cannot be forged by what someone wrote.
-pub const MARK_OPEN: char = '\u{1}';
-pub const MARK_CLOSE: char = '\u{2}';
 /// Where a snippet is cut.
 pub const ELLIPSIS: &str = "…";
 
@@ -112,7 +116,7 @@ impl SearchRequest {
     pub fn before(&self) -> u64 {
         match self.cursor {
             Some(Cursor::Before(id)) => id,
-            _ => crate::api::MAX_ID,
+            _ => MAX_ID,
         }
     }
 
@@ -197,7 +201,7 @@ fn parse_cursor(value: &str) -> Result<Cursor, String> {
     let n: u64 = digits.and_then(|d| d.parse().ok()).ok_or_else(bad)?;
     match value.as_bytes().first() {
         Some(b'o') if n <= MAX_OFFSET => Ok(Cursor::Offset(n)),
-        Some(b'b') if (1..=crate::api::MAX_ID).contains(&n) => Ok(Cursor::Before(n)),
+        Some(b'b') if (1..=MAX_ID).contains(&n) => Ok(Cursor::Before(n)),
         _ => Err(bad()),
     }
 }
@@ -346,31 +350,6 @@ pub fn authors<'a>(from: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<
 pub struct Snippet {
     pub snippet: String,
     pub marks: Vec<[usize; 2]>,
-}
-
-/// Turns FTS5's `snippet()` output, matches between [`MARK_OPEN`] and [`MARK_CLOSE`], into
-/// plain text and character offsets.
-pub fn marked(raw: &str) -> Snippet {
-    let mut snippet = String::with_capacity(raw.len());
-    let mut marks = Vec::new();
-    let (mut chars, mut open) = (0usize, None);
-    for c in raw.chars() {
-        match c {
-            MARK_OPEN => open = Some(chars),
-            MARK_CLOSE => {
-                if let Some(start) = open.take() {
-                    if chars > start {
-                        marks.push([start, chars]);
-                    }
-                }
-            }
-            c => {
-                snippet.push(c);
-                chars += 1;
-            }
-        }
-    }
-    Snippet { snippet, marks }
 }
 
 /// The start of a text as a snippet without marks (a `from:`-only search matches no words):

@@ -26,6 +26,9 @@ pub const MAX_NONCE: usize = 64;
 /// Session secrets: long enough to be unguessable, short enough to hash cheaply.
 pub const MIN_SESSION: usize = 16;
 pub const MAX_SESSION: usize = 128;
+/// The largest message id a client can name: the largest integer JavaScript numbers (and so the
+/// runtime's SQL API) carry exactly.
+pub const MAX_ID: u64 = (1 << 53) - 1;
 
 /// A room, as named in a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -203,28 +203,85 @@ fn request_parameters() {
     }
 }
 
-#[test]
-fn marks_are_character_offsets() {
-    let s = marked("…a \u{1}café\u{2} 😀 \u{1}big dog\u{2}…");
-    assert_eq!(s.snippet, "…a café 😀 big dog…");
-    assert_eq!(s.marks, vec![[3, 7], [10, 17]]);
+/// The marked parts of a snippet.
+fn marked(s: &Snippet) -> Vec<String> {
     let chars: Vec<char> = s.snippet.chars().collect();
-    let marked: Vec<String> = s
-        .marks
+    s.marks
         .iter()
         .map(|[a, b]| chars[*a..*b].iter().collect())
-        .collect();
-    assert_eq!(marked, ["café", "big dog"]);
-    // Stray or empty marks leave nothing behind.
-    assert_eq!(
-        marked_marks("\u{2}a\u{1}\u{2}b\u{1}"),
-        (String::from("ab"), vec![])
-    );
+        .collect()
 }
 
-fn marked_marks(raw: &str) -> (String, Vec<[usize; 2]>) {
-    let s = marked(raw);
-    (s.snippet, s.marks)
+fn snip(text: &str, q: &str) -> Snippet {
+    snippet(text, &terms(q))
+}
+
+#[test]
+fn marks_are_character_offsets_of_folded_matches() {
+    let s = snip("Un café à Zürich 😀 avec Zoë", "cafe zoe");
+    assert_eq!(s.snippet, "Un café à Zürich 😀 avec Zoë");
+    assert_eq!(s.marks, vec![[3, 7], [24, 27]]);
+    assert_eq!(marked(&s), ["café", "Zoë"]);
+    // Decomposed accents and capitals fold the same way; the query may carry them too.
+    assert_eq!(marked(&snip("CAFE\u{301} noir", "café")), ["CAFE\u{301}"]);
+    assert_eq!(marked(&snip("ÉCOLE", "ecole")), ["ÉCOLE"]);
+    assert_eq!(
+        marked(&snip("fox, fox and fox", "FOX")),
+        ["fox", "fox", "fox"]
+    );
+    // Whole words only, as the index matches: no mark inside a longer word.
+    assert!(snip("foxes", "fox").marks.is_empty());
+}
+
+#[test]
+fn phrases_prefixes_and_split_words_mark_as_the_index_matches() {
+    let s = snip("a big red dog, a red big doghouse", "\"big red\" dog*");
+    assert_eq!(marked(&s), ["big red", "dog", "doghouse"]);
+    assert_eq!(
+        marked(&snip("e-mail me at 12:30", "e-mail 12:30")),
+        ["e-mail", "12:30"]
+    );
+    // Overlapping matches are one mark.
+    assert_eq!(
+        marked(&snip("big red dog", "\"big red\" \"red dog\"")),
+        ["big red dog"]
+    );
+    // CJK: a run between punctuation is one word.
+    let s = snip("東京タワーに行きました。とても高い", "東京*");
+    assert_eq!(marked(&s), ["東京タワーに行きました"]);
+    assert!(snip("東京タワー", "タワー").marks.is_empty());
+}
+
+#[test]
+fn long_texts_are_cut_around_the_best_window() {
+    let words: Vec<String> = (1..=40).map(|i| format!("w{i}")).collect();
+    let text = format!("{} needle {}", words[..20].join(" "), words[20..].join(" "));
+    let s = snip(&text, "needle");
+    assert!(
+        s.snippet.starts_with('…') && s.snippet.ends_with('…'),
+        "{}",
+        s.snippet
+    );
+    assert_eq!(s.snippet.split_whitespace().count(), SNIPPET_WORDS);
+    assert_eq!(marked(&s), ["needle"]);
+    // The window with the most distinct terms wins over one with more of the same.
+    let text = format!("alpha alpha alpha {} alpha beta", words.join(" "));
+    let s = snip(&text, "alpha beta");
+    assert_eq!(marked(&s), ["alpha", "beta"]);
+    assert!(s.snippet.ends_with("alpha beta"), "{}", s.snippet);
+    // At the start: no leading …, text before the first word kept.
+    let s = snip(&format!("> needle {}", words.join(" ")), "needle");
+    assert!(s.snippet.starts_with("> needle w1"), "{}", s.snippet);
+    // No match seen (FTS5 matched on a fold this does not know): the start, unmarked.
+    let s = snip(&words.join(" "), "absent");
+    assert!(s.snippet.starts_with("w1 w2") && s.marks.is_empty());
+    assert_eq!(
+        snip("", "x"),
+        Snippet {
+            snippet: String::new(),
+            marks: vec![]
+        }
+    );
 }
 
 #[test]

@@ -89,6 +89,8 @@ struct Inner {
     held_flush_at: Cell<Option<u64>>,
     /// Whether this instance made sure the tables and the room's name are stored.
     tables: Cell<bool>,
+    /// `ADDRESS_SEARCHES_PER_MIN`'s buckets.
+    searches: RefCell<crate::search::SearchLimit>,
 }
 
 /// The room's in-memory state: a cache of the attachments and SQLite. See the module docs.
@@ -144,6 +146,7 @@ impl ChatRoom {
                 flush_scheduled: Cell::new(false),
                 held_flush_at: Cell::new(None),
                 tables: Cell::new(false),
+                searches: RefCell::default(),
             }
         });
         ChatRoom { inner }
@@ -291,18 +294,33 @@ impl Inner {
             ),
             "/search" => match crate::search::parse_request(query) {
                 Err(why) => bad_request(&why),
-                Ok(request) => match super::search::run(&self.sql, &request)? {
-                    Ok(body) => router::json_ok(&body),
-                    Err(why) => {
-                        self.log.log(
-                            LogLevel::Warn,
-                            "",
-                            "search_refused",
-                            serde_json::json!({"error": why}),
-                        );
-                        bad_request("the index could not run this query")
+                Ok(request) => {
+                    let address = req.headers().get("CF-Connecting-IP").ok().flatten();
+                    let per_min = self.limits.address_searches_per_min;
+                    let taken =
+                        self.searches
+                            .borrow_mut()
+                            .take(address.as_deref(), now_ms(), per_min);
+                    if let Err(wait) = taken {
+                        return router::too_many(
+                            wait,
+                            "too many searches from your network; try again soon",
+                        )
+                        .map_err(|e| worker::Error::RustError(e.message));
                     }
-                },
+                    match super::search::run(&self.sql, &request)? {
+                        Ok(body) => router::json_ok(&body),
+                        Err(why) => {
+                            self.log.log(
+                                LogLevel::Warn,
+                                "",
+                                "search_refused",
+                                serde_json::json!({"error": why}),
+                            );
+                            bad_request("the index could not run this query")
+                        }
+                    }
+                }
             },
             // A new private room: the Worker hands over the digest of its owner key, once.
             "/claim" => {

@@ -146,7 +146,8 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
                 }
             }
             let (_, stub) = room_stub(env, &room)?;
-            let forwarded = room_request(&room, "search", &forwarded_query, None)?;
+            // With the client's headers: the room limits searches per address.
+            let forwarded = room_request(&room, "search", &forwarded_query, Some(req.headers()))?;
             stub.fetch_with_request(forwarded).await.map_err(internal)
         }
         Route::Stats(room) => {
@@ -202,11 +203,15 @@ async fn creation_wait(req: &Request, env: &Env) -> Result<Option<u64>, HttpErro
 
 /// `429 rate_limited` with `Retry-After` (seconds).
 fn rate_limited(wait_ms: u64) -> Result<Response, HttpError> {
-    let error = HttpError::new(
-        429,
-        "rate_limited",
+    too_many(
+        wait_ms,
         "too many rooms made from your network; try again later",
-    );
+    )
+}
+
+/// `429 rate_limited` saying `why`, with `Retry-After` (seconds).
+pub(super) fn too_many(wait_ms: u64, why: &str) -> Result<Response, HttpError> {
+    let error = HttpError::new(429, "rate_limited", why);
     let response = json_response(429, &error.body())?;
     response
         .headers()

@@ -239,7 +239,9 @@ async fn deleted_and_edited_texts_leave_the_index() {
     let edited = post(&mut a, "first draft qq8draftword").await;
     assert_eq!(found(s, &room, "qq7hiddenpayload").await, [id_of(&secret)]);
     let scan = index_scan(&mut a, "hiddenpayload").await;
-    assert_eq!(scan["search_content"], 1, "{scan}");
+    // Contentless: the index holds the terms, never a copy of the text.
+    assert_eq!(scan["search_content"], json!(null), "{scan}");
+    assert_eq!(scan["current"], true, "{scan}");
     assert!(scan["search_data"].as_u64() > Some(0), "{scan}");
 
     a.send_json(&json!({"type":"delete","id":id_of(&secret)}))
@@ -263,12 +265,12 @@ async fn deleted_and_edited_texts_leave_the_index() {
                 &scan["search_data"],
                 &scan["search_idx"]
             ),
-            (&json!(0), &json!(0), &json!(0), &json!(0)),
+            (&json!(0), &json!(null), &json!(0), &json!(0)),
             "{gone} is still stored: {scan}"
         );
     }
     let scan = index_scan(&mut a, "finalword").await;
-    assert_eq!(scan["search_content"], 1, "{scan}");
+    assert!(scan["search_data"].as_u64() > Some(0), "{scan}");
     assert_eq!(scan["indexed"], 31, "{scan}");
 }
 
@@ -285,12 +287,12 @@ async fn trimmed_messages_leave_the_index() {
     settle(&mut a).await;
     assert!(found(s, &room, "qq6trimmedword").await.is_empty());
     assert!(found(s, &room, "oldest").await.is_empty());
-    // The text leaves the log and FTS5's copy at once; its terms leave the b-tree at the next
-    // merge (the trim does not pay for secure-delete: docs/protocol.md, Search).
+    // The text leaves the log at once (the index holds no copy); its terms leave the b-tree at
+    // the next merge (the trim does not pay for secure-delete: docs/protocol.md, Search).
     let scan = index_scan(&mut a, "trimmedword").await;
     assert_eq!(
         (&scan["messages"], &scan["search_content"]),
-        (&json!(0), &json!(0)),
+        (&json!(0), &json!(null)),
         "{scan}"
     );
     assert_eq!(scan["indexed"], HISTORY_CAP, "{scan}");
@@ -338,4 +340,91 @@ async fn search_index_0_keeps_no_index() {
         "no index tables to scan: {scan}"
     );
     assert_eq!(history_page(&s, &room, "").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_indexed_by_the_old_schema_is_rebuilt() {
+    let s = server();
+    let room = uniq("migrate");
+    let (mut a, _) = enter(s, &room, "Alice", Some(&session("a"))).await;
+    let kept = post(&mut a, "kept qq4keptword café").await;
+    let edited = post(&mut a, "before qq4draftword").await;
+    let gone = post(&mut a, "secret qq4goneword").await;
+    settle(&mut a).await;
+    // The build before this one: an internal-content table (a copy of every text).
+    let scan = index_scan(&mut a, "debug:old-schema").await;
+    assert_eq!(
+        (&scan["current"], &scan["indexed"]),
+        (&json!(false), &json!(3)),
+        "{scan}"
+    );
+    assert_eq!(index_scan(&mut a, "qq4goneword").await["search_content"], 1);
+    // The next search finds the old schema and rebuilds the index from the log.
+    assert_eq!(found(s, &room, "cafe").await, [id_of(&kept)]);
+    let scan = index_scan(&mut a, "qq4goneword").await;
+    assert_eq!(
+        (&scan["current"], &scan["search_content"], &scan["indexed"]),
+        (&json!(true), &json!(null), &json!(3)),
+        "{scan}"
+    );
+    // And it is kept in step from then on, secure deletes included.
+    a.send_json(&json!({"type":"delete","id":id_of(&gone)}))
+        .await;
+    skip_to(&mut a, "delete").await;
+    a.send_json(&json!({"type":"edit","id":id_of(&edited),"text":"after qq4finalword"}))
+        .await;
+    skip_to(&mut a, "edit").await;
+    settle(&mut a).await;
+    assert!(found(s, &room, "qq4goneword").await.is_empty());
+    assert!(found(s, &room, "qq4draftword").await.is_empty());
+    assert_eq!(found(s, &room, "qq4finalword").await, [id_of(&edited)]);
+    for word in ["goneword", "draftword"] {
+        let scan = index_scan(&mut a, word).await;
+        assert_eq!(
+            (&scan["search_data"], &scan["search_idx"]),
+            (&json!(0), &json!(0)),
+            "{word}: {scan}"
+        );
+    }
+    let hits = search(s, &room, "qq4final*", "").await;
+    assert_eq!(hits[0]["snippet"], "after qq4finalword");
+    assert_eq!(hits[0]["marks"], json!([[6, 18]]));
+}
+
+/// A search from `address` (as Cloudflare's edge would send it).
+async fn search_from(s: &Server, room: &str, address: &str) -> HttpResponse {
+    let url = s.url(&format!("/api/rooms/{room}/search?q=limited"));
+    let address = address.to_string();
+    tokio::task::spawn_blocking(move || {
+        http_blocking("GET", &url, &[("CF-Connecting-IP", &address)])
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_searches_from_one_address_is_refused_and_another_address_is_not() {
+    let s = Server::start(&[("ADDRESS_SEARCHES_PER_MIN", "3")]);
+    let room = uniq("limited");
+    let (mut a, _) = enter(&s, &room, "Alice", None).await;
+    let m = post(&mut a, "limited edition").await;
+    for _ in 0..3 {
+        let r = search_from(&s, &room, "203.0.113.9").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(id_of(&r.json()["messages"][0]), id_of(&m));
+    }
+    let r = search_from(&s, &room, "203.0.113.9").await;
+    assert_http_error(r.status, &r.json(), 429, "rate_limited");
+    let retry: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("Retry-After in seconds: {:?}", r.header("retry-after")));
+    assert!(
+        (1..=20).contains(&retry),
+        "Retry-After {retry}: 3 per minute refill in 20 s"
+    );
+    // Other addresses have their own allowance.
+    assert_eq!(search_from(&s, &room, "203.0.113.10").await.status, 200);
+    assert_eq!(search_from(&s, &room, "2001:db8:1:3::1").await.status, 200);
+    s.assert_no_panic();
 }
