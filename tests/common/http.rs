@@ -53,8 +53,21 @@ pub fn http_blocking(method: &str, url: &str, headers: &[(&str, &str)]) -> HttpR
         req = req.with_body(Vec::new());
     }
     let r = req
+        .clone()
         .send()
         .unwrap_or_else(|e| panic!("{method} {url} failed: {e}"));
+    // wrangler dev's proxy answers a POST whose pooled connection to the runtime went stale with
+    // 503 "Your worker restarted mid-request" (it retries only GET and HEAD): the dev proxy's, not
+    // the Worker's. Once more.
+    let r = if r.status_code == 503
+        && r.as_str()
+            .is_ok_and(|b| b.contains("restarted mid-request"))
+    {
+        req.send()
+            .unwrap_or_else(|e| panic!("{method} {url} failed: {e}"))
+    } else {
+        r
+    };
     HttpResponse {
         status: r.status_code,
         headers: r.headers.clone(),

@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import { eventually, joinRoom, send, startServerAndBrowser, stopAll, TIMEOUT, waitForMessage } from './helpers.mjs';
+import {
+  eventually,
+  joinRoom,
+  postRoom,
+  send,
+  startServerAndBrowser,
+  stopAll,
+  TIMEOUT,
+  waitForMessage,
+} from './helpers.mjs';
 import { startServer } from './server.mjs';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -79,7 +88,7 @@ describe('accessibility (axe-core)', { timeout: 240_000 }, () => {
     { width: 390, height: 760 },
   ]) {
     test(`no violations at ${viewport.width} px, light and dark: join, chat, menu, picker, editing, owner panel`, async () => {
-      const res = await fetch(`${server.url}/api/rooms`, { method: 'POST' });
+      const res = await postRoom(server.url);
       assert.equal(res.status, 201);
       const { room, owner_key: ownerKey } = await res.json();
       assert.match(ownerKey, /^[0-9a-f]{64}$/);

@@ -10,6 +10,7 @@ import {
   joinRoom,
   messageTexts,
   openPerson,
+  postRoom,
   send,
   startServerAndBrowser,
   stopAll,
@@ -53,7 +54,7 @@ async function menuActions(page) {
 
 /** A private room made through the API: its id and owner key. */
 async function privateRoom(url) {
-  const res = await fetch(`${url}/api/rooms`, { method: 'POST' });
+  const res = await postRoom(url);
   assert.equal(res.status, 201);
   const body = await res.json();
   assert.match(body.room, /^[0-9a-f]{64}$/);

@@ -20,6 +20,20 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
+/**
+ * `POST /api/rooms` from Node: a new private room's `Response`. wrangler dev's proxy answers a POST
+ * whose pooled connection to the runtime went stale with `503 Your worker restarted mid-request`
+ * (it retries only GET and HEAD itself); that is the dev proxy's, not our Worker's, so it is
+ * retried once.
+ */
+export async function postRoom(baseUrl, init = {}) {
+  const res = await fetch(`${baseUrl}/api/rooms`, { method: 'POST', ...init });
+  if (res.status !== 503) return res;
+  const text = await res.text();
+  if (!text.includes('restarted mid-request')) return new Response(text, { status: 503 });
+  return fetch(`${baseUrl}/api/rooms`, { method: 'POST', ...init });
+}
+
 let roomCounter = 0;
 /** A fresh public room name per test, so tests never see each other's messages. */
 /** Starts the server and Chromium at once; if either fails, stops whichever started. */

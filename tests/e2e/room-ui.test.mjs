@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   eventually,
   joinRoom,
+  postRoom,
   send,
   startServerAndBrowser,
   stopAll,
@@ -51,7 +52,7 @@ const SHOTS = process.env.SCREENSHOT_DIR || join(REPO_ROOT, 'target', 'e2e-shots
 mkdirSync(SHOTS, { recursive: true });
 
 async function privateRoom(url) {
-  const res = await fetch(`${url}/api/rooms`, { method: 'POST' });
+  const res = await postRoom(url);
   assert.equal(res.status, 201);
   return res.json();
 }

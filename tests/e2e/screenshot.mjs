@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { joinRoom, launchBrowser, openPerson, send, waitForMessage, waitForText } from './helpers.mjs';
+import { joinRoom, launchBrowser, openPerson, postRoom, send, waitForMessage, waitForText } from './helpers.mjs';
 import { REPO_ROOT, startServer } from './server.mjs';
 
 const CONVERSATION = [
@@ -38,7 +38,7 @@ async function openMenu(page, text) {
  */
 export async function captureScreenshot({ browser, baseUrl, out, width = 1200, height = 760, colorScheme = 'light' }) {
   const viewport = { width, height };
-  const res = await fetch(`${baseUrl}/api/rooms`, { method: 'POST' });
+  const res = await postRoom(baseUrl);
   const { room, owner_key: ownerKey } = await res.json();
   const maya = await openPerson(browser, baseUrl, { viewport, colorScheme });
   const jonas = await openPerson(browser, baseUrl, { viewport, colorScheme });
