@@ -13,23 +13,29 @@ const MEMBERS: usize = 6;
 const SENDERS: usize = 4;
 const PER_SENDER: usize = 5;
 
+/// `n` members `m0`… joined to `room`, each having seen every join after its own: the burst
+/// that follows is all that is left to read.
+async fn members(s: &Server, room: &str, n: usize) -> Vec<Client> {
+    let mut clients = Vec::new();
+    for i in 0..n {
+        let (c, _) = join(s, room, &format!("m{i}")).await;
+        clients.push(c);
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        let mut joins = 0;
+        while joins < n - 1 - i {
+            joins += c.recv_json().await["type"].eq("join") as usize;
+        }
+    }
+    clients
+}
+
 #[tokio::test]
 async fn a_burst_from_several_senders_arrives_as_arrays_in_one_order() {
     let _serial = serial().await;
     let s = server();
     let room = uniq("burst");
-    let mut clients = Vec::new();
-    for i in 0..MEMBERS {
-        let (c, _) = join(s, &room, &format!("m{i}")).await;
-        clients.push(c);
-    }
-    // Everyone has seen every join before the burst starts.
-    for (i, c) in clients.iter_mut().enumerate() {
-        let mut joins = 0;
-        while joins < MEMBERS - 1 - i {
-            joins += c.recv_json().await["type"].eq("join") as usize;
-        }
-    }
+    let mut clients = members(s, &room, MEMBERS).await;
 
     // Each sender writes its messages in one TCP write; all senders at once.
     let frames: Vec<Vec<String>> = (0..SENDERS)
@@ -147,17 +153,7 @@ async fn a_burst_of_long_messages_reaches_every_member() {
     let _serial = serial().await;
     let s = server();
     let room = uniq("long");
-    let mut clients = Vec::new();
-    for i in 0..MEMBERS {
-        let (c, _) = join(s, &room, &format!("m{i}")).await;
-        clients.push(c);
-    }
-    for (i, c) in clients.iter_mut().enumerate() {
-        let mut joins = 0;
-        while joins < MEMBERS - 1 - i {
-            joins += c.recv_json().await["type"].eq("join") as usize;
-        }
-    }
+    let mut clients = members(s, &room, MEMBERS).await;
     let words = "lorem ipsum dolor sit amet ".repeat(80);
     let frames: Vec<Vec<String>> = (0..SENDERS)
         .map(|i| {
