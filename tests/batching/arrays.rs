@@ -30,6 +30,17 @@ async fn members(s: &Server, room: &str, n: usize) -> Vec<Client> {
     clients
 }
 
+/// The first members each write their frames (`frames[i]` for member `i`), all at once.
+async fn burst(clients: &mut [Client], frames: &[Vec<String>]) {
+    futures_util::future::join_all(
+        clients
+            .iter_mut()
+            .zip(frames)
+            .map(|(c, f)| c.write_texts(f)),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_burst_from_several_senders_arrives_as_arrays_in_one_order() {
     let _serial = serial().await;
@@ -48,14 +59,7 @@ async fn a_burst_from_several_senders_arrives_as_arrays_in_one_order() {
                 .collect()
         })
         .collect();
-    let (senders, _) = clients.split_at_mut(SENDERS);
-    futures_util::future::join_all(
-        senders
-            .iter_mut()
-            .zip(&frames)
-            .map(|(c, f)| c.write_texts(f)),
-    )
-    .await;
+    burst(&mut clients, &frames).await;
 
     // Every member reads the raw messages until it has all of them.
     let total = SENDERS * PER_SENDER;
@@ -165,14 +169,7 @@ async fn a_burst_of_long_messages_reaches_every_member() {
                 .collect()
         })
         .collect();
-    let (senders, _) = clients.split_at_mut(SENDERS);
-    futures_util::future::join_all(
-        senders
-            .iter_mut()
-            .zip(&frames)
-            .map(|(c, f)| c.write_texts(f)),
-    )
-    .await;
+    burst(&mut clients, &frames).await;
     let total = SENDERS * PER_SENDER;
     let mut largest = 0;
     for (i, c) in clients.iter_mut().enumerate() {
