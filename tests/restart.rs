@@ -237,3 +237,77 @@ async fn restart_under_traffic_loses_nothing_and_duplicates_nothing() {
     assert_eq!(r.expect("message").await, m);
     srv.assert_no_panic();
 }
+
+/// A burst of plain messages is stored from the frames its members got (`INSERT_FRAMES` in
+/// src/shell/storage.rs), not serialized again: after a restart every column is back, texts that
+/// JSON escapes included, and each message's author too, whose session may still edit it while
+/// another session may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_keeps_its_columns_and_authors_across_a_restart() {
+    let srv = Server::start(&[]);
+    let room = "burst";
+    let session = "a-burst-session-0123456789";
+    let mut a = connect(&srv, room).await;
+    a.join_with(json!({"type":"join","name":"Ann","session":session}))
+        .await;
+    let texts = [
+        "plain",
+        "a \"quote\" and a \\ backslash",
+        "a line\nbreak and a\ttab",
+        "café, 東京 and 🎉",
+        "a \u{2028} separator inside",
+        "{\"looks\":[\"like\",\"json\"]}",
+        "$.text ->> '$[0]'",
+        "last",
+    ];
+    let frames: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"type":"message","text":t,"nonce":format!("n{i}")}).to_string())
+        .collect();
+    a.write_texts(&frames).await;
+    let mut sent = Vec::new();
+    let mut largest_batch = 0;
+    while sent.len() < texts.len() {
+        let Some(Frame::Text(batch)) = a.recv_raw_timeout(Duration::from_secs(10)).await else {
+            panic!("the burst's echoes did not arrive: {sent:?}");
+        };
+        let batch = split_batch(batch);
+        largest_batch = largest_batch.max(batch.len());
+        sent.extend(batch.iter().map(|t| serde_json::from_str::<Value>(t).unwrap()));
+    }
+    // Several messages in one flush: the path under test, not the one-message insert.
+    assert!(largest_batch >= 2, "the burst was flushed one by one");
+    for (m, t) in sent.iter().zip(texts) {
+        assert_eq!(m["text"], t, "{m}");
+    }
+
+    let srv = restart_blocking(srv).await;
+    drain_until_gone(&mut a).await;
+    assert_eq!(
+        all_history(&srv, room)
+            .await
+            .iter()
+            .map(msg_core)
+            .collect::<Vec<_>>(),
+        sent.iter().map(msg_core).collect::<Vec<_>>()
+    );
+    // Another session under the same name is someone else; the author's session is not.
+    let mut b = connect(&srv, room).await;
+    b.join_with(json!({"type":"join","name":"Bo","session":"another-session-0123456789"}))
+        .await;
+    let target = &sent[3]["id"];
+    b.send_json(&json!({"type":"edit","id":target,"text":"hijacked"}))
+        .await;
+    assert_eq!(b.expect_error("forbidden").await["target"], *target);
+    let mut a = connect(&srv, room).await;
+    a.join_with(json!({"type":"join","name":"Ann","session":session}))
+        .await;
+    for m in &sent {
+        a.send_json(&json!({"type":"edit","id":m["id"],"text":"edited after a restart"}))
+            .await;
+        let e = a.expect("edit").await;
+        assert_eq!(e["target"], m["id"], "{e}");
+    }
+    srv.assert_no_panic();
+}

@@ -113,6 +113,7 @@ impl Room {
             .collect();
         let batch = WriteBatch {
             messages: std::mem::take(&mut outbox.messages),
+            frames: outbox.sent.iter().map(|p| p.text.clone()).collect(),
             changes: outbox.changes.iter().map(|(c, _)| c.clone()).collect(),
             updates,
             requoted: std::mem::take(&mut outbox.requoted),

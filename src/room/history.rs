@@ -60,6 +60,9 @@ pub enum Trim {
 pub struct WriteBatch {
     /// New messages, ids increasing.
     pub messages: Vec<Posted>,
+    /// Each new message's frame as members get it, in `messages`' order (or none): a store may
+    /// take a plain message's columns from it instead of serializing the message again.
+    pub frames: Vec<String>,
     /// New changes, ids increasing.
     pub changes: Vec<Change>,
     /// Stored messages whose current state changed (edited, deleted, reacted to).

@@ -48,6 +48,14 @@ thread_local! {
     static INSERT_ONE_QUERY: JsValue = JsValue::from_str(INSERT_ONE);
 }
 
+/// A burst of new plain messages, from the frames the members get (`WriteBatch::frames`): their
+/// columns are all in the frame, so the rows are not serialized a second time. `?2` is the
+/// authors' array, or `NULL` when no message has one (guests).
+const INSERT_FRAMES: &str = "INSERT INTO messages (id, name, text, at, nonce, author)
+    SELECT value ->> 'id', value ->> 'name', value ->> 'text', value ->> 'at', value ->> 'nonce',
+           ?2 ->> ('$[' || key || ']')
+    FROM json_each(?1)";
+
 /// Several entries in one statement, passed as one JSON array: the number of bound parameters
 /// stays one however large the burst. Each change's frame is kept whole in `body`, and so is a
 /// message's unless it is plain (its columns say it all, as for [`INSERT_ONE`]).
@@ -464,6 +472,27 @@ impl SqlStore<'_> {
         out
     }
 
+    /// A burst of new plain messages and nothing else, in one statement ([`INSERT_FRAMES`]).
+    fn insert_frames(&self, batch: &WriteBatch) -> Result<(), StoreError> {
+        let size = batch.frames.iter().map(|f| f.len() + 1).sum::<usize>() + 1;
+        let mut frames = String::with_capacity(size);
+        for frame in &batch.frames {
+            frames.push(if frames.is_empty() { '[' } else { ',' });
+            frames.push_str(frame);
+        }
+        frames.push(']');
+        let authors = if batch.messages.iter().any(|p| p.author.is_some()) {
+            let authors: Vec<_> = batch.messages.iter().map(|p| p.author.as_deref()).collect();
+            to_json(&authors).into()
+        } else {
+            SqlStorageValue::Null
+        };
+        self.sql
+            .exec(INSERT_FRAMES, vec![frames.into(), authors])
+            .map(drop)
+            .map_err(|e| StoreError(e.to_string()))
+    }
+
     /// A burst of one new plain message (no reply, not yet edited or reacted to) and nothing
     /// else, in one statement.
     fn insert_one(&self, p: &Posted) -> Result<(), StoreError> {
@@ -511,9 +540,13 @@ fn plain(m: &ChatMessage) -> bool {
 
 impl Store for SqlStore<'_> {
     fn write(&mut self, batch: &WriteBatch) -> Result<(), StoreError> {
-        if let ([only], true) = (batch.messages.as_slice(), batch.only_messages()) {
-            if plain(&only.message) {
-                return self.insert_one(only);
+        if batch.only_messages() && batch.messages.iter().all(|p| plain(&p.message)) {
+            match batch.messages.as_slice() {
+                [only] => return self.insert_one(only),
+                [_, _, ..] if batch.frames.len() == batch.messages.len() => {
+                    return self.insert_frames(batch)
+                }
+                _ => {}
             }
         }
         let mut statements = Self::statements(batch);
