@@ -274,7 +274,11 @@ async fn a_burst_keeps_its_columns_and_authors_across_a_restart() {
         };
         let batch = split_batch(batch);
         largest_batch = largest_batch.max(batch.len());
-        sent.extend(batch.iter().map(|t| serde_json::from_str::<Value>(t).unwrap()));
+        sent.extend(
+            batch
+                .iter()
+                .map(|t| serde_json::from_str::<Value>(t).unwrap()),
+        );
     }
     // Several messages in one flush: the path under test, not the one-message insert.
     assert!(largest_batch >= 2, "the burst was flushed one by one");

@@ -601,19 +601,27 @@ impl Store for SqlStore<'_> {
 
     fn delete_oldest(&mut self, kind: Trim, count: u64) -> Result<u64, StoreError> {
         let err = |e: worker::Error| StoreError(e.to_string());
-        let count = SqlStorageValue::Integer(count as i64);
+        let count_i64 = count as i64;
+        let count = SqlStorageValue::Integer(count_i64);
         match kind {
             Trim::Messages => {
                 // The highest id deleted: the files of messages up to it go too (`crate::files`).
-                let deleted = raw_rows(
+                // Found first, so that the delete hands no rows back to JS and Wasm.
+                let upto = raw_rows(
                     self.sql,
-                    "DELETE FROM messages WHERE id IN
-                     (SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT ?)
-                     RETURNING id",
-                    vec![count],
+                    "SELECT id FROM messages WHERE kind = 'message' ORDER BY id LIMIT 1 OFFSET ?",
+                    vec![SqlStorageValue::Integer((count_i64 - 1).max(0))],
                 )
-                .map_err(err)?;
-                Ok(deleted.iter().map(|row| int(row, 0)).max().unwrap_or(0))
+                .map_err(err)?
+                .first()
+                .map_or(0, |row| int(row, 0));
+                self.sql
+                    .exec(
+                        "DELETE FROM messages WHERE kind = 'message' AND id <= ?",
+                        vec![(upto as i64).into()],
+                    )
+                    .map_err(err)?;
+                Ok(upto)
             }
             Trim::Changes => {
                 let upto = raw_rows(
