@@ -74,13 +74,23 @@ pub fn message_text(raw: &str) -> Result<&str, &'static str> {
     if text.len() > MAX_TEXT && text.chars().count() > MAX_TEXT {
         return Err("message text must be at most 2000 characters");
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if has_control(text) {
         return Err("message text must not contain control characters");
     }
     Ok(text)
+}
+
+/// Whether `text` holds a control character (Unicode's `Cc`: U+0000-U+001F, U+007F-U+009F) other
+/// than a line break or a tab. Read from the UTF-8 bytes, without decoding every character: the
+/// only multi-byte ones are U+0080-U+009F, encoded `C2 80`-`C2 9F`.
+fn has_control(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' | b'\r' | b'\t' => false,
+        0..=0x1f | 0x7f => true,
+        0xc2 => bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)),
+        _ => false,
+    })
 }
 
 /// A client nonce: at most 64 characters, echoed back verbatim.
@@ -206,6 +216,20 @@ fn parse_id(value: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The byte scan says what decoding every character would.
+        #[test]
+        fn control_characters_are_found_from_the_bytes(text in any::<String>(), c in 0u32..0xa0) {
+            let text = match char::from_u32(c) {
+                Some(c) => format!("{text}{c}{text}"),
+                None => text,
+            };
+            let decoded = text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+            prop_assert_eq!(has_control(&text), decoded);
+        }
+    }
 
     #[test]
     fn room_names_are_trimmed_and_lowercased() {
