@@ -17,40 +17,12 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use worker::{SqlStorage, SqlStorageValue};
 
-/// One new plain message, the most common write of all (a quiet room flushes each message
-/// alone): its columns as direct arguments, no JSON array around it, no transaction (one
-/// statement is atomic), and no `body` (read back from the columns, as rows from before the log
-/// design are; an edit or a reaction writes the body). Against the general path this saved a
-/// 10-member room ~10 µs of CPU per message (bench/README.md).
-const INSERT_ONE: &str = "INSERT INTO messages (id, name, text, at, nonce, author)
-    VALUES (?, ?, ?, ?, ?, ?)";
-
-#[wasm_bindgen]
-extern "C" {
-    /// `ctx.storage.sql`, seen through an `exec` with typed arguments: the `worker` crate's takes
-    /// a `Vec` of values, built and converted per call.
-    type RawSql;
-    #[wasm_bindgen(method, catch, js_name = exec)]
-    fn exec_insert_one(
-        this: &RawSql,
-        query: &JsValue,
-        id: f64,
-        name: &str,
-        text: &str,
-        at: f64,
-        nonce: Option<String>,
-        author: Option<String>,
-    ) -> Result<JsValue, JsValue>;
-}
-
-thread_local! {
-    /// The insert as a JS string, made once (the SQL API caches statements by their text).
-    static INSERT_ONE_QUERY: JsValue = JsValue::from_str(INSERT_ONE);
-}
-
-/// A burst of new plain messages, from the frames the members get (`WriteBatch::frames`): their
-/// columns are all in the frame, so the rows are not serialized a second time. `?2` is the
-/// authors' array, or `NULL` when no message has one (guests).
+/// New plain messages and nothing else, the most common write of all (a quiet room flushes each
+/// message alone), from the frames the members get (`WriteBatch::frames`): their columns are all
+/// in the frame, so the rows are not serialized a second time, and one statement is atomic
+/// without a transaction. No `body`: plain rows are read back from their columns. `?2` is the
+/// authors' array, or `NULL` when no message has one (guests). It replaced an insert of one
+/// message with typed arguments: no difference at 10k deliveries/s (bench/README.md).
 const INSERT_FRAMES: &str = "INSERT INTO messages (id, name, text, at, nonce, author)
     SELECT value ->> 'id', value ->> 'name', value ->> 'text', value ->> 'at', value ->> 'nonce',
            ?2 ->> ('$[' || key || ']')
@@ -58,7 +30,7 @@ const INSERT_FRAMES: &str = "INSERT INTO messages (id, name, text, at, nonce, au
 
 /// Several entries in one statement, passed as one JSON array: the number of bound parameters
 /// stays one however large the burst. Each change's frame is kept whole in `body`, and so is a
-/// message's unless it is plain (its columns say it all, as for [`INSERT_ONE`]).
+/// message's unless it is plain (its columns say it all, as for [`INSERT_FRAMES`]).
 const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce, body, author, target)
     SELECT json_extract(value, '$.id'), json_extract(value, '$.kind'),
            json_extract(value, '$.name'), json_extract(value, '$.text'), json_extract(value, '$.at'),
@@ -492,27 +464,6 @@ impl SqlStore<'_> {
             .map(drop)
             .map_err(|e| StoreError(e.to_string()))
     }
-
-    /// A burst of one new plain message (no reply, not yet edited or reacted to) and nothing
-    /// else, in one statement.
-    fn insert_one(&self, p: &Posted) -> Result<(), StoreError> {
-        let m = &p.message;
-        let raw: &RawSql = self.sql.as_ref().unchecked_ref();
-        INSERT_ONE_QUERY
-            .with(|query| {
-                raw.exec_insert_one(
-                    query,
-                    m.id as f64,
-                    &m.name,
-                    &m.text,
-                    m.at as f64,
-                    m.nonce.clone(),
-                    p.author.clone(),
-                )
-            })
-            .map(drop)
-            .map_err(|e| StoreError(js_error_text(&e)))
-    }
 }
 
 fn change_actor(change: &Change) -> (&str, u64) {
@@ -540,14 +491,9 @@ fn plain(m: &ChatMessage) -> bool {
 
 impl Store for SqlStore<'_> {
     fn write(&mut self, batch: &WriteBatch) -> Result<(), StoreError> {
-        if batch.only_messages() && batch.messages.iter().all(|p| plain(&p.message)) {
-            match batch.messages.as_slice() {
-                [only] => return self.insert_one(only),
-                [_, _, ..] if batch.frames.len() == batch.messages.len() => {
-                    return self.insert_frames(batch)
-                }
-                _ => {}
-            }
+        let plain_only = batch.only_messages() && batch.messages.iter().all(|p| plain(&p.message));
+        if plain_only && !batch.messages.is_empty() && batch.frames.len() == batch.messages.len() {
+            return self.insert_frames(batch);
         }
         let mut statements = Self::statements(batch);
         // One statement is atomic by itself: no transaction around it.
