@@ -45,6 +45,18 @@ async fn all_history(s: &Server, room: &str) -> Vec<Value> {
     }
 }
 
+/// The room's whole history is `sent`, field for field.
+async fn assert_history_is(s: &Server, room: &str, sent: &[Value]) {
+    assert_eq!(
+        all_history(s, room)
+            .await
+            .iter()
+            .map(msg_core)
+            .collect::<Vec<_>>(),
+        sent.iter().map(msg_core).collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_history_ids_and_lets_clients_resume() {
     let srv = Server::start(&[]);
@@ -88,14 +100,7 @@ async fn restart_keeps_history_ids_and_lets_clients_resume() {
         st1["started_at"].as_i64().unwrap() > st0["started_at"].as_i64().unwrap(),
         "a new instance after the restart: {st0} then {st1}"
     );
-    assert_eq!(
-        all_history(&srv, room)
-            .await
-            .iter()
-            .map(msg_core)
-            .collect::<Vec<_>>(),
-        sent.iter().map(msg_core).collect::<Vec<_>>()
-    );
+    assert_history_is(&srv, room, &sent).await;
 
     // Ben pretends he saw only the first three: he gets exactly the other three.
     let mut b = connect(&srv, room).await;
@@ -288,14 +293,7 @@ async fn a_burst_keeps_its_columns_and_authors_across_a_restart() {
 
     let srv = restart_blocking(srv).await;
     drain_until_gone(&mut a).await;
-    assert_eq!(
-        all_history(&srv, room)
-            .await
-            .iter()
-            .map(msg_core)
-            .collect::<Vec<_>>(),
-        sent.iter().map(msg_core).collect::<Vec<_>>()
-    );
+    assert_history_is(&srv, room, &sent).await;
     // Another session under the same name is someone else; the author's session is not.
     let mut b = connect(&srv, room).await;
     b.join_with(json!({"type":"join","name":"Bo","session":"another-session-0123456789"}))
