@@ -159,7 +159,10 @@ impl Room {
                 // Counted as when it opened (a restored socket is never refused).
                 self.quota.unjoined_opened(&conn, 0);
             } else if let Some(record) = attachment.member {
-                let key = crate::validate::name_key(&record.name);
+                let key = match &record.key {
+                    Some(key) => key.clone(),
+                    None => crate::validate::name_key(&record.name),
+                };
                 // A verified member's other devices share the name.
                 let identity = record.session.clone().filter(|_| record.verified);
                 let device = identity.as_ref().is_some_and(|id| {

@@ -108,6 +108,7 @@ mod tests {
                 session: None,
                 owner: false,
                 verified: false,
+                key: None,
             }),
         };
         room.restore([alice], 1_000);
