@@ -87,9 +87,11 @@ async function perfStart(server, tag) {
 const hooks = (key) => RESETS > 0 && (key === 'chatterly' || key === 'before');
 
 // --resets N: N times, the room drops its in-memory state (`debug_reset`, as after an eviction)
-// and one message follows: the same rebuild as a wake's without the runtime's side (no eviction,
-// no new object), ~50 ms a cycle instead of an idle, so medians of many; --cpu-profile then takes
-// one profile over all N.
+// and rebuilds it at once (the reset's own flush finds it gone): the same `Inner::load` as a
+// wake's, without the runtime's side (no eviction, no new object) and with its code compiled after
+// the first few. With --cpu-profile, one profile over all N measures the rebuild's CPU. A message
+// to all follows each reset, as a check that every member still gets it; its time is mostly a
+// warm message's, since the rebuild is usually done before it arrives.
 async function rebuilds(key, repeat, server, sockets, timeToAll) {
   const acked = () =>
     new Promise((resolve) => {
@@ -270,7 +272,7 @@ function warmOf(key) {
     ? `; later wakes: median ${later[later.length >> 1]} (${later[0]}–${later[later.length - 1]})`
     : '';
   const resets = results.filter((x) => x.server === key && x.resets).map((x) => x.resets.median_ms);
-  const resetsText = resets.length ? `; after debug_reset, medians per run: ${resets.join(', ')}` : '';
+  const resetsText = resets.length ? `; a message after each debug_reset, medians per run: ${resets.join(', ')}` : '';
   return `${w.length ? `; not hibernated: median ${w[w.length >> 1]} (${w[0]}–${w[w.length - 1]})` : ''}${laterText}${resetsText}`;
 }
 for (const key of SERVERS) {
