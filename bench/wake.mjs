@@ -6,7 +6,7 @@
 //
 //   node bench/wake.mjs [--members 500] [--idle 25] [--repeats 3] [--servers chatterly,baseline]
 //                       [--before DIR] [--wakes 1] [--resets 0] [--cpu-profile] [--interval 100]
-//                       [--perf PREFIX]
+//                       [--perf PREFIX] [--no-deflate]
 //
 // Before the idle, one message goes through the room in memory (`warm`): what a wake adds is the
 // difference. --wakes N idles and wakes the same server N times: the first wake of a fresh server
@@ -45,13 +45,16 @@ const INTERVAL_US = Number(opt('interval', 100));
 const WAKES = Math.max(0, Number(opt('wakes', 1)));
 const PERF = opt('perf', null);
 const RESETS = Math.max(0, Number(opt('resets', 0)));
+// `ws` offers permessage-deflate by default, as browsers do: workerd then compresses every frame
+// for every socket. --no-deflate measures without it.
+const DEFLATE = !args.includes('--no-deflate');
 const profile0 = (wakes) => wakes[0]?.profile;
 if (BEFORE) addBefore(BEFORE);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function member(url, name, onFrame) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { perMessageDeflate: DEFLATE });
     const timer = setTimeout(() => reject(new Error(`${name}: no welcome in 60 s`)), 60000);
     ws.on('open', () => ws.send(JSON.stringify({ type: 'join', name })));
     ws.on('error', reject);
