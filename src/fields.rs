@@ -138,6 +138,9 @@ mod tests {
                 r#"{"name":"n","order":2}"#,
                 r#"{"name":"n","order":2,"session":"s","owner":true,"verified":false}"#,
                 r#"{"name":"n","order":2,"session":false}"#,
+                r#"{"name":"n","order":2,"key":"k"}"#,
+                r#"{"name":"n","order":2,"key":null}"#,
+                r#"{"name":"n","order":2,"key":3}"#,
             ],
         );
         agree(

@@ -31,7 +31,8 @@
 //!   and title, `auth` for a token's renewal, `read` for read positions, `upload` for files) and
 //!   per concept (`mentions` for a text's `@name`s, `outbox`, `flush`, `history`, `quota`,
 //!   `deadline`, `leave` for away
-//!   and leave, `crowd` for presence as a count in a very large room);
+//!   and leave, `crowd` for presence as a count in a very large room, `remembered` for the
+//!   stored member rows a rebuild reads only for members no socket holds);
 //! - [`search`]: the search endpoint's request and query grammar, compiled into a safe FTS5 query,
 //!   its snippets cut from a hit's text (`snippet`) and the per-address limit (`limit`); the
 //!   index itself is SQL in the shell;

@@ -92,3 +92,39 @@ export function printProfile(p) {
   log(`  cpu profile (${p.file}): busy ${p.busy_ms} ms; ${kinds}`);
   for (const t of p.top.slice(0, 15)) log(`    ${String(t.pct_busy).padStart(5)}%  ${t.fn}`);
 }
+
+// Inclusive time by function (each sample counts once for every distinct function on its stack),
+// next to self time: where a short burst of work (one wake, bench/wake.mjs) goes, callers included.
+export function inclusiveProfile(profile, limit = 40) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const keyOf = (n) => {
+    const f = n.callFrame;
+    return `${f.functionName || '(anonymous)'} ${(f.url || '').split('/').pop()}${f.lineNumber >= 0 ? `:${f.lineNumber + 1}` : ''}`;
+  };
+  const self = new Map();
+  const incl = new Map();
+  let busy = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    const leaf = byId.get(profile.samples[i]);
+    if (!leaf || leaf.callFrame.functionName === '(idle)') continue;
+    busy += dt;
+    const k = keyOf(leaf);
+    self.set(k, (self.get(k) || 0) + dt);
+    const seen = new Set();
+    for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+      const key = keyOf(byId.get(id));
+      if (seen.has(key)) continue;
+      seen.add(key);
+      incl.set(key, (incl.get(key) || 0) + dt);
+    }
+  }
+  const rows = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([fn, t]) => ({ fn, ms: +(t / 1000).toFixed(2), pct_busy: +((100 * t) / busy).toFixed(1) }));
+  return { busy_ms: +(busy / 1000).toFixed(2), self: rows(self), inclusive: rows(incl) };
+}

@@ -120,7 +120,7 @@ pub struct StoredHistory {
     pub older_max: u64,
     pub state: super::moderation::RoomState,
     /// Members as last written (those without an open socket are away after a restart).
-    pub members: Vec<MemberRow>,
+    pub members: Vec<super::StoredMember>,
 }
 
 #[derive(Debug, Clone)]
@@ -396,7 +396,7 @@ impl VecStore {
                 .collect(),
             older_max: ids.iter().rev().nth(WELCOME_HISTORY).copied().unwrap_or(0),
             state: super::moderation::RoomState::load(|key| self.meta.get(key).cloned()),
-            members: self.members.values().cloned().collect(),
+            members: self.members.values().map(super::StoredMember::of).collect(),
         }
     }
 }

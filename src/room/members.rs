@@ -41,6 +41,11 @@ pub struct MemberRecord {
     /// Joined with a join token: `session` is then the digest of the token's `sub`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub verified: bool,
+    /// The name key the room gave the member ([`crate::validate::name_key`]), so that a rebuild
+    /// takes it as it was instead of computing it again: a call into the name module per member
+    /// on every wake. Attachments from before it was kept have none: computed from the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Attachment {
@@ -72,6 +77,7 @@ impl MemberRecord {
             session: f.opt_string("session")?,
             owner: f.flag("owner")?,
             verified: f.flag("verified")?,
+            key: f.opt_string("key")?,
         })
     }
 }
@@ -208,6 +214,7 @@ impl Conn {
                 session: m.session.clone(),
                 owner: m.owner,
                 verified: m.verified,
+                key: Some(m.key.clone()),
             }),
             expires_at: self.expires_at,
         }
@@ -225,4 +232,64 @@ pub(super) fn digest_hex(input: &str, hex_chars: usize) -> String {
     }
     hex.truncate(hex_chars);
     hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::{Room, StoredHistory};
+    use crate::validate::name_key;
+
+    fn with(name: &str, key: Option<&str>) -> Attachment {
+        Attachment {
+            conn: 1,
+            accepted_at: 0,
+            address: None,
+            closed: false,
+            expires_at: None,
+            member: Some(MemberRecord {
+                name: name.into(),
+                order: 0,
+                session: None,
+                owner: false,
+                verified: false,
+                key: key.map(str::to_string),
+            }),
+        }
+    }
+
+    fn restored(attachment: Attachment) -> Room {
+        let limits = crate::room::harness::unlimited();
+        let mut room = Room::new(limits, "room", StoredHistory::default());
+        room.restore([attachment], 0);
+        room
+    }
+
+    #[test]
+    fn a_rebuild_takes_the_key_the_member_had() {
+        // The key the room gave, even where the name alone would give another.
+        let room = restored(with("Alice", Some("seat")));
+        assert!(room.by_key.contains_key("seat"));
+        assert!(!room.by_key.contains_key(&name_key("Alice")));
+        // An attachment from before keys were kept: computed from the name, as a join does.
+        let room = restored(with("Alice", None));
+        assert!(room.by_key.contains_key(&name_key("Alice")));
+    }
+
+    #[test]
+    fn a_members_attachment_carries_their_key() {
+        let mut conn = Conn::new(0, None);
+        conn.member = Some(Member {
+            name: "Zoë".into(),
+            key: name_key("Zoë"),
+            order: 3,
+            session: None,
+            owner: false,
+            verified: false,
+        });
+        let attachment = conn.attachment(7);
+        let json = serde_json::to_string(&attachment).unwrap();
+        let back = Attachment::read(&serde_json::from_str(&json).unwrap()).unwrap();
+        assert_eq!(back.member.unwrap().key, Some(name_key("Zoë")));
+    }
 }

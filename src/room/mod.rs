@@ -14,7 +14,8 @@
 //! lock, topic), `auth.rs` (a join token's renewal), `read.rs` (read positions), `upload.rs`
 //! (upload tickets, a message's files); `mentions.rs` resolves a text's `@name`s; `leave.rs` and
 //! `deadline.rs` handle sockets that go away (away, then leave) or time out; `quota.rs` holds the
-//! limits that survive reconnects; `crowd.rs` turns presence into a count in a very large room.
+//! limits that survive reconnects; `crowd.rs` turns presence into a count in a very large room;
+//! `remembered.rs` holds the stored member rows, read at a rebuild only for members no socket holds.
 //!
 //! The room's memory is only a cache of two durable sources, so a room object that hibernates or
 //! is rebuilt by the runtime loses nothing:
@@ -39,6 +40,7 @@ mod outbox;
 mod quota;
 mod react;
 mod read;
+mod remembered;
 mod typing;
 mod upload;
 
@@ -48,6 +50,7 @@ pub use leave::LEFT;
 pub use members::{Attachment, MemberRecord, MemberRow};
 pub use moderation::{Ban, RoomState, MAX_TITLE, MAX_TOPIC};
 pub use outbox::{MAX_BATCH_BYTES, MAX_BATCH_FRAMES};
+pub use remembered::StoredMember;
 
 use crate::config::{Limits, LogLevel};
 use crate::protocol::{close, to_json, ClientFrame, ErrorCode, ErrorFrame, ServerFrame};
@@ -85,7 +88,7 @@ pub struct Room {
     away: HashMap<String, Away>,
     state: RoomState,
     /// Members storage remembers, until [`Room::restore`] knows which of them have a socket.
-    remembered: Vec<MemberRow>,
+    remembered: Vec<StoredMember>,
     /// The alarm time this instance asked for (the runtime keeps one alarm per room).
     alarm: Option<u64>,
     /// When presence frames last went out to the members (see `PRESENCE_BATCH_MS`).
@@ -156,7 +159,10 @@ impl Room {
                 // Counted as when it opened (a restored socket is never refused).
                 self.quota.unjoined_opened(&conn, 0);
             } else if let Some(record) = attachment.member {
-                let key = crate::validate::name_key(&record.name);
+                let key = match &record.key {
+                    Some(key) => key.clone(),
+                    None => crate::validate::name_key(&record.name),
+                };
                 // A verified member's other devices share the name.
                 let identity = record.session.clone().filter(|_| record.verified);
                 let device = identity.as_ref().is_some_and(|id| {
@@ -187,10 +193,14 @@ impl Room {
         }
         // Members storage remembers but no socket holds: the room object restarted under them
         // (a deploy). They are away, not gone, for the presence grace.
-        for row in std::mem::take(&mut self.remembered) {
-            if self.by_key.contains_key(&row.key) {
+        for stored in std::mem::take(&mut self.remembered) {
+            // Held by a socket (every member, after a wake): the row is not even parsed.
+            if self.by_key.contains_key(&stored.key) {
                 continue;
             }
+            let Some(row) = stored.row() else {
+                continue;
+            };
             self.next_order = self.next_order.max(row.order.saturating_add(1));
             // Storage may be behind memory (a refused write dropped a leave and the joins that
             // took the seat): the sockets' members come first, and an away member only gets a

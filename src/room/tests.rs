@@ -559,6 +559,7 @@ fn restore_never_admits_two_holders_of_one_name() {
             session: None,
             owner: false,
             verified: false,
+            key: None,
         })
     };
     let attachment = |conn, member| Attachment {

@@ -9,7 +9,7 @@
 
 use crate::protocol::{to_json, Change, ChatMessage, Entry};
 use crate::room::{
-    MemberRow, Posted, RoomState, Store, StoreError, StoredHistory, Trim, WriteBatch,
+    Posted, RoomState, Store, StoreError, StoredHistory, StoredMember, Trim, WriteBatch,
     WELCOME_HISTORY,
 };
 use crate::validate::PageQuery;
@@ -252,9 +252,15 @@ pub fn load_history(sql: &SqlStorage) -> worker::Result<StoredHistory> {
         .collect();
     changes.reverse();
     let meta = |key: &str| get_meta(sql, key).ok().flatten();
-    let members: Vec<MemberRow> = raw_rows(sql, "SELECT row FROM members", vec![])?
+    // Read as text: the core parses a row only if no socket holds its key (`StoredMember`).
+    let members = raw_rows(sql, "SELECT key, row FROM members", vec![])?
         .iter()
-        .filter_map(|row| MemberRow::read(&serde_json::from_str(&text(row, 0)?).ok()?))
+        .filter_map(|row| {
+            Some(StoredMember {
+                key: text(row, 0)?,
+                json: text(row, 1)?,
+            })
+        })
         .collect();
     Ok(StoredHistory {
         last_id,
