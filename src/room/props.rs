@@ -225,7 +225,13 @@ impl View {
                     return;
                 };
                 let (emoji, name, on) = (&entry["emoji"], &entry["name"], entry["on"] == true);
-                let newer = entry["id"].as_u64() > m["_v"].as_u64();
+                // A change no newer than the message's state is already in it (a resume replays
+                // changes onto a message sent in its current state): applying it again would
+                // toggle names the summary already settled.
+                if entry["id"].as_u64() <= m["_v"].as_u64() {
+                    return;
+                }
+                let newer = true;
                 let mut reactions = m["reactions"].as_array().cloned().unwrap_or_default();
                 // A summary: the count, and the first names (complete when as many as the count).
                 match reactions.iter().position(|r| r["emoji"] == *emoji) {
