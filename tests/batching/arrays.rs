@@ -149,12 +149,31 @@ async fn a_lone_frame_in_an_idle_room_is_a_plain_object() {
 /// exceeded" in the flush, after the write, so the burst was stored and never sent to anyone.
 #[tokio::test]
 async fn a_burst_of_long_messages_reaches_every_member() {
+    let _serial = serial().await;
+    // Whether ten senders' writes land in one flush is up to the scheduler: a run whose largest
+    // batch stayed small did not make the batch that used to fail, so it is tried again (every
+    // attempt must still deliver everything).
+    let mut largest = 0;
+    for attempt in 1..=3 {
+        largest = long_burst_largest_batch().await;
+        eprintln!("attempt {attempt}: the largest batch held ~{largest} bytes");
+        if largest > 100_000 {
+            break;
+        }
+    }
+    assert!(
+        largest > 100_000,
+        "the largest batch held only ~{largest} bytes in 3 attempts"
+    );
+}
+
+/// Ten senders each write 15 messages of ~2,000 characters at once (within the default rate
+/// burst of 20: ~300 KB, so batches up to the 128 KiB cap); every member gets all of them.
+/// Returns the size of the largest batch any member got.
+async fn long_burst_largest_batch() -> usize {
     const MEMBERS: usize = 10;
     const SENDERS: usize = 10;
-    // Within the default rate burst (20), ~2,000 characters each: ~300 KB in one burst, so
-    // batches up to the 128 KiB cap.
     const PER_SENDER: usize = 15;
-    let _serial = serial().await;
     let s = server();
     let room = uniq("long");
     let mut clients = members(s, &room, MEMBERS).await;
@@ -189,10 +208,5 @@ async fn a_burst_of_long_messages_reaches_every_member() {
         }
         c.expect_silence(QUIET).await;
     }
-    eprintln!("the largest batch held ~{largest} bytes");
-    // Else this run did not make the batch that used to fail.
-    assert!(
-        largest > 100_000,
-        "the largest batch held only ~{largest} bytes"
-    );
+    largest
 }
