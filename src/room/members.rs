@@ -235,12 +235,9 @@ pub(super) fn digest_hex(input: &str, hex_chars: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::room::{Room, StoredHistory};
-    use crate::validate::name_key;
-
-    fn with(name: &str, key: Option<&str>) -> Attachment {
+impl Attachment {
+    /// A member's attachment on connection 1, the first to join (for tests).
+    pub(crate) fn member_for_test(name: &str, key: Option<&str>) -> Attachment {
         Attachment {
             conn: 1,
             accepted_at: 0,
@@ -256,6 +253,17 @@ mod tests {
                 key: key.map(str::to_string),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::{Room, StoredHistory};
+    use crate::validate::name_key;
+
+    fn with(name: &str, key: Option<&str>) -> Attachment {
+        Attachment::member_for_test(name, key)
     }
 
     fn restored(attachment: Attachment) -> Room {

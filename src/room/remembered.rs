@@ -68,7 +68,7 @@ mod tests {
 
     #[test]
     fn a_rebuild_reads_only_the_rows_no_socket_holds() {
-        use crate::room::{Attachment, MemberRecord, Room, StoredHistory};
+        use crate::room::{Attachment, Room, StoredHistory};
         use crate::validate::name_key;
         let limits = crate::config::Limits {
             presence_grace_ms: 10_000,
@@ -96,21 +96,7 @@ mod tests {
             ..StoredHistory::default()
         };
         let mut room = Room::new(limits, "room", history);
-        let alice = Attachment {
-            conn: 1,
-            accepted_at: 0,
-            address: None,
-            closed: false,
-            expires_at: None,
-            member: Some(MemberRecord {
-                name: "Alice".into(),
-                order: 0,
-                session: None,
-                owner: false,
-                verified: false,
-                key: None,
-            }),
-        };
+        let alice = Attachment::member_for_test("Alice", None);
         room.restore([alice], 1_000);
         assert_eq!(room.member_names().collect::<Vec<_>>(), ["Alice", "Bob"]);
         assert_eq!(room.away_names(), ["Bob"]);
