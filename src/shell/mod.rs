@@ -4,7 +4,8 @@
 //! - [`router`]: the Worker's `fetch`: routes `/api/*` to the room objects (static files never
 //!   reach it: wrangler's `[assets]` serves `public/`);
 //! - [`room_object`]: the `ChatRoom` Durable Object, one per room: runtime events in as
-//!   [`crate::room::Event`]s, [`crate::room::Effects`] carried out;
+//!   [`crate::room::Event`]s, [`crate::room::Effects`] carried out; its HTTP side (the upgrade,
+//!   pages, searches, stats) in `room_object/http.rs`;
 //! - [`relay_object`]: the `ChatRelay` Durable Object that holds part of a big room's sockets
 //!   and forwards over one link to the room object; [`links`]: the room object's side of those
 //!   links (see [`crate::relay`]);
