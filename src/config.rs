@@ -137,31 +137,6 @@ impl Default for Limits {
 /// (`\u0000`), and six times this still fits a link message of `crate::relay::MAX_LINK_BYTES`.
 pub const MAX_FRAME_CEILING: usize = 64 * 1024;
 
-/// A var's number, as `str::parse::<f64>` reads it (to the bit for up to 15 significant digits:
-/// the forms and values a limit has), but through
-/// serde_json's number parser: `parse::<f64>` alone brought core's decimal-to-float code and its
-/// 11 KB table of powers of five into the Wasm (the upload budget, issue 18). The forms Rust takes
-/// and JSON does not (`+5`, `.5`, `5.`, `007`) are made JSON first; `inf`/`NaN` stay `None` (the
-/// callers drop non-finite values anyway).
-pub(crate) fn number(v: &str) -> Option<f64> {
-    let (sign, v) = match v.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", v.strip_prefix('+').unwrap_or(v)),
-    };
-    let (mantissa, exponent) = v.split_at(v.find(['e', 'E']).unwrap_or(v.len()));
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    if !int.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let int = int.trim_start_matches('0');
-    let int = if int.is_empty() { "0" } else { int };
-    let dot = if frac.is_empty() { "" } else { "." };
-    serde_json::from_str::<f64>(&format!("{sign}{int}{dot}{frac}{exponent}")).ok()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
     Debug,
@@ -178,7 +153,7 @@ impl Limits {
     // One copy in the Wasm for every caller's closure (the upload budget, issue 18).
     fn read(var: &dyn Fn(&str) -> Option<String>) -> Self {
         let d = Limits::default();
-        let num = |name: &str| var(name).and_then(|v| number(v.trim()));
+        let num = |name: &str| var(name).and_then(|v| crate::vars::number(v.trim()));
         let non_negative = |name: &str| num(name).filter(|n| n.is_finite() && *n >= 0.0);
         let positive = |name: &str| num(name).filter(|n| n.is_finite() && *n >= 1.0);
         Limits {
@@ -205,7 +180,7 @@ impl Limits {
             moderator_hash: var("MODERATOR_KEY")
                 .map(|key| key.trim().to_string())
                 .filter(|key| !key.is_empty())
-                .map(|key| crate::room::digest(&key)),
+                .map(|key| crate::digest::digest(&key)),
             presence_batch_ms: non_negative("PRESENCE_BATCH_MS")
                 .map_or(d.presence_batch_ms, |n| n as u64),
             presence_list_max: non_negative("PRESENCE_LIST_MAX")
@@ -254,59 +229,6 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_read_as_rust_parses_them() {
-        for v in [
-            "0",
-            "7",
-            "007",
-            "+5",
-            "-3",
-            "5.",
-            ".5",
-            "0.5",
-            "2.25",
-            "-0.0",
-            "1e3",
-            "1E3",
-            "1e+3",
-            "2.5e-2",
-            "5.e2",
-            "1e05",
-            "60000",
-            "86400000",
-            "18446744073709551616",
-            "0.1",
-            "1.75",
-            "",
-            ".",
-            "-",
-            "+",
-            "e5",
-            ".e5",
-            "+-5",
-            "-+5",
-            "--5",
-            "5 5",
-            "1e",
-            "1e+",
-            "0x10",
-            "1_000",
-            "5.5.5",
-            "abc",
-            "1,5",
-            "inf",
-            "-inf",
-            "NaN",
-            "infinity",
-            " 5",
-            "5%",
-        ] {
-            let rust = v.parse::<f64>().ok().filter(|n| n.is_finite());
-            assert_eq!(number(v), rust, "{v:?}");
-        }
-    }
 
     #[test]
     fn defaults_when_unset() {

@@ -14,10 +14,12 @@
 //!   codes; the frame size check; a message's reactions as sent (a summary within 2 KiB);
 //! - [`validate`]: the rules for room names, member names (Unicode: case folding, confusables),
 //!   message text and request parameters;
-//! - [`config`]: the room's limits, read from wrangler `[vars]`;
+//! - [`config`]: the room's limits, read from wrangler `[vars]`; [`vars`]: a var's number, as
+//!   Rust would parse it;
 //! - [`rate`]: the token bucket behind the per-member and per-address limits;
 //! - [`address`]: which client addresses count as one (IPv6 by its /64) for limits and bans;
 //! - [`creation`]: how many rooms one client address may make (`POST /api/rooms`);
+//! - [`digest`]: SHA-256 in hex, the only form in which secrets and addresses are kept;
 //! - [`fields`]: stored JSON objects' fields read by hand, as serde's derive would read them;
 //! - [`api`]: the HTTP routes and their errors, as a pure function;
 //! - [`files`]: pictures and files in chat: types by magic numbers, image sizes, upload tickets
@@ -58,6 +60,7 @@ pub mod api;
 pub mod config;
 pub mod cors;
 pub mod creation;
+pub mod digest;
 pub mod fields;
 pub mod files;
 pub mod protocol;
@@ -67,6 +70,7 @@ pub mod room;
 pub mod search;
 pub mod token;
 pub mod validate;
+pub mod vars;
 
 #[cfg(target_arch = "wasm32")]
 mod shell;

@@ -407,7 +407,7 @@ pub fn base64url(text: &str) -> Option<Vec<u8>> {
 /// A stable, unguessable-from-logs key for a `sub`: how the room keeps identities (sessions,
 /// bans, rate buckets) without storing the app's user ids in clear.
 pub fn identity(sub: &str) -> String {
-    crate::room::digest(&format!("sub\u{0}{sub}"))
+    crate::digest::digest(&format!("sub\u{0}{sub}"))
 }
 
 /// Signing, for tests (unit and integration) only: tokens are minted by the app, never by us.

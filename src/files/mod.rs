@@ -64,7 +64,7 @@ impl Limits {
         let d = Limits::default();
         let num = |name: &str| {
             var(name)
-                .and_then(|v| crate::config::number(v.trim()))
+                .and_then(|v| crate::vars::number(v.trim()))
                 .filter(|n| n.is_finite() && *n >= 0.0)
         };
         let types =

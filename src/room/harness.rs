@@ -5,6 +5,7 @@
 use super::history::Posted;
 use super::history::VecStore;
 use super::*;
+use crate::digest::digest;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

@@ -2,9 +2,10 @@
 //! from an older socket of the same session (or back from being away), then queue the welcome and
 //! what the others hear.
 
-use super::members::{digest_hex, Member};
+use super::members::Member;
 use super::{ConnId, Effects, Room};
 use crate::config::LogLevel;
+use crate::digest::digest_hex;
 use crate::protocol::{close, to_json, ErrorCode, ErrorFrame, ServerFrame};
 use crate::token::{self, Mode};
 use crate::validate;

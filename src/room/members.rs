@@ -3,7 +3,6 @@
 
 use super::ConnId;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// What the runtime keeps with each socket across hibernation: enough to rebuild the room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,19 +218,6 @@ impl Conn {
             expires_at: self.expires_at,
         }
     }
-}
-
-/// Secrets and addresses are kept only as digests: attachments are storage, and storage is not a
-/// place for either.
-pub(super) fn digest_hex(input: &str, hex_chars: usize) -> String {
-    let digest = Sha256::digest(input.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
-    }
-    hex.truncate(hex_chars);
-    hex
 }
 
 #[cfg(test)]

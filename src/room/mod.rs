@@ -283,7 +283,7 @@ impl Room {
 
     fn connect(&mut self, conn: ConnId, address: Option<&str>, now: u64, fx: &mut Effects) {
         // Limits and bans hold per network, not per address string (`crate::address`).
-        let address = address.map(|a| members::digest_hex(&crate::address::key(a), 16));
+        let address = address.map(|a| crate::digest::digest_hex(&crate::address::key(a), 16));
         let mut c = Conn::new(now, address);
         // Sockets that never join cost the room memory and keep it awake: one network holds
         // only a few at a time.
@@ -306,13 +306,13 @@ impl Room {
         self.want_alarm(now.saturating_add(self.limits.join_timeout_ms), fx);
     }
 
-    /// Sockets that connected in the last [`crate::relay::ARRIVING_MS`] and have not joined: a
-    /// crowd on its way in, which the relay threshold counts with the members. Older ones that
-    /// still have not joined are idle and count no more.
-    pub fn joining(&mut self, now: u64) -> usize {
+    /// Sockets that connected at `since` or later and have not joined: a crowd on its way in,
+    /// which the relay threshold counts with the members (`crate::relay::ARRIVING_MS`). Older
+    /// ones that still have not joined are idle and count no more.
+    pub fn joining(&mut self, since: u64) -> usize {
         let conns = &self.conns;
         self.joining.retain(|conn, at| {
-            now.saturating_sub(*at) <= crate::relay::ARRIVING_MS
+            *at >= since
                 && conns
                     .get(conn)
                     .is_some_and(|c| c.member.is_none() && !c.closed)
@@ -524,16 +524,11 @@ impl Room {
     }
 }
 
-/// A SHA-256 in hex: how the room keeps secrets (sessions, owner keys) and addresses.
-pub fn digest(input: &str) -> String {
-    members::digest_hex(input, 64)
-}
-
 /// How logs name a room: public rooms by name; private rooms by a short digest, never the id,
 /// since the id is the room's only secret.
 pub fn log_tag(room: &str) -> String {
     if room.len() == 64 && room.bytes().all(|b| b.is_ascii_hexdigit()) {
-        format!("private-{}", members::digest_hex(room, 8))
+        format!("private-{}", crate::digest::digest_hex(room, 8))
     } else {
         room.to_string()
     }

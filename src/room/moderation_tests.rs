@@ -4,6 +4,7 @@
 
 use super::harness::{unlimited, Harness, OWNER_KEY};
 use super::*;
+use crate::digest::digest;
 use serde_json::{json, Value};
 
 const OLIVE: &str = "olive-session-0123456789";

@@ -13,6 +13,7 @@
 use super::harness::{Harness, OWNER_KEY};
 use super::history::History;
 use super::*;
+use crate::digest::digest;
 use crate::protocol::REACTION_NAMES;
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -31,7 +31,7 @@ impl SearchLimit {
         if self.buckets.len() > PRUNE_ABOVE {
             self.buckets.retain(|_, b| !b.is_full_at(now, rate, burst));
         }
-        let key = crate::room::digest(&crate::address::key(address));
+        let key = crate::digest::digest(&crate::address::key(address));
         self.buckets
             .entry(key)
             .or_insert_with(|| TokenBucket::full(burst, now))

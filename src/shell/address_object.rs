@@ -50,7 +50,7 @@ impl AddressQuota {
         match crate::creation::take(stored.as_deref(), now_ms(), per_hour) {
             Ok(state) => {
                 storage.put(KEY, state).await?;
-                super::router::json_ok("{}")
+                super::answers::json_ok("{}")
             }
             Err(ms) => Ok(Response::ok(format!("{{\"retry_after_ms\":{ms}}}"))?.with_status(429)),
         }

@@ -3,7 +3,8 @@
 //! between a client and the `FILES` bucket. The bytes never reach the room object, and never
 //! sit whole in memory: only the first [`HEAD_BYTES`] are read before the stream goes on to R2.
 
-use super::router::{internal, json_ok, json_response, random_hex};
+use super::answers::{internal, json_ok, json_response};
+use super::random_hex;
 use super::storage::{self, int, raw_rows, text, SqlStore};
 use crate::api::{query_param, HttpError};
 use crate::files::range::{self, Ranged};
@@ -211,7 +212,7 @@ pub fn claim(
     let size = param("size").parse::<u64>().unwrap_or(0);
     match rules::claim(store, room, &param("file"), &param("ticket"), size, now) {
         Ok(row) => json_ok(&format!(r#"{{"name":{}}}"#, super::json_string(&row.name))),
-        Err(r) => super::router::json_error(r.status, r.code, &r.message),
+        Err(r) => super::answers::json_error(r.status, r.code, &r.message),
     }
 }
 
@@ -228,7 +229,7 @@ pub fn complete(store: &mut SqlStore<'_>, query: &str) -> worker::Result<Respons
         Ok(row) => {
             json_ok(&serde_json::json!({ "width": row.width, "height": row.height }).to_string())
         }
-        Err(r) => super::router::json_error(r.status, r.code, &r.message),
+        Err(r) => super::answers::json_error(r.status, r.code, &r.message),
     }
 }
 

@@ -16,9 +16,11 @@
 //! - [`search`]: the room's FTS5 index (kept in step with the log by triggers) and its queries;
 //! - [`files`]: pictures and files in R2: the room's `files` table, uploads streamed to the
 //!   bucket and downloads streamed from it;
+//! - [`answers`]: HTTP answers in the protocol's shapes (JSON, the one error shape, `429`s);
 //! - [`log`]: structured JSON log lines.
 
 mod address_object;
+mod answers;
 mod files;
 mod links;
 mod log;
@@ -33,6 +35,9 @@ mod storage;
 const ROOMS: &str = "ROOMS";
 const RELAYS: &str = "RELAYS";
 const ADDRESSES: &str = "ADDRESSES";
+
+/// The header by which the room object tells the Worker to take a socket to relay `k` instead.
+const RELAY_HEADER: &str = "X-Chatterly-Relay";
 
 /// The name of relay `k` of the room object `room_id` in the `RELAYS` namespace.
 fn relay_name(room_id: &str, k: u32) -> String {
@@ -71,4 +76,13 @@ fn json_string(s: &str) -> String {
 /// timestamps and rate limits, and identical to what JavaScript's `Date.now()` sees).
 fn now_ms() -> u64 {
     js_sys::Date::now() as u64
+}
+
+/// `bytes` random bytes from the runtime's CSPRNG, as hex.
+fn random_hex(bytes: u32) -> worker::Result<String> {
+    let buf = js_sys::Uint8Array::new_with_length(bytes);
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())?;
+    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())?;
+    js_sys::Function::from(get).call1(&crypto, &buf)?;
+    Ok(buf.to_vec().iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -200,7 +200,7 @@ impl Inner {
             "/stats" => {
                 let members = self.members.borrow();
                 let (connections, sends) = (members.len(), members.sent());
-                super::router::json_ok(&format!(
+                super::answers::json_ok(&format!(
                     r#"{{"connections":{connections},"sends":{sends}}}"#
                 ))
             }

@@ -43,9 +43,6 @@ use worker::{
     WebSocketRequestResponsePair,
 };
 
-/// The header by which the room object tells the Worker to take a socket to relay `k` instead.
-pub const RELAY_HEADER: &str = "X-Chatterly-Relay";
-
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]

@@ -2,8 +2,8 @@
 //! Static files never get here: wrangler's `[assets]` serves `public/` and runs this Worker only for
 //! `/api/*`.
 
-use super::room_object::RELAY_HEADER;
-use super::{relay_name, ADDRESSES, RELAYS, ROOMS};
+use super::answers::{error_response, internal, json_response, too_many};
+use super::{now_ms, random_hex, relay_name, ADDRESSES, RELAYS, RELAY_HEADER, ROOMS};
 use crate::api::{self, HttpError, Route};
 use crate::config::Limits;
 use crate::validate::RoomName;
@@ -84,7 +84,7 @@ async fn handle(req: Request, env: &Env) -> Result<Response, HttpError> {
             let owner_key = random_hex(32).map_err(internal)?;
             let room = RoomName::Private(id.clone());
             let (_, stub) = room_stub(env, &room)?;
-            let mut query = format!("&owner={}", crate::room::digest(&owner_key));
+            let mut query = format!("&owner={}", crate::digest::digest(&owner_key));
             if let Some(identity) = maker {
                 query.push_str(&format!("&owner_sub={identity}"));
             }
@@ -185,7 +185,7 @@ async fn creation_wait(req: &Request, env: &Env) -> Result<Option<u64>, HttpErro
     let (Some(address), true) = (address, per_hour > 0) else {
         return Ok(None);
     };
-    let name = crate::room::digest(&crate::address::key(&address));
+    let name = crate::digest::digest(&crate::address::key(&address));
     let stub = env
         .durable_object(ADDRESSES)
         .map_err(internal)?
@@ -207,20 +207,6 @@ fn rate_limited(wait_ms: u64) -> Result<Response, HttpError> {
         wait_ms,
         "too many rooms made from your network; try again later",
     )
-}
-
-/// `429 rate_limited` saying `why`, with `Retry-After` (seconds).
-pub(super) fn too_many(wait_ms: u64, why: &str) -> Result<Response, HttpError> {
-    let error = HttpError::new(429, "rate_limited", why);
-    let response = json_response(429, &error.body())?;
-    response
-        .headers()
-        .set(
-            "Retry-After",
-            &crate::creation::retry_after_secs(wait_ms).to_string(),
-        )
-        .map_err(internal)?;
-    Ok(response)
 }
 
 /// The room's object and its id: named rooms by name, private rooms by the id `POST /api/rooms`
@@ -247,60 +233,4 @@ fn room_request(
 ) -> Result<Request, HttpError> {
     let url = format!("https://room/{action}?room={}{query}", room.as_str());
     super::get_request(&url, headers).map_err(internal)
-}
-
-/// A runtime failure: the detail goes to the log, the client gets a generic message.
-pub(super) fn internal(error: worker::Error) -> HttpError {
-    worker::console_error!(
-        r#"{{"level":"warn","event":"internal_error","error":{}}}"#,
-        super::json_string(&error.to_string())
-    );
-    HttpError::new(500, "internal", "internal error; please try again")
-}
-
-fn error_response(error: &HttpError) -> worker::Result<Response> {
-    json_response(error.status, &error.body()).or_else(|e| Response::error(e.message, 500))
-}
-
-pub(super) fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
-    let headers = Headers::new();
-    headers
-        .set("Content-Type", "application/json; charset=utf-8")
-        .map_err(internal)?;
-    headers.set("Cache-Control", "no-store").map_err(internal)?;
-    Ok(Response::ok(body)
-        .map_err(internal)?
-        .with_status(status)
-        .with_headers(headers))
-}
-
-/// An HTTP error from a room object, in the one error shape.
-pub(crate) fn json_error(
-    status: u16,
-    code: &'static str,
-    message: &str,
-) -> worker::Result<Response> {
-    let error = HttpError::new(status, code, message);
-    json_response(status, &error.body()).map_err(|e| worker::Error::RustError(e.message))
-}
-
-pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {
-    json_status(200, body)
-}
-
-pub(crate) fn json_status(status: u16, body: &str) -> worker::Result<Response> {
-    json_response(status, body).map_err(|e| worker::Error::RustError(e.message))
-}
-
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
-
-/// `bytes` random bytes from the runtime's CSPRNG, as hex.
-pub(super) fn random_hex(bytes: u32) -> worker::Result<String> {
-    let buf = js_sys::Uint8Array::new_with_length(bytes);
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())?;
-    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())?;
-    js_sys::Function::from(get).call1(&crypto, &buf)?;
-    Ok(buf.to_vec().iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -42,8 +42,8 @@ const INSERT_MANY: &str = "INSERT INTO messages (id, kind, name, text, at, nonce
 /// design have none and are read from the other columns).
 pub(super) const COLUMNS: &str = "id, kind, name, text, at, nonce, body, author";
 
-/// Creates (or upgrades) the tables. Called when a socket connects: reading a room never
-/// creates it.
+/// Creates (or upgrades) the log's tables (the files' are `super::files::init`'s). Called when
+/// a socket connects: reading a room never creates it.
 pub fn init(sql: &SqlStorage) -> worker::Result<()> {
     sql.exec(
         "CREATE TABLE IF NOT EXISTS messages (
@@ -112,7 +112,6 @@ pub fn init(sql: &SqlStorage) -> worker::Result<()> {
         "CREATE TABLE IF NOT EXISTS reads (identity TEXT PRIMARY KEY, id INTEGER NOT NULL)",
         None,
     )?;
-    super::files::init(sql)?;
     Ok(())
 }
 

@@ -3,12 +3,12 @@
 //! Worker validated everything it forwards (`crate::api`); each answer is read from SQLite or
 //! the live room, and only a socket's request creates a room.
 
-use super::{Inner, RELAY_HEADER};
+use super::Inner;
 use crate::config::LogLevel;
 use crate::protocol::to_json;
 use crate::relay::Route;
 use crate::room::Store;
-use crate::shell::{self, now_ms, router, storage};
+use crate::shell::{self, answers, now_ms, storage, RELAY_HEADER};
 use std::rc::Rc;
 use worker::{web_sys, Response};
 
@@ -32,6 +32,7 @@ impl Inner {
                 // arriving should not cost a schema check and a read per socket.
                 if !self.tables.get() {
                     storage::init(&self.sql)?;
+                    shell::files::init(&self.sql)?;
                     shell::search::init(&self.sql, self.limits.search_index)?;
                     if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
                         storage::set_meta(&self.sql, "room", &room_name)?;
@@ -46,7 +47,10 @@ impl Inner {
                 let route = self.with_live(&room_name, |live| {
                     let now = now_ms();
                     live.relays.route(
-                        live.room.member_count() + live.room.joining(now),
+                        live.room.member_count()
+                            + live
+                                .room
+                                .joining(now.saturating_sub(crate::relay::ARRIVING_MS)),
                         self.limits.relay_threshold,
                         self.limits.relay_members,
                         tag.as_deref().unwrap_or(""),
@@ -54,7 +58,7 @@ impl Inner {
                     )
                 })?;
                 if let Route::Relay(k) = route {
-                    let mut response = router::json_ok(&format!("{{\"relay\":{k}}}"))?;
+                    let mut response = answers::json_ok(&format!("{{\"relay\":{k}}}"))?;
                     response.headers_mut().set(RELAY_HEADER, &k.to_string())?;
                     return Ok(response);
                 }
@@ -73,9 +77,9 @@ impl Inner {
                 if query.after.is_some_and(|after| after < floor) {
                     body["truncated"] = serde_json::Value::Bool(true);
                 }
-                router::json_ok(&to_json(&body))
+                answers::json_ok(&to_json(&body))
             }
-            "/search" if !self.limits.search_index => router::json_status(
+            "/search" if !self.limits.search_index => answers::json_status(
                 404,
                 &crate::protocol::http_error_body(
                     "not_found",
@@ -92,14 +96,14 @@ impl Inner {
                             .borrow_mut()
                             .take(address.as_deref(), now_ms(), per_min);
                     if let Err(wait) = taken {
-                        return router::too_many(
+                        return answers::too_many(
                             wait,
                             "too many searches from your network; try again soon",
                         )
                         .map_err(|e| worker::Error::RustError(e.message));
                     }
                     match shell::search::run(&self.sql, &request)? {
-                        Ok(body) => router::json_ok(&body),
+                        Ok(body) => answers::json_ok(&body),
                         Err(why) => {
                             self.log.log(
                                 LogLevel::Warn,
@@ -117,6 +121,7 @@ impl Inner {
                 // Not `tables`: that flag also means the room's name is stored, which only a
                 // socket's request carries.
                 storage::init(&self.sql)?;
+                shell::files::init(&self.sql)?;
                 if let (Some(hash), None) = (owner_hash, storage::get_meta(&self.sql, "owner")?) {
                     storage::set_meta(&self.sql, "owner", &hash)?;
                     // The sub whose bearer token made the room (`crate::token::may_create`).
@@ -124,7 +129,7 @@ impl Inner {
                         storage::set_meta(&self.sql, "owner_sub", &identity)?;
                     }
                 }
-                router::json_ok("{}")
+                answers::json_ok("{}")
             }
             // A relay of this room (re)connects its link.
             "/relay" => {
@@ -148,11 +153,11 @@ impl Inner {
                     false => None,
                 };
                 match found.filter(|p| !p.message.deleted) {
-                    Some(p) => router::json_ok(&to_json(&serde_json::json!({
+                    Some(p) => answers::json_ok(&to_json(&serde_json::json!({
                         "id": id,
                         "reactions": p.message.reactions,
                     }))),
-                    None => router::json_error(404, "not_found", "no message has that id"),
+                    None => answers::json_error(404, "not_found", "no message has that id"),
                 }
             }
             _ => Response::error("not found", 404),
@@ -191,7 +196,7 @@ impl Inner {
             }));
         }
         body["relays"] = serde_json::Value::Array(relays);
-        router::json_ok(&to_json(&body))
+        answers::json_ok(&to_json(&body))
     }
 
     /// How many frames relay `k` sent its members since it started, if it answers.
@@ -212,7 +217,7 @@ impl Inner {
 
 /// A `400 bad_request` answer with the protocol's error body.
 fn bad_request(why: &str) -> worker::Result<Response> {
-    router::json_status(400, &crate::protocol::http_error_body("bad_request", why))
+    answers::json_status(400, &crate::protocol::http_error_body("bad_request", why))
 }
 
 /// Sends per message id (messages and changes share the sequence), to two decimals.
