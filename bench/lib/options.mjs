@@ -14,6 +14,7 @@ export const USAGE = `usage: bench/run [options]
                        message = fixed + per-recipient × members, for each server
   --ceiling-joins      let the ceilings announce joins to the room (BROADCAST_JOINS=1), as chat does
   --ceiling-store      let the ceilings insert each message into SQLite first (STORE_MESSAGES=1)
+  --ceiling-index      with --ceiling-store: and index each text in FTS5 (INDEX_MESSAGES=1)
   --ceiling-decoded    let the ceilings make each frame with TextDecoder, as wasm-bindgen does
   --cpu-profile        record a V8 CPU profile of the Worker while messages flow (through
                        wrangler's inspector) and print where the time goes; saved as .cpuprofile
@@ -46,6 +47,7 @@ export function parseOptions(argv) {
     profileJoins: false,
     ceilingJoins: false,
     ceilingStore: false,
+    ceilingIndex: false,
     ceilingDecoded: false,
     cpuProfile: false,
     report: null,
@@ -91,6 +93,9 @@ export function parseOptions(argv) {
         break;
       case '--ceiling-store':
         opts.ceilingStore = true;
+        break;
+      case '--ceiling-index':
+        opts.ceilingIndex = true;
         break;
       case '--ceiling-decoded':
         opts.ceilingDecoded = true;

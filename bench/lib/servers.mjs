@@ -53,6 +53,7 @@ export function serverVars(key, cfg, opts) {
   const vars = { ...LIMITS_OFF, ...s.vars, ...(cfg.vars || {}) };
   if (s.ceiling && (opts.ceilingJoins || cfg.ceilingJoins)) vars.BROADCAST_JOINS = '1';
   if (s.ceiling && opts.ceilingStore) vars.STORE_MESSAGES = '1';
+  if (s.ceiling && opts.ceilingIndex) vars.INDEX_MESSAGES = '1';
   if (s.ceiling && opts.ceilingDecoded) vars.DECODED_STRINGS = '1';
   for (const v of opts.vars) {
     const i = v.indexOf(':');

@@ -12,6 +12,10 @@
 //   runtime's floor for a room filling up.
 // - STORE_MESSAGES=1 (--ceiling-store): each message is inserted into SQLite before it is sent,
 //   one row per message (batched: the rows of a flush in one transaction).
+// - INDEX_MESSAGES=1 (--ceiling-index, with STORE_MESSAGES=1): each stored message's text also
+//   goes into a contentless FTS5 index, a burst's texts in one statement, with Chatterly's
+//   tokenizer and merge setting: what a search index on the write path costs a room that does
+//   nothing else.
 // - DECODED_STRINGS=1 (--ceiling-decoded): each outgoing frame is made by TextDecoder, as
 //   wasm-bindgen makes JS strings from Rust ones (a diagnostic for the cost of ws.send).
 import { DurableObject } from 'cloudflare:workers';
@@ -42,6 +46,14 @@ export class Room extends DurableObject {
     this.encoder = new TextEncoder();
     this.decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     if (this.store) ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, body TEXT)');
+    this.index = this.store && env.INDEX_MESSAGES === '1';
+    if (this.index) {
+      ctx.storage.sql.exec(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS s USING fts5(text, content = '', tokenize = 'unicode61 remove_diacritics 2')",
+      );
+      // Chatterly's merge setting too (src/shell/search.rs: fewer, larger merges).
+      ctx.storage.sql.exec("INSERT INTO s (s, rank) VALUES ('automerge', 16)");
+    }
     this.outbox = env.BATCH_FRAMES === '1' ? new Outbox((rows) => this.insertRows(rows)) : null;
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -64,6 +76,15 @@ export class Room extends DurableObject {
   insertRows(rows) {
     this.ctx.storage.transactionSync(() => {
       for (const [id, body] of rows) this.ctx.storage.sql.exec('INSERT INTO m (id, body) VALUES (?, ?)', id, body);
+      // The rows' texts in one statement, as Chatterly's burst: FTS5 writes a segment per
+      // statement, so one per row would cost it far more than the index itself.
+      if (this.index) {
+        const pairs = `[${rows.map(([id, body]) => `[${id},${body}]`).join(',')}]`;
+        this.ctx.storage.sql.exec(
+          "INSERT INTO s (rowid, text) SELECT value ->> '$[0]', value ->> '$[1].text' FROM json_each(?)",
+          pairs,
+        );
+      }
     });
   }
 
