@@ -5,6 +5,7 @@
 // only emoji that pass public/shared/emoji.js, and a choice is checked again before it is used.
 
 import { isEmoji } from '../shared/emoji.js';
+import { openDialog } from './dialog.js';
 
 export const TABLE_URL = '/emoji/emoji-table.json';
 export const RECENT_KEY = 'chatterly.recentEmoji';
@@ -74,13 +75,6 @@ export class EmojiPicker {
   /** Opens the picker; resolves with the chosen emoji, or null when closed without one. */
   async open({ title = 'Add a reaction' } = {}) {
     const { doc } = this;
-    const dialog = doc.createElement('dialog');
-    dialog.className = 'emoji-picker';
-    const h = doc.createElement('h2');
-    h.className = 'emoji-picker-title';
-    h.id = 'emoji-picker-title';
-    h.textContent = title;
-    dialog.setAttribute('aria-labelledby', h.id);
     const search = doc.createElement('input');
     search.type = 'search';
     search.className = 'emoji-search';
@@ -97,16 +91,23 @@ export class EmojiPicker {
     close.type = 'button';
     close.className = 'btn btn-secondary btn-small emoji-close';
     close.textContent = 'Close';
-    dialog.append(h, search, status, grid, close);
-    doc.body.append(dialog);
-    this.dialog = dialog;
-    const opener = doc.activeElement;
-    dialog.showModal();
-    search.focus();
 
     return new Promise((resolve) => {
       let chosen = null;
       let table = null;
+      const dialog = openDialog(doc, {
+        className: 'emoji-picker',
+        title,
+        titleClass: 'emoji-picker-title',
+        titleId: 'emoji-picker-title',
+        parts: [search, status, grid, close],
+        focus: search,
+        onClose: () => {
+          this.dialog = null;
+          resolve(chosen);
+        },
+      });
+      this.dialog = dialog;
       const finish = (emoji) => {
         if (emoji && isEmoji(emoji)) {
           chosen = emoji;
@@ -116,12 +117,6 @@ export class EmojiPicker {
         }
         dialog.close();
       };
-      dialog.addEventListener('close', () => {
-        dialog.remove();
-        this.dialog = null;
-        if (opener?.isConnected) opener.focus();
-        resolve(chosen);
-      });
       close.addEventListener('click', () => finish(null));
       const buttons = () => [...grid.querySelectorAll('button.emoji')];
       const draw = () => {

@@ -2,6 +2,8 @@
 // Remove asks first, in a dialog that says what it does ("Remove Carol from Q3 planning for 10
 // minutes?"). The wording is a pure function, tested in Node.
 
+import { messageDialog } from './dialog.js';
+
 /** The server's default `KICK_BAN_MS` (docs/protocol.md); the welcome does not carry it. */
 export const KICK_BAN_MS_DEFAULT = 600_000;
 
@@ -22,43 +24,17 @@ export function removeQuestion(name, room, banMs = KICK_BAN_MS_DEFAULT) {
 /** Asks "yes or no" in a modal <dialog>; resolves true for the confirming button. */
 export function confirmDialog(doc, { title, body, confirm, cancel = 'Cancel', danger = true }) {
   return new Promise((resolve) => {
-    const dialog = doc.createElement('dialog');
-    dialog.className = 'confirm-dialog';
-    const h = doc.createElement('h2');
-    h.className = 'confirm-title';
-    h.id = `confirm-${Math.random().toString(36).slice(2)}`;
-    h.textContent = title;
-    dialog.setAttribute('aria-labelledby', h.id);
-    const p = doc.createElement('p');
-    p.className = 'confirm-body';
-    p.textContent = body;
-    const row = doc.createElement('div');
-    row.className = 'confirm-actions';
-    const no = doc.createElement('button');
-    no.type = 'button';
-    no.className = 'btn btn-secondary';
-    no.textContent = cancel;
-    const yes = doc.createElement('button');
-    yes.type = 'button';
-    yes.className = `btn ${danger ? 'btn-danger' : 'btn-primary'}`;
-    yes.textContent = confirm;
-    row.append(no, yes);
-    dialog.append(h, p, row);
-    const opener = doc.activeElement;
-    let answer = false;
-    no.addEventListener('click', () => dialog.close());
-    yes.addEventListener('click', () => {
-      answer = true;
-      dialog.close();
+    messageDialog(doc, {
+      title,
+      text: body,
+      idPrefix: 'confirm',
+      buttons: [
+        [cancel, 'btn btn-secondary'],
+        [confirm, `btn ${danger ? 'btn-danger' : 'btn-primary'}`],
+      ],
+      focus: 0, // the safe answer is the default
+      onClose: (button) => resolve(button === 1),
     });
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      if (opener && typeof opener.focus === 'function' && opener.isConnected) opener.focus();
-      resolve(answer);
-    });
-    doc.body.append(dialog);
-    dialog.showModal();
-    no.focus(); // the safe answer is the default
   });
 }
 

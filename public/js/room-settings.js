@@ -2,36 +2,17 @@
 // keeps its height whatever the topic), and, on phones, a Settings button of its own for the
 // owner (topic, name, lock), apart from the People list.
 
+import { messageDialog } from './dialog.js';
+
 /** Shows `text` in full in a modal dialog with a title and a Close button. */
 export function showTextDialog(doc, { title, text }) {
-  const dialog = doc.createElement('dialog');
-  dialog.className = 'confirm-dialog';
-  const h = doc.createElement('h2');
-  h.className = 'confirm-title';
-  h.id = `text-dialog-${Math.random().toString(36).slice(2)}`;
-  h.textContent = title;
-  dialog.setAttribute('aria-labelledby', h.id);
-  const p = doc.createElement('p');
-  p.className = 'confirm-body topic-full';
-  p.textContent = text;
-  const row = doc.createElement('div');
-  row.className = 'confirm-actions';
-  const close = doc.createElement('button');
-  close.type = 'button';
-  close.className = 'btn btn-secondary';
-  close.textContent = 'Close';
-  close.addEventListener('click', () => dialog.close());
-  row.append(close);
-  dialog.append(h, p, row);
-  const opener = doc.activeElement;
-  dialog.addEventListener('close', () => {
-    dialog.remove();
-    if (opener?.isConnected) opener.focus();
+  return messageDialog(doc, {
+    title,
+    text,
+    textClass: 'topic-full',
+    idPrefix: 'text-dialog',
+    buttons: [['Close', 'btn btn-secondary']],
   });
-  doc.body.append(dialog);
-  dialog.showModal();
-  close.focus();
-  return dialog;
 }
 
 export class RoomSettings {

@@ -4,9 +4,9 @@
 // preview and the owner panel, in light and dark mode, at desktop and phone width.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
+  axeViolations,
   eventually,
   joinRoom,
   postRoom,
@@ -14,35 +14,10 @@ import {
   startServerAndBrowser,
   stopAll,
   TIMEOUT,
+  useScheme,
   waitForMessage,
 } from './helpers.mjs';
 import { startServer } from './server.mjs';
-
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-/** Violations on the page as it is now, one line each (rule, impact, the first targets). */
-export async function axeViolations(page) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
-  const results = await page.evaluate(() =>
-    window.axe.run(document, {
-      resultTypes: ['violations'],
-      runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'],
-    }),
-  );
-  return results.violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help} @ ${v.nodes
-        .slice(0, 3)
-        .map((n) => n.target.join(' '))
-        .join(', ')}`,
-  );
-}
-
-/** Switch light/dark and let the 0.15 s colour transitions end before axe measures contrast. */
-export async function useScheme(page, colorScheme) {
-  await page.emulateMedia({ colorScheme });
-  await page.waitForTimeout(400);
-}
 
 async function assertNoViolations(page, label) {
   const found = await axeViolations(page);

@@ -4,11 +4,11 @@
 // @-completion from the member list; axe-clean with the search panel open.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import {
   assertClean,
+  axeViolations,
   eventually,
   joinRoom,
   openPerson,
@@ -20,20 +20,6 @@ import {
   waitForText,
 } from './helpers.mjs';
 import { startServer } from './server.mjs';
-
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-/** Violations on the page as it is now, one line each (as a11y.test.mjs reports them). */
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE_PATH });
-  const results = await page.evaluate(() =>
-    window.axe.run(document, {
-      resultTypes: ['violations'],
-      runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'],
-    }),
-  );
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} @ ${v.nodes[0]?.target.join(' ')}`);
-}
 
 /** Posts `texts` to `room` as `name` through a WebSocket of the test's own, in order. */
 async function seed(url, room, name, texts) {

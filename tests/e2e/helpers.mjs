@@ -1,6 +1,7 @@
 // Browser helpers for the e2e tests: Debian's Chromium driven by playwright-core.
 
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -176,4 +177,46 @@ export function assertClean(person, label = 'page', ignore = null) {
   assert.deepEqual(person.dialogs, [], `${label} opened dialogs`);
   const problems = ignore ? person.problems.filter((p) => !ignore.test(p)) : person.problems;
   assert.deepEqual(problems, [], `${label} had errors`);
+}
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * axe-core's violations on the page as it is now (WCAG 2.1 A/AA and best practice), one line each
+ * (rule, impact, the first targets). axe comes from node_modules/axe-core, never fetched.
+ */
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
+  const results = await page.evaluate(() =>
+    window.axe.run(document, {
+      resultTypes: ['violations'],
+      runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'],
+    }),
+  );
+  return results.violations.map(
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help} @ ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(' '))
+        .join(', ')}`,
+  );
+}
+
+/** Switch light/dark and let the 0.15 s colour transitions end before axe measures contrast. */
+export async function useScheme(page, colorScheme) {
+  await page.emulateMedia({ colorScheme });
+  await page.waitForTimeout(400);
+}
+
+/**
+ * The open modal dialog as a screen reader meets it (public/js/dialog.js): its name (the heading
+ * its aria-labelledby points at) and the class of what has the focus; null when none is open.
+ */
+export function shownDialog(page) {
+  return page.evaluate(() => {
+    const d = document.querySelector('dialog:modal');
+    if (!d) return null;
+    const name = document.getElementById(d.getAttribute('aria-labelledby'));
+    return { name: d.contains(name) ? name.textContent : null, focused: document.activeElement?.className };
+  });
 }

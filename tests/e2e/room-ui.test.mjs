@@ -6,47 +6,24 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  axeViolations,
   eventually,
   joinRoom,
   postRoom,
   send,
+  shownDialog,
   startServerAndBrowser,
   stopAll,
   TIMEOUT,
+  useScheme,
   waitForMembers,
   waitForMessage,
   waitForText,
 } from './helpers.mjs';
 import { REPO_ROOT, startServer } from './server.mjs';
-
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-// As in a11y.test.mjs (importing a test file would run its tests too).
-async function axeViolations(page) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE_PATH });
-  const results = await page.evaluate(() =>
-    window.axe.run(document, {
-      resultTypes: ['violations'],
-      runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'],
-    }),
-  );
-  return results.violations.map(
-    (v) =>
-      `${v.id}: ${v.help} @ ${v.nodes
-        .slice(0, 3)
-        .map((n) => n.target.join(' '))
-        .join(', ')}`,
-  );
-}
-
-async function useScheme(page, colorScheme) {
-  await page.emulateMedia({ colorScheme });
-  await page.waitForTimeout(400);
-}
 
 const SHOTS = process.env.SCREENSHOT_DIR || join(REPO_ROOT, 'target', 'e2e-shots');
 mkdirSync(SHOTS, { recursive: true });
@@ -143,7 +120,11 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await xavier.page.locator('#room-topic').click();
       await waitForText(xavier.page.locator('dialog .topic-full'), topic);
       await axeBoth(xavier.page, 'the topic in full', `topic-${tag}`);
+      assert.deepEqual(await shownDialog(xavier.page), { name: 'Topic', focused: 'btn btn-secondary' });
       await xavier.page.locator('dialog .btn').click();
+      // Closed: it is gone, and the focus is back on the topic.
+      await xavier.page.locator('dialog').waitFor({ state: 'detached' });
+      assert.equal(await xavier.page.evaluate(() => document.activeElement?.id), 'room-topic');
       for (const p of [olga, yvonne, xavier]) {
         await waitForText(p.page.locator('#room-title'), 'Q3 planning');
         await eventually(async () => assert.match(await p.page.title(), /Q3 planning/));
@@ -356,6 +337,7 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await picker.locator('.emoji-search').fill('party popper');
       await waitForText(picker.locator('.emoji-status'), 'emoji found');
       await axeBoth(ben.page, 'the emoji picker', `picker-${tag}`);
+      assert.deepEqual(await shownDialog(ben.page), { name: 'Add a reaction', focused: 'emoji-search' });
       await picker.locator('.emoji-search').press('ArrowDown');
       await ben.page.keyboard.press('Enter');
       await eventually(async () =>
@@ -369,6 +351,7 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       assert.equal(await picker.locator('.emoji-group').first().textContent(), 'Recent');
       assert.equal(await picker.locator('button.emoji').first().getAttribute('data-emoji'), '🎉');
       await ben.page.keyboard.press('Escape');
+      await picker.waitFor({ state: 'detached' });
 
       // Delete is confirmed in a dialog; on a phone the menu is a sheet over a dimmed room, with a
       // title and Cancel, and the message stays in view above it.
@@ -392,6 +375,8 @@ describe('issue 20: the room as people know it', { timeout: 300_000 }, () => {
       await ann.page.locator('#message-menu [data-action="delete"]').click();
       const ask = ann.page.locator('dialog.confirm-dialog');
       await waitForText(ask, 'Delete this message?');
+      // Cancel, the safe answer, has the focus.
+      assert.deepEqual(await shownDialog(ann.page), { name: 'Delete this message?', focused: 'btn btn-secondary' });
       await ann.page.screenshot({ path: join(SHOTS, `delete-dialog-${tag}.png`) });
       await ask.locator('.btn-danger').click();
       await eventually(async () => assert.equal(await ben.page.locator('#messages .tombstone').count(), 1));
