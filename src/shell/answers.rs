@@ -6,7 +6,7 @@ use crate::api::HttpError;
 use worker::{Headers, Response};
 
 /// `429 rate_limited` saying `why`, with `Retry-After` (seconds).
-pub(crate) fn too_many(wait_ms: u64, why: &str) -> Result<Response, HttpError> {
+pub(super) fn too_many(wait_ms: u64, why: &str) -> Result<Response, HttpError> {
     let error = HttpError::new(429, "rate_limited", why);
     let response = json_response(429, &error.body())?;
     response
@@ -20,7 +20,7 @@ pub(crate) fn too_many(wait_ms: u64, why: &str) -> Result<Response, HttpError> {
 }
 
 /// A runtime failure: the detail goes to the log, the client gets a generic message.
-pub(crate) fn internal(error: worker::Error) -> HttpError {
+pub(super) fn internal(error: worker::Error) -> HttpError {
     worker::console_error!(
         r#"{{"level":"warn","event":"internal_error","error":{}}}"#,
         super::json_string(&error.to_string())
@@ -32,7 +32,7 @@ pub(super) fn error_response(error: &HttpError) -> worker::Result<Response> {
     json_response(error.status, &error.body()).or_else(|e| Response::error(e.message, 500))
 }
 
-pub(crate) fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
+pub(super) fn json_response(status: u16, body: &str) -> Result<Response, HttpError> {
     let headers = Headers::new();
     headers
         .set("Content-Type", "application/json; charset=utf-8")
@@ -45,7 +45,7 @@ pub(crate) fn json_response(status: u16, body: &str) -> Result<Response, HttpErr
 }
 
 /// An HTTP error from a room object, in the one error shape.
-pub(crate) fn json_error(
+pub(super) fn json_error(
     status: u16,
     code: &'static str,
     message: &str,
@@ -54,10 +54,10 @@ pub(crate) fn json_error(
     json_response(status, &error.body()).map_err(|e| worker::Error::RustError(e.message))
 }
 
-pub(crate) fn json_ok(body: &str) -> worker::Result<Response> {
+pub(super) fn json_ok(body: &str) -> worker::Result<Response> {
     json_status(200, body)
 }
 
-pub(crate) fn json_status(status: u16, body: &str) -> worker::Result<Response> {
+pub(super) fn json_status(status: u16, body: &str) -> worker::Result<Response> {
     json_response(status, body).map_err(|e| worker::Error::RustError(e.message))
 }

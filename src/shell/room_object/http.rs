@@ -31,8 +31,7 @@ impl Inner {
                 // A socket is what creates a room; reads never do. Once per instance: a crowd
                 // arriving should not cost a schema check and a read per socket.
                 if !self.tables.get() {
-                    storage::init(&self.sql)?;
-                    shell::files::init(&self.sql)?;
+                    self.make_tables()?;
                     shell::search::init(&self.sql, self.limits.search_index)?;
                     if storage::get_meta(&self.sql, "room")?.is_none() && !room_name.is_empty() {
                         storage::set_meta(&self.sql, "room", &room_name)?;
@@ -79,13 +78,9 @@ impl Inner {
                 }
                 answers::json_ok(&to_json(&body))
             }
-            "/search" if !self.limits.search_index => answers::json_status(
-                404,
-                &crate::protocol::http_error_body(
-                    "not_found",
-                    "search is off here (SEARCH_INDEX=0)",
-                ),
-            ),
+            "/search" if !self.limits.search_index => {
+                answers::json_error(404, "not_found", "search is off here (SEARCH_INDEX=0)")
+            }
             "/search" => match crate::search::parse_request(query) {
                 Err(why) => bad_request(&why),
                 Ok(request) => {
@@ -120,8 +115,7 @@ impl Inner {
             "/claim" => {
                 // Not `tables`: that flag also means the room's name is stored, which only a
                 // socket's request carries.
-                storage::init(&self.sql)?;
-                shell::files::init(&self.sql)?;
+                self.make_tables()?;
                 if let (Some(hash), None) = (owner_hash, storage::get_meta(&self.sql, "owner")?) {
                     storage::set_meta(&self.sql, "owner", &hash)?;
                     // The sub whose bearer token made the room (`crate::token::may_create`).
@@ -162,6 +156,12 @@ impl Inner {
             }
             _ => Response::error("not found", 404),
         }
+    }
+
+    /// The log's tables and the files' (each `CREATE … IF NOT EXISTS`).
+    fn make_tables(&self) -> worker::Result<()> {
+        storage::init(&self.sql)?;
+        shell::files::init(&self.sql)
     }
 
     async fn stats(self: &Rc<Self>, room_name: &str) -> worker::Result<Response> {
@@ -217,7 +217,7 @@ impl Inner {
 
 /// A `400 bad_request` answer with the protocol's error body.
 fn bad_request(why: &str) -> worker::Result<Response> {
-    answers::json_status(400, &crate::protocol::http_error_body("bad_request", why))
+    answers::json_error(400, "bad_request", why)
 }
 
 /// Sends per message id (messages and changes share the sequence), to two decimals.
